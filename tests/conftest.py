@@ -1,0 +1,71 @@
+"""Shared fixtures: a private PostgreSQL for the session, and stores on SQLite and PostgreSQL.
+
+Qt runs offscreen in tests; the keyring is a file-backed test keyring in a temp dir; no test
+reads or writes the real user data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.support import postgres  # noqa: E402
+from tests.support.components import need  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep tests away from the real user's data dir, store and keyring."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.delenv("WORKBENCH_STORE", raising=False)
+    monkeypatch.setenv("WORKBENCH_USER", "tester")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    ok, why = postgres.available()
+    need(ok, why)
+    try:
+        server = postgres.start()
+    except RuntimeError as exc:
+        need(False, str(exc))
+        raise
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the session's server."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on the embedded SQLite store and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def store(store_url: str):
+    """An initialised store whose admin is 'admin'."""
+    from workbench.store import init_store, open_store
+
+    init_store(store_url, "admin")
+    opened = open_store(store_url)
+    yield opened
+    opened.close()

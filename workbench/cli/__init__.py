@@ -1,0 +1,97 @@
+"""Headless entry points: ``workbench <command> …`` for people, Git hooks, Jenkins and Airflow.
+
+Each command family lives in its own module (``*_cmds.py``) exposing
+``register(subparsers)``; a command's handler takes ``(args, ctx)`` and returns an exit code.
+The GUI and the CLI call the same services. Errors of the ``WorkbenchError`` family become
+one clear line on stderr and their exit code (1 invalid input, 2 unusable input, 3 denied);
+anything else is reported as an internal error without a traceback unless
+``WORKBENCH_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from workbench import __version__
+from workbench.cli.context import CliContext
+from workbench.errors import WorkbenchError
+
+COMMAND_MODULES = (
+    "workbench.cli.store_cmds",
+    "workbench.cli.graph_cmds",
+    "workbench.cli.user_cmds",
+    "workbench.cli.audit_cmds",
+    "workbench.cli.monitoring_cmds",
+)
+
+EXIT_INTERNAL = 70
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="MLOps Workbench. Without a command it opens the desktop workbench.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="store URL (sqlite:///FILE or postgresql+psycopg://…); default: $WORKBENCH_STORE "
+        "or the embedded store in the user data directory",
+    )
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        help="acting user; default: $WORKBENCH_USER or the OS login",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    open_gui: Callable[[CliContext], int] | None = None,
+) -> int:
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    ctx = CliContext.from_args(args)
+    try:
+        if args.command is None:
+            if open_gui is None:
+                parser.print_help()
+                return 0
+            return open_gui(ctx)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.parse_args([*([] if argv is None else list(argv)), "--help"])
+            return 2
+        return int(handler(args, ctx) or 0)
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: never a bare traceback
+        if os.environ.get("WORKBENCH_DEBUG") == "1":
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(set WORKBENCH_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    finally:
+        ctx.close()

@@ -1,0 +1,1 @@
+"""Governance: who may do what, the audit chain's checks, lineage and reports."""

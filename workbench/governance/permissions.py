@@ -1,0 +1,53 @@
+"""Roles and what each may do. The services layer asks here once per use case.
+
+Roles: ``scientist``, ``engineer``, ``analyst`` (read-only business view), ``operator``,
+``approver`` (the risk officer) and ``admin`` (users and roles). Reading is open to every
+known user; each action below lists the roles that may perform it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from workbench.errors import PermissionDeniedError
+
+ROLE_TITLES = {
+    "scientist": "data scientist",
+    "engineer": "data/ML engineer",
+    "analyst": "business analyst",
+    "operator": "operator",
+    "approver": "risk officer",
+    "admin": "administrator",
+}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "users.manage": frozenset({"admin"}),
+    "graphs.save": frozenset({"scientist", "engineer"}),
+    "runs.start": frozenset({"scientist", "engineer"}),
+    "runs.cancel": frozenset({"scientist", "engineer", "operator"}),
+    "models.promote": frozenset({"engineer", "approver"}),
+    "approvals.decide": frozenset({"approver"}),
+    "targets.manage": frozenset({"engineer", "admin"}),
+    "kpis.import": frozenset({"engineer", "operator", "admin"}),
+    "alerts.acknowledge": frozenset({"operator", "engineer"}),
+    "comments.add": frozenset({"scientist", "engineer", "operator", "approver", "admin"}),
+}
+
+
+def allowed(roles: Iterable[str], action: str) -> bool:
+    if action not in PERMISSIONS:
+        raise KeyError(f"unknown action {action!r}")
+    return bool(PERMISSIONS[action] & set(roles))
+
+
+def require(user_name: str, roles: Iterable[str], action: str) -> None:
+    roles = tuple(roles)
+    if allowed(roles, action):
+        return
+    needed = " or ".join(sorted(PERMISSIONS[action]))
+    held = ", ".join(roles) or "no roles"
+    raise PermissionDeniedError(
+        f"{user_name!r} may not {action.replace('.', ' ')}: it needs the role {needed} "
+        f"(they hold {held})",
+        hint="an admin grants roles with 'workbench users add/roles'",
+    )

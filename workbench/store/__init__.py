@@ -1,0 +1,76 @@
+"""The shared store every open workbench sees: SQLite (embedded default) or PostgreSQL.
+
+``open_store(url)`` opens an existing, current store; ``init_store(url, actor)`` creates or
+upgrades one and makes its first user the admin. Work happens in units of work:
+``with store.read() as r: r.users.list()`` and ``with store.write(actor) as w: …``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workbench.store.db import Store, UnitOfWork, now_ms
+from workbench.store.errors import (
+    ConflictError,
+    NotFoundError,
+    StoreError,
+    StoreReadOnlyError,
+    StoreSchemaError,
+)
+from workbench.store.urls import default_store_url, redact, resolve_store_url, sqlite_path
+
+__all__ = [
+    "ConflictError", "InitResult", "NotFoundError", "Store", "StoreError", "StoreReadOnlyError",
+    "StoreSchemaError", "UnitOfWork", "default_store_url", "init_store", "now_ms", "open_store",
+    "redact", "resolve_store_url",
+]
+
+
+def open_store(url: str | None = None, *, read_only: bool = False, must_be_current: bool = True) -> Store:
+    """Open an existing store; a missing, unreachable or out-of-date one is a clear error."""
+    resolved = resolve_store_url(url)
+    path = sqlite_path(resolved)
+    if path is not None and not path.exists():
+        raise StoreSchemaError(
+            f"there is no store at {path}",
+            hint="run 'workbench init' (with the same --store) to create it",
+        )
+    store = Store(resolved, read_only=read_only)
+    try:
+        store.ping()
+        if must_be_current:
+            from workbench.store.migrate import check_current
+
+            check_current(store)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+@dataclass(frozen=True)
+class InitResult:
+    url: str
+    created: bool
+    revision_before: str | None
+    revision_after: str | None
+    admin: str | None
+
+
+def init_store(url: str | None, actor: str) -> InitResult:
+    """Create or upgrade the store. On a store without users, ``actor`` becomes its admin."""
+    from workbench.store.migrate import upgrade
+
+    store = Store(url)
+    try:
+        store.ping()
+        before, after = upgrade(store)
+        admin = None
+        with store.write(actor) as uow:
+            if uow.users.count() == 0:
+                uow.users.add(actor, ["admin"])
+                admin = actor
+            uow.projects.ensure()
+        return InitResult(store.display_url, before is None, before, after, admin)
+    finally:
+        store.close()

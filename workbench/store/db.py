@@ -1,0 +1,232 @@
+"""Opening a store and the one managed-session helper every repository goes through.
+
+* SQLite (the embedded default): WAL journal, foreign keys on, a busy timeout, and write
+  transactions that start with ``BEGIN IMMEDIATE`` so concurrent writers queue instead of
+  failing half-way. A read-only store opens the file with ``mode=ro``.
+* PostgreSQL (psycopg 3): a read-only store sets ``default_transaction_read_only``; writers
+  that touch the audit chain or the change feed take one transaction-scoped advisory lock so
+  that audit entries chain without forks and change ids become visible in commit order.
+
+``store.read()`` and ``store.write(actor)`` yield a :class:`UnitOfWork` whose repositories
+share one transaction: it commits when the block ends and rolls back on any error, so nothing
+is ever half-written.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from workbench.store.errors import StoreError, StoreReadOnlyError
+from workbench.store.schema import ChangeRow
+from workbench.store.urls import redact, resolve_store_url, sqlite_path
+
+ADVISORY_LOCK_KEY = 0x574B4348  # "WKCH": the audit chain and change feed serial section
+NOTIFY_CHANNEL = "workbench_changes"
+SQLITE_BUSY_TIMEOUT_S = 60
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _sqlite_engine(url: str, *, read_only: bool, immediate: bool) -> Engine:
+    path = sqlite_path(url)
+    assert path is not None
+    if read_only:
+        if not path.exists():
+            raise StoreError(f"store file {path} does not exist")
+        engine = create_engine(
+            f"sqlite:///file:{path}?mode=ro&uri=true",
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            poolclass=NullPool,
+        )
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            poolclass=NullPool,
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _on_begin)
+        cur = dbapi_conn.cursor()
+        if not read_only:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: str, *, read_only: bool) -> Engine:
+    connect_args: dict[str, Any] = {"connect_timeout": 10}
+    if read_only:
+        connect_args["options"] = "-c default_transaction_read_only=on"
+    return create_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_size=4)
+
+
+class Store:
+    """One open store. Cheap to keep around; ``close()`` releases its connections."""
+
+    def __init__(self, url: str | None = None, *, read_only: bool = False):
+        self.url = resolve_store_url(url)
+        self.read_only = read_only
+        self.dialect = "sqlite" if self.url.startswith("sqlite") else "postgresql"
+        if self.dialect == "sqlite":
+            self._read_engine = _sqlite_engine(self.url, read_only=read_only, immediate=False)
+            self._write_engine = (
+                None if read_only else _sqlite_engine(self.url, read_only=False, immediate=True)
+            )
+        else:
+            self._read_engine = _postgres_engine(self.url, read_only=read_only)
+            self._write_engine = None if read_only else self._read_engine
+
+    # -- plumbing -------------------------------------------------------------------------
+    @property
+    def display_url(self) -> str:
+        return redact(self.url)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine writes go through (migrations use it)."""
+        if self._write_engine is None:
+            raise StoreReadOnlyError(f"the store {self.display_url} is open read-only")
+        return self._write_engine
+
+    def ping(self) -> None:
+        """Connect once, turning driver errors into one clear line."""
+        try:
+            with self._read_engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except (OperationalError, DBAPIError) as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreError(f"cannot open the store {self.display_url}: {reason}") from None
+
+    def close(self) -> None:
+        self._read_engine.dispose()
+        if self._write_engine is not None and self._write_engine is not self._read_engine:
+            self._write_engine.dispose()
+
+    # -- units of work --------------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[UnitOfWork]:
+        with self._session(self._read_engine) as session:
+            yield UnitOfWork(self, session, actor=None)
+            session.rollback()
+
+    @contextmanager
+    def write(self, actor: str) -> Iterator[UnitOfWork]:
+        if self._write_engine is None:
+            raise StoreReadOnlyError(
+                f"the store {self.display_url} is open read-only; {actor!r} cannot change it"
+            )
+        with self._session(self._write_engine) as session:
+            uow = UnitOfWork(self, session, actor=actor)
+            try:
+                yield uow
+                uow.flush_changes()
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def _session(self, engine: Engine) -> Iterator[Session]:
+        session = Session(bind=engine, expire_on_commit=False, autoflush=False)
+        try:
+            yield session
+        except (OperationalError, DBAPIError) as exc:
+            if self.read_only and _is_read_only_violation(exc):
+                raise StoreReadOnlyError(
+                    f"the store {self.display_url} refused a write: it is open read-only"
+                ) from None
+            raise
+        finally:
+            session.close()
+
+
+def _is_read_only_violation(exc: DBAPIError) -> bool:
+    message = str(exc.orig or exc).lower()
+    return "readonly" in message or "read-only" in message or "read only" in message
+
+
+class UnitOfWork:
+    """Repositories bound to one transaction. Writes need ``actor`` (every write names one)."""
+
+    def __init__(self, store: Store, session: Session, actor: str | None):
+        from workbench.store import repos
+
+        self.store = store
+        self.session = session
+        self.actor = actor
+        self._pending_changes: list[dict[str, Any]] = []
+        self._serialised = False
+        self.users = repos.UsersRepo(self)
+        self.projects = repos.ProjectsRepo(self)
+        self.graphs = repos.GraphsRepo(self)
+        self.runs = repos.RunsRepo(self)
+        self.artifacts = repos.ArtifactsRepo(self)
+        self.models = repos.ModelsRepo(self)
+        self.metrics = repos.MetricsRepo(self)
+        self.predictions = repos.PredictionsRepo(self)
+        self.results = repos.ResultsRepo(self)
+        self.kpis = repos.KpisRepo(self)
+        self.approvals = repos.ApprovalsRepo(self)
+        self.comments = repos.CommentsRepo(self)
+        self.audit = repos.AuditRepo(self)
+        self.changes = repos.ChangesRepo(self)
+
+    @property
+    def dialect(self) -> str:
+        return self.store.dialect
+
+    def require_actor(self) -> str:
+        if self.actor is None:
+            raise StoreReadOnlyError("this unit of work is read-only; open it with store.write(actor)")
+        return self.actor
+
+    def serialise(self) -> None:
+        """Enter the serial section (audit chain, change feed) for the rest of the transaction."""
+        if self._serialised:
+            return
+        if self.dialect == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        self._serialised = True
+
+    def record_change(self, topic: str, key: object, action: str) -> None:
+        """Queue a change-feed event; it is written at commit, in commit order."""
+        self.require_actor()
+        self._pending_changes.append(
+            {"topic": topic, "key": str(key), "action": action, "actor": self.actor}
+        )
+
+    def flush_changes(self) -> None:
+        if not self._pending_changes:
+            return
+        self.serialise()
+        ts = now_ms()
+        rows = [{**change, "ts": ts} for change in self._pending_changes]
+        self._pending_changes.clear()
+        self.session.execute(insert(ChangeRow), rows)
+        if self.dialect == "postgresql":
+            self.session.execute(
+                text("SELECT pg_notify(:channel, (SELECT max(id) FROM changes)::text)"),
+                {"channel": NOTIFY_CHANNEL},
+            )

@@ -1,0 +1,89 @@
+"""Approval requests and the decisions on them.
+
+A decision needs a non-empty reason (the database checks it too), can be made once, and only
+on an open request that has not expired. Who may decide (the approver role, never the
+requester) is checked by the services layer; the store records who did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from workbench.store.db import now_ms
+from workbench.store.entities import ApprovalDecision, ApprovalRequest
+from workbench.store.errors import ConflictError, NotFoundError
+from workbench.store.repos.base import Repo, dumps, to_entity
+from workbench.store.schema import ApprovalDecisionRow, ApprovalRequestRow
+
+
+class ApprovalsRepo(Repo):
+    def _entity(self, row: ApprovalRequestRow) -> ApprovalRequest:
+        decision_row = self.session.scalar(
+            select(ApprovalDecisionRow).where(ApprovalDecisionRow.request_id == row.id))
+        decision = None if decision_row is None else to_entity(ApprovalDecision, decision_row)
+        return to_entity(ApprovalRequest, row, json_fields=("evidence",), decision=decision)
+
+    def request(self, *, model_version_id: int | None, run_id: int | None, node_id: str = "",
+                evidence: dict[str, Any] | None = None, expires_at: int | None = None) -> ApprovalRequest:
+        row = ApprovalRequestRow(model_version_id=model_version_id, run_id=run_id, node_id=node_id,
+                                 status="open", requested_by=self.actor, created_at=now_ms(),
+                                 expires_at=expires_at, evidence=dumps(evidence or {}))
+        self.session.add(row)
+        self.session.flush()
+        self.audit("approvals.request", f"approval:{row.id}",
+                   {"model_version_id": model_version_id, "run_id": run_id, "node_id": node_id})
+        self.uow.record_change("approvals", row.id, "requested")
+        return self._entity(row)
+
+    def get(self, request_id: int) -> ApprovalRequest:
+        row = self.session.get(ApprovalRequestRow, request_id)
+        if row is None:
+            raise NotFoundError(f"no approval request with id {request_id}",
+                                hint="'workbench approvals list' shows the open ones")
+        return self._entity(row)
+
+    def list(self, *, status: str | None = None) -> list[ApprovalRequest]:
+        query = select(ApprovalRequestRow)
+        if status:
+            query = query.where(ApprovalRequestRow.status == status)
+        return [self._entity(r) for r in self.session.scalars(query.order_by(ApprovalRequestRow.id))]
+
+    def expire_due(self, now: int | None = None) -> list[int]:
+        """Mark open requests past their expiry as expired; returns their ids."""
+        now = now_ms() if now is None else now
+        rows = self.session.scalars(select(ApprovalRequestRow).where(
+            ApprovalRequestRow.status == "open", ApprovalRequestRow.expires_at.is_not(None),
+            ApprovalRequestRow.expires_at <= now)).all()
+        for row in rows:
+            row.status = "expired"
+            self.audit("approvals.expire", f"approval:{row.id}", {"expires_at": row.expires_at})
+            self.uow.record_change("approvals", row.id, "expired")
+        self.session.flush()
+        return [r.id for r in rows]
+
+    def decide(self, request_id: int, decision: str, reason: str) -> ApprovalRequest:
+        if decision not in ("approved", "rejected"):
+            raise ConflictError(f"a decision is 'approved' or 'rejected', not {decision!r}")
+        if not reason.strip():
+            raise ConflictError(f"approval request {request_id}: a decision needs a reason")
+        row = self.session.get(ApprovalRequestRow, request_id,
+                               with_for_update=self.uow.dialect == "postgresql")
+        if row is None:
+            raise NotFoundError(f"no approval request with id {request_id}")
+        if row.expires_at is not None and row.status == "open" and row.expires_at <= now_ms():
+            row.status = "expired"
+            self.session.flush()
+        if row.status != "open":
+            raise ConflictError(f"approval request {request_id} is {row.status}, not open")
+        row.status = decision
+        self.session.add(ApprovalDecisionRow(request_id=request_id, decision=decision, reason=reason.strip(),
+                                             decided_by=self.actor, decided_at=now_ms()))
+        self.session.flush()
+        self.audit("approvals.approve" if decision == "approved" else "approvals.reject",
+                   f"approval:{request_id}",
+                   {"decision": decision, "reason": reason.strip(),
+                    "model_version_id": row.model_version_id, "run_id": row.run_id})
+        self.uow.record_change("approvals", request_id, decision)
+        return self._entity(row)

@@ -1,0 +1,56 @@
+"""Graph versions: the YAML text of a graph as saved, with its hash, author and time."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select
+
+from workbench.store.db import now_ms
+from workbench.store.entities import GraphVersion
+from workbench.store.errors import NotFoundError
+from workbench.store.repos.base import Repo, to_entity
+from workbench.store.schema import GraphVersionRow
+
+
+class GraphsRepo(Repo):
+    def save(self, project_id: int, name: str, text: str) -> GraphVersion:
+        """A new version, unless the latest version already has exactly this text."""
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        latest = self.latest(project_id, name)
+        if latest is not None and latest.sha256 == digest:
+            return latest
+        self.uow.serialise()
+        version = (latest.version if latest else 0) + 1
+        row = GraphVersionRow(project_id=project_id, name=name, version=version, text=text,
+                              sha256=digest, author=self.actor, created_at=now_ms())
+        self.session.add(row)
+        self.session.flush()
+        self.audit("graphs.save", f"graph:{name}", {"version": version, "sha256": digest})
+        self.uow.record_change("graphs", row.id, "saved")
+        return to_entity(GraphVersion, row)
+
+    def latest(self, project_id: int, name: str) -> GraphVersion | None:
+        row = self.session.scalar(
+            select(GraphVersionRow)
+            .where(GraphVersionRow.project_id == project_id, GraphVersionRow.name == name)
+            .order_by(GraphVersionRow.version.desc())
+            .limit(1)
+        )
+        return None if row is None else to_entity(GraphVersion, row)
+
+    def get(self, graph_version_id: int) -> GraphVersion:
+        row = self.session.get(GraphVersionRow, graph_version_id)
+        if row is None:
+            raise NotFoundError(f"no graph version with id {graph_version_id}")
+        return to_entity(GraphVersion, row)
+
+    def list(self, project_id: int | None = None) -> list[GraphVersion]:
+        query = select(GraphVersionRow)
+        if project_id is not None:
+            query = query.where(GraphVersionRow.project_id == project_id)
+        rows = self.session.scalars(query.order_by(GraphVersionRow.name, GraphVersionRow.version))
+        return [to_entity(GraphVersion, r) for r in rows]
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(GraphVersionRow)) or 0)

@@ -1,0 +1,137 @@
+"""Users and their roles, projects, and comments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from workbench.store.db import now_ms
+from workbench.store.entities import Comment, Project, User
+from workbench.store.errors import ConflictError, NotFoundError
+from workbench.store.repos.base import Repo, to_entity
+from workbench.store.schema import ROLES, CommentRow, ProjectRow, UserRoleRow, UserRow
+
+
+def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
+    chosen = tuple(sorted(set(roles)))
+    unknown = [r for r in chosen if r not in ROLES]
+    if unknown:
+        raise ConflictError(
+            f"unknown role {unknown[0]!r}", hint=f"roles are: {', '.join(ROLES)}"
+        )
+    return chosen
+
+
+class UsersRepo(Repo):
+    def _roles(self, user_id: int) -> tuple[str, ...]:
+        rows = self.session.scalars(
+            select(UserRoleRow.role).where(UserRoleRow.user_id == user_id).order_by(UserRoleRow.role)
+        )
+        return tuple(rows)
+
+    def _entity(self, row: UserRow) -> User:
+        return to_entity(User, row, roles=self._roles(row.id))
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(UserRow)) or 0)
+
+    def find(self, name: str) -> User | None:
+        row = self.session.scalar(select(UserRow).where(UserRow.name == name))
+        return None if row is None else self._entity(row)
+
+    def get(self, name: str) -> User:
+        user = self.find(name)
+        if user is None:
+            raise NotFoundError(f"no user named {name!r} in this store",
+                                hint="an admin adds users with 'workbench users add NAME --role ROLE'")
+        return user
+
+    def list(self) -> list[User]:
+        rows = self.session.scalars(select(UserRow).order_by(UserRow.name)).all()
+        roles: dict[int, list[str]] = {}
+        for user_id, role in self.session.execute(
+            select(UserRoleRow.user_id, UserRoleRow.role).order_by(UserRoleRow.role)
+        ):
+            roles.setdefault(user_id, []).append(role)
+        return [to_entity(User, r, roles=tuple(roles.get(r.id, ()))) for r in rows]
+
+    def add(self, name: str, roles: Iterable[str], display_name: str = "") -> User:
+        name = name.strip()
+        if not name:
+            raise ConflictError("a user needs a non-empty name")
+        chosen = check_roles(roles)
+        if self.find(name) is not None:
+            raise ConflictError(f"a user named {name!r} already exists",
+                                hint="use 'workbench users roles' to change their roles")
+        row = UserRow(name=name, display_name=display_name or name, created_at=now_ms(),
+                      created_by=self.actor)
+        self.session.add(row)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            raise ConflictError(f"a user named {name!r} already exists") from None
+        self.session.add_all([UserRoleRow(user_id=row.id, role=r) for r in chosen])
+        self.session.flush()
+        self.audit("users.add", f"user:{name}", {"roles": list(chosen)})
+        self.uow.record_change("users", name, "added")
+        return self._entity(row)
+
+    def set_roles(self, name: str, roles: Iterable[str]) -> User:
+        chosen = check_roles(roles)
+        user = self.get(name)
+        self.session.execute(delete(UserRoleRow).where(UserRoleRow.user_id == user.id))
+        self.session.add_all([UserRoleRow(user_id=user.id, role=r) for r in chosen])
+        self.session.flush()
+        self.audit("users.roles", f"user:{name}", {"old": list(user.roles), "new": list(chosen)})
+        self.uow.record_change("users", name, "roles")
+        return self.get(name)
+
+
+class ProjectsRepo(Repo):
+    DEFAULT = "default"
+
+    def find(self, name: str) -> Project | None:
+        row = self.session.scalar(select(ProjectRow).where(ProjectRow.name == name))
+        return None if row is None else to_entity(Project, row)
+
+    def get(self, name: str) -> Project:
+        project = self.find(name)
+        if project is None:
+            raise NotFoundError(f"no project named {name!r} in this store")
+        return project
+
+    def list(self) -> list[Project]:
+        return [to_entity(Project, r) for r in self.session.scalars(select(ProjectRow).order_by(ProjectRow.name))]
+
+    def ensure(self, name: str = DEFAULT, description: str = "") -> Project:
+        existing = self.find(name)
+        if existing is not None:
+            return existing
+        row = ProjectRow(name=name, description=description, created_at=now_ms(), created_by=self.actor)
+        self.session.add(row)
+        self.session.flush()
+        self.audit("projects.add", f"project:{name}", {"description": description})
+        self.uow.record_change("projects", name, "added")
+        return to_entity(Project, row)
+
+
+class CommentsRepo(Repo):
+    def add(self, subject_type: str, subject_id: str | int, text: str) -> Comment:
+        if not text.strip():
+            raise ConflictError("a comment needs some text")
+        row = CommentRow(subject_type=subject_type, subject_id=str(subject_id), author=self.actor,
+                         text=text, created_at=now_ms())
+        self.session.add(row)
+        self.session.flush()
+        self.uow.record_change("comments", f"{subject_type}:{subject_id}", "added")
+        return to_entity(Comment, row)
+
+    def list(self, subject_type: str, subject_id: str | int) -> list[Comment]:
+        rows = self.session.scalars(
+            select(CommentRow)
+            .where(CommentRow.subject_type == subject_type, CommentRow.subject_id == str(subject_id))
+            .order_by(CommentRow.id)
+        )
+        return [to_entity(Comment, r) for r in rows]

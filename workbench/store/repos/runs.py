@@ -1,0 +1,121 @@
+"""Runs, their steps and the steps' log lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from workbench.store.db import now_ms
+from workbench.store.entities import LogLine, Run, Step
+from workbench.store.errors import ConflictError, NotFoundError
+from workbench.store.repos.base import Repo, dumps, to_entity
+from workbench.store.schema import RUN_STATUSES, STEP_STATUSES, RunRow, StepLogRow, StepRow
+
+FINISHED = {"succeeded", "failed", "cancelled", "rejected", "interrupted", "skipped"}
+
+
+class RunsRepo(Repo):
+    # -- runs -----------------------------------------------------------------------------
+    def create(self, project_id: int, graph_version_id: int | None, *, target: str = "local",
+               trigger: str = "manual", params: dict[str, Any] | None = None) -> Run:
+        row = RunRow(project_id=project_id, graph_version_id=graph_version_id, status="queued",
+                     target=target, trigger=trigger, started_by=self.actor, created_at=now_ms(),
+                     error="", params=dumps(params or {}))
+        self.session.add(row)
+        self.session.flush()
+        self.audit("runs.create", f"run:{row.id}", {"target": target, "trigger": trigger,
+                                                     "graph_version_id": graph_version_id})
+        self.uow.record_change("runs", row.id, "created")
+        return self._run(row)
+
+    def _run(self, row: RunRow) -> Run:
+        return to_entity(Run, row, json_fields=("params",))
+
+    def get(self, run_id: int) -> Run:
+        row = self.session.get(RunRow, run_id)
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id}")
+        return self._run(row)
+
+    def list(self, *, status: str | None = None, limit: int = 200) -> list[Run]:
+        query = select(RunRow)
+        if status:
+            query = query.where(RunRow.status == status)
+        rows = self.session.scalars(query.order_by(RunRow.id.desc()).limit(limit))
+        return [self._run(r) for r in rows]
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(RunRow)) or 0)
+
+    def set_status(self, run_id: int, status: str, *, error: str = "") -> Run:
+        if status not in RUN_STATUSES:
+            raise ConflictError(f"unknown run status {status!r}")
+        row = self.session.get(RunRow, run_id, with_for_update=self.uow.dialect == "postgresql")
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id}")
+        now = now_ms()
+        row.status = status
+        if status == "running" and row.started_at is None:
+            row.started_at = now
+        if status in FINISHED:
+            row.finished_at = now
+        if error:
+            row.error = error
+        self.session.flush()
+        self.uow.record_change("runs", run_id, status)
+        return self._run(row)
+
+    # -- steps ----------------------------------------------------------------------------
+    def add_step(self, run_id: int, node_id: str, *, target: str = "local", attempt: int = 1) -> Step:
+        row = StepRow(run_id=run_id, node_id=node_id, attempt=attempt, status="queued",
+                      target=target, error="", info="{}")
+        self.session.add(row)
+        self.session.flush()
+        self.uow.record_change("steps", row.id, "queued")
+        return to_entity(Step, row, json_fields=("info",))
+
+    def set_step_status(self, step_id: int, status: str, *, exit_code: int | None = None,
+                        error: str = "", info: dict[str, Any] | None = None) -> Step:
+        if status not in STEP_STATUSES:
+            raise ConflictError(f"unknown step status {status!r}")
+        row = self.session.get(StepRow, step_id)
+        if row is None:
+            raise NotFoundError(f"no step with id {step_id}")
+        now = now_ms()
+        row.status = status
+        if status == "running" and row.started_at is None:
+            row.started_at = now
+        if status in FINISHED:
+            row.finished_at = now
+        if exit_code is not None:
+            row.exit_code = exit_code
+        if error:
+            row.error = error
+        if info:
+            row.info = dumps({**to_entity(Step, row, json_fields=("info",)).info, **info})
+        self.session.flush()
+        self.uow.record_change("steps", step_id, status)
+        return to_entity(Step, row, json_fields=("info",))
+
+    def steps(self, run_id: int) -> list[Step]:
+        rows = self.session.scalars(select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.id))
+        return [to_entity(Step, r, json_fields=("info",)) for r in rows]
+
+    # -- logs -----------------------------------------------------------------------------
+    def append_logs(self, step_id: int, lines: Iterable[tuple[str, str]]) -> int:
+        """Append ``(stream, line)`` pairs in one batch; returns how many were written."""
+        ts = now_ms()
+        rows = [{"step_id": step_id, "ts": ts, "stream": s, "line": line} for s, line in lines]
+        if rows:
+            self.session.execute(insert(StepLogRow), rows)
+            self.uow.record_change("logs", step_id, "appended")
+        return len(rows)
+
+    def logs(self, step_id: int, *, since_id: int = 0, limit: int = 10_000) -> list[LogLine]:
+        rows = self.session.scalars(
+            select(StepLogRow).where(StepLogRow.step_id == step_id, StepLogRow.id > since_id)
+            .order_by(StepLogRow.id).limit(limit)
+        )
+        return [to_entity(LogLine, r) for r in rows]

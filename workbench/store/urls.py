@@ -1,0 +1,74 @@
+"""Store URLs: which database a workbench opens, and the clear errors when it cannot.
+
+Accepted: ``sqlite:///PATH`` (the embedded default lives in the platform's user data
+directory), ``postgresql://…`` and ``postgresql+psycopg://…`` (psycopg 3 is always used).
+A bare file path is taken as a SQLite file. ``$WORKBENCH_STORE`` overrides the default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from workbench.store.errors import StoreError
+
+APP_NAME = "mlops-workbench"
+_POSTGRES_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"}
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_store_url() -> str:
+    return f"sqlite:///{default_data_dir() / 'workbench.db'}"
+
+
+def resolve_store_url(url: str | None) -> str:
+    """The URL to open: the argument, else ``$WORKBENCH_STORE``, else the embedded default."""
+    chosen = url or os.environ.get("WORKBENCH_STORE") or default_store_url()
+    return normalise_store_url(chosen)
+
+
+def normalise_store_url(url: str) -> str:
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"store URL {redact(url)!r} cannot be parsed: {exc}") from None
+    scheme = parsed.drivername
+    if scheme in {"sqlite", "sqlite+pysqlite"}:
+        if not parsed.database or parsed.database == ":memory:":
+            raise StoreError(
+                f"store URL {url!r} names no file",
+                hint="use sqlite:///PATH/TO/workbench.db; an in-memory store cannot be shared",
+            )
+        return str(parsed.set(drivername="sqlite"))
+    if scheme in _POSTGRES_SCHEMES:
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise StoreError(
+        f"store URL {redact(url)!r} has the unknown scheme {scheme!r}",
+        hint="use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB",
+    )
+
+
+def redact(url: str | URL) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+    except ArgumentError:
+        return "<unparseable URL>"
+    return parsed.render_as_string(hide_password=True)
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    return Path(parsed.database or "")

@@ -1,0 +1,1 @@
+"""The desktop workbench (PySide6 + pyqtgraph). The only package that imports Qt."""

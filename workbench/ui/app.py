@@ -1,0 +1,60 @@
+"""Starting the desktop workbench: open (or create) the store, then show the main window.
+
+A fresh embedded store is created on first start, and the person who starts it becomes its
+admin. An embedded store with an older schema is upgraded in place (its data is kept) and the
+window says so; a shared store with an older schema is never upgraded silently: the window
+explains what to run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from workbench.errors import WorkbenchError
+
+
+def prepare_store(store_url: str | None, user: str) -> tuple[object, str]:
+    """The opened store and a line to show about what start-up did to it."""
+    from workbench.store import StoreSchemaError, init_store, open_store, resolve_store_url
+
+    url = resolve_store_url(store_url)
+    embedded = url.startswith("sqlite")
+    try:
+        return open_store(url), ""
+    except StoreSchemaError:
+        if not embedded:
+            raise
+        result = init_store(url, user)
+    note = (f"Created a new store at {result.url}; {result.admin} is its admin."
+            if result.created else
+            f"Upgraded the store from schema {result.revision_before} to {result.revision_after}.")
+    return open_store(url), note
+
+
+def run(store_url: str | None = None, user: str = "") -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("MLOps Workbench")
+    app.setOrganizationName("MLOps Workbench")
+    try:
+        store, note = prepare_store(store_url, user)
+    except WorkbenchError as exc:
+        QMessageBox.critical(None, "MLOps Workbench", f"The store cannot be opened.\n\n{exc}")
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+    from workbench.ui.main_window import MainWindow
+
+    window = MainWindow(store, user)
+    if note:
+        window.statusBar().showMessage(note, 15000)
+    window.show()
+    quit_after = os.environ.get("WORKBENCH_UI_QUIT_AFTER_MS")
+    if quit_after:  # used by smoke tests and screenshots
+        QTimer.singleShot(int(quit_after), app.quit)
+    code = app.exec()
+    store.close()
+    return int(code)
