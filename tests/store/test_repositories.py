@@ -169,3 +169,12 @@ def test_change_feed_is_monotonic_and_filterable(store) -> None:
         assert changes[0].id < changes[1].id and all(c.actor == "admin" for c in changes)
         assert uow.changes.since(changes[-1].id) == []
         assert [c.text for c in uow.comments.list("run", 1)] == ["looks good", "second thought"]
+
+
+def test_metrics_into_an_unknown_series_are_refused(store) -> None:
+    with pytest.raises(NotFoundError, match="no metric series with id 999"), store.write("admin") as uow:
+        uow.metrics.append(999, [1], [1], [1.0])
+    with pytest.raises(NotFoundError), store.write("admin") as uow:
+        uow.metrics.append_rows([(998, 1, 1, 1.0)])
+    with store.read() as uow:
+        assert uow.changes.since(0, topics=("metrics",)) == []

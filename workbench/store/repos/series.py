@@ -75,6 +75,7 @@ class MetricsRepo(BulkRepo):
     def append(self, series_id: int, steps: Sequence[int] | np.ndarray,
                timestamps: Sequence[int] | np.ndarray, values: Sequence[float] | np.ndarray) -> int:
         """Append one series' points; the three sequences line up."""
+        self._check_series({series_id})
         steps_l, ts_l, values_l = _as_list(steps), _as_list(timestamps), _as_list(values)
         if not (len(steps_l) == len(ts_l) == len(values_l)):
             raise ConflictError(
@@ -88,10 +89,19 @@ class MetricsRepo(BulkRepo):
 
     def append_rows(self, rows: Sequence[tuple[int, int, int, float]]) -> int:
         """Append ``(series_id, step, ts, value)`` rows of any series in one batch."""
+        self._check_series({r[0] for r in rows})
         count = self.bulk_insert("metrics", ("series_id", "step", "ts", "value"), rows)
         for series_id in sorted({r[0] for r in rows}):
             self.uow.record_change("metrics", series_id, "appended")
         return count
+
+    def _check_series(self, series_ids: set[int]) -> None:
+        found = set(self.session.scalars(
+            select(MetricSeriesRow.id).where(MetricSeriesRow.id.in_(sorted(series_ids)))))
+        missing = sorted(series_ids - found)
+        if missing:
+            raise NotFoundError(f"no metric series with id {missing[0]}",
+                                hint="get series ids from MetricsRepo.series(key, run_id=…)")
 
     def points(self, series_id: int, *, since_id: int = 0) -> dict[str, np.ndarray]:
         """Columns ``id, step, ts, value`` of the points after ``since_id``, in id order."""

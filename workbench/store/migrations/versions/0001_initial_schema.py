@@ -254,7 +254,6 @@ def upgrade() -> None:
     sa.Column('step', sa.BigInteger(), nullable=False),
     sa.Column('ts', sa.BigInteger(), nullable=False),
     sa.Column('value', sa.Float(), nullable=False),
-    sa.ForeignKeyConstraint(['series_id'], ['metric_series.id'], name=op.f('fk_metrics_series_id_metric_series'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_metrics'))
     )
     with op.batch_alter_table('metrics', schema=None) as batch_op:

@@ -1,0 +1,1 @@
+"""Plans and drives runs: dependencies, approval gates, model propagation, triggers."""
