@@ -39,11 +39,15 @@ def run(store_url: str | None = None, user: str = "") -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("MLOps Workbench")
     app.setOrganizationName("MLOps Workbench")
+    quit_after = os.environ.get("WORKBENCH_UI_QUIT_AFTER_MS")
+    if quit_after:  # smoke tests and screenshots: leave every event loop after this long
+        QTimer.singleShot(int(quit_after), app.quit)
     try:
         store, note = prepare_store(store_url, user)
     except WorkbenchError as exc:
-        QMessageBox.critical(None, "MLOps Workbench", f"The store cannot be opened.\n\n{exc}")
         print(f"error: {exc}", file=sys.stderr)
+        if app.platformName() not in ("offscreen", "minimal"):  # a person can see it
+            QMessageBox.critical(None, "MLOps Workbench", f"The store cannot be opened.\n\n{exc}")
         return exc.exit_code
 
     from workbench.ui.main_window import MainWindow
@@ -52,9 +56,6 @@ def run(store_url: str | None = None, user: str = "") -> int:
     if note:
         window.statusBar().showMessage(note, 15000)
     window.show()
-    quit_after = os.environ.get("WORKBENCH_UI_QUIT_AFTER_MS")
-    if quit_after:  # used by smoke tests and screenshots
-        QTimer.singleShot(int(quit_after), app.quit)
     code = app.exec()
     store.close()
     return int(code)
