@@ -1,0 +1,1 @@
+"""Tests of workbench.graph: model, catalog, validation, commands, file format, templates."""

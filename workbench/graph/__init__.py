@@ -1,0 +1,140 @@
+"""The ML application graph, free of any GUI: model, node catalog, validation, undoable
+commands, the YAML file format and the shipped templates.
+
+Rules: nothing in this package imports Qt (an import-linter contract checks it) or any heavy
+library; the GUI, the CLI and the orchestrator all go through this public API. Submodules:
+``model``/``entities``/``queries`` (the graph), ``catalog``/``builtin_kinds`` (node kinds),
+``validate``, ``commands``/``undo``, ``fileformat``/``yamlsafe``, ``templates``, ``errors``,
+``events``.
+"""
+
+from __future__ import annotations
+
+from workbench.graph.catalog import (
+    ENTRY_POINT_GROUP,
+    PORT_TYPES,
+    Catalog,
+    NodeKind,
+    ParamSpec,
+    PortSpec,
+    default_catalog,
+    reset_default_catalog,
+    validate_param,
+)
+from workbench.graph.commands import (
+    AddAnnotation,
+    AddNode,
+    Command,
+    Connect,
+    Disconnect,
+    MacroCommand,
+    MoveNode,
+    PasteGroup,
+    RemoveAnnotation,
+    RemoveNode,
+    SetParameter,
+    SetTarget,
+    SetTitle,
+    UpdateAnnotation,
+    copy_fragment,
+)
+from workbench.graph.entities import Annotation, Edge, Node
+from workbench.graph.errors import (
+    CycleError,
+    DanglingInputError,
+    DuplicateEdgeError,
+    DuplicateNodeIdError,
+    DuplicateNodeKindError,
+    GraphError,
+    GraphFileError,
+    GraphFormatError,
+    GraphValidationError,
+    IncompatiblePortTypesError,
+    InvalidNodeIdError,
+    InvalidParameterError,
+    PortAlreadyConnectedError,
+    UnknownAnnotationError,
+    UnknownEdgeError,
+    UnknownNodeError,
+    UnknownNodeKindError,
+    UnknownPortError,
+    UnknownTemplateError,
+)
+from workbench.graph.events import GraphEvents, NodeChange, UndoStackEvents
+from workbench.graph.fileformat import FORMAT, VERSION, dumps, load, loads, save
+from workbench.graph.model import Graph
+from workbench.graph.templates import (
+    TemplateInfo,
+    describe_templates,
+    list_templates,
+    load_template,
+)
+from workbench.graph.undo import UndoStack
+from workbench.graph.validate import Problem, ensure_valid, validate
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FORMAT",
+    "PORT_TYPES",
+    "VERSION",
+    "AddAnnotation",
+    "AddNode",
+    "Annotation",
+    "Catalog",
+    "Command",
+    "Connect",
+    "CycleError",
+    "DanglingInputError",
+    "Disconnect",
+    "DuplicateEdgeError",
+    "DuplicateNodeIdError",
+    "DuplicateNodeKindError",
+    "Edge",
+    "Graph",
+    "GraphError",
+    "GraphEvents",
+    "GraphFileError",
+    "GraphFormatError",
+    "GraphValidationError",
+    "IncompatiblePortTypesError",
+    "InvalidNodeIdError",
+    "InvalidParameterError",
+    "MacroCommand",
+    "MoveNode",
+    "Node",
+    "NodeChange",
+    "NodeKind",
+    "ParamSpec",
+    "PasteGroup",
+    "PortAlreadyConnectedError",
+    "PortSpec",
+    "Problem",
+    "RemoveAnnotation",
+    "RemoveNode",
+    "SetParameter",
+    "SetTarget",
+    "SetTitle",
+    "TemplateInfo",
+    "UndoStack",
+    "UndoStackEvents",
+    "UnknownAnnotationError",
+    "UnknownEdgeError",
+    "UnknownNodeError",
+    "UnknownNodeKindError",
+    "UnknownPortError",
+    "UnknownTemplateError",
+    "UpdateAnnotation",
+    "copy_fragment",
+    "default_catalog",
+    "describe_templates",
+    "dumps",
+    "ensure_valid",
+    "list_templates",
+    "load",
+    "load_template",
+    "loads",
+    "reset_default_catalog",
+    "save",
+    "validate",
+    "validate_param",
+]

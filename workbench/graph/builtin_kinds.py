@@ -1,0 +1,324 @@
+"""The node kinds the workbench ships: data, training, gates, serving, monitoring, triggers.
+
+Rules: plain ``NodeKind`` data only, no behaviour (engines and the orchestrator give the
+kinds meaning). Kind ids, port names and parameter names are part of the file format: rename
+one only together with a file-format upgrade step.
+"""
+
+from __future__ import annotations
+
+from workbench.graph.catalog import NodeKind, ParamSpec, PortSpec
+
+__all__ = ["BUILTIN_KINDS"]
+
+_MODEL_NAME = ParamSpec(
+    "model_name", "str", default="", doc="registered model name (empty: the node id)"
+)
+_TRIGGER_IN = PortSpec("trigger", "signal", doc="starts a new run (e.g. retraining on drift)")
+_TRAIN_OUT = (
+    PortSpec("model", "model", doc="the trained model version"),
+    PortSpec("metrics", "metrics", doc="training and hold-out metrics"),
+)
+_DATA_IN = PortSpec("data", "dataset", required=True, doc="training data with its target column")
+_ALERT_OUT = PortSpec("alert", "signal", doc="fires when the threshold is crossed")
+
+DATA_SOURCE = NodeKind(
+    "data_source",
+    "Data source",
+    category="data",
+    doc="Reads a table: a CSV or Parquet file, a SQL query, or a built-in sample data set.",
+    outputs=(PortSpec("data", "dataset", doc="the table"),),
+    params=(
+        ParamSpec(
+            "format",
+            "choice",
+            default="builtin",
+            choices=("csv", "parquet", "sql", "builtin"),
+            doc="where the table comes from",
+        ),
+        ParamSpec("path", "path", default="", doc="CSV or Parquet file"),
+        ParamSpec("query", "str", default="", doc="SQL query (format sql)"),
+        ParamSpec("url", "str", default="", doc="database URL (format sql)"),
+        ParamSpec("builtin", "str", default="breast_cancer", doc="built-in sample data set"),
+        ParamSpec("target", "str", default="target", doc="name of the label column"),
+    ),
+)
+
+TRAIN_SKLEARN = NodeKind(
+    "train_sklearn",
+    "Train (scikit-learn)",
+    category="training",
+    doc="Fits a scikit-learn estimator and registers the result as a new model version.",
+    inputs=(_DATA_IN, _TRIGGER_IN),
+    outputs=_TRAIN_OUT,
+    params=(
+        ParamSpec(
+            "estimator",
+            "import_path",
+            default="sklearn.linear_model.LogisticRegression",
+            required=True,
+            doc="estimator class",
+        ),
+        ParamSpec(
+            "estimator_params", "mapping", default={}, doc="keyword arguments of the estimator"
+        ),
+        _MODEL_NAME,
+    ),
+)
+
+TRAIN_TORCH = NodeKind(
+    "train_torch",
+    "Train (PyTorch)",
+    category="training",
+    doc="Trains a PyTorch network (a built-in MLP unless a script is given) on CPU or GPU.",
+    inputs=(_DATA_IN, _TRIGGER_IN),
+    outputs=_TRAIN_OUT,
+    params=(
+        ParamSpec("script", "path", default="", doc="training script (empty: the built-in MLP)"),
+        ParamSpec(
+            "hidden_sizes",
+            "list",
+            default=[32, 16],
+            item_type="int",
+            min=1,
+            doc="hidden layer widths of the MLP",
+        ),
+        ParamSpec("epochs", "int", default=20, min=1, doc="passes over the training data"),
+        ParamSpec(
+            "learning_rate",
+            "float",
+            default=0.01,
+            min=0.0,
+            exclusive_min=True,
+            doc="optimizer step size",
+        ),
+        ParamSpec(
+            "device",
+            "choice",
+            default="auto",
+            choices=("auto", "cpu", "cuda", "mps"),
+            doc="where to train",
+        ),
+        _MODEL_NAME,
+    ),
+)
+
+EVALUATE = NodeKind(
+    "evaluate",
+    "Evaluate",
+    category="training",
+    doc="Scores a model on a data set.",
+    inputs=(
+        PortSpec("model", "model", required=True, doc="model to score"),
+        PortSpec("data", "dataset", required=True, doc="labelled evaluation data"),
+    ),
+    outputs=(PortSpec("metrics", "metrics", doc="evaluation metrics"),),
+)
+
+APPROVAL_GATE = NodeKind(
+    "approval_gate",
+    "Approval gate",
+    category="governance",
+    doc="Holds a model until a person with the approver role signs it off (or it expires).",
+    inputs=(
+        PortSpec("model", "model", required=True, doc="model awaiting approval"),
+        PortSpec("metrics", "metrics", doc="evidence shown to the approver"),
+    ),
+    outputs=(PortSpec("model", "model", doc="the approved model"),),
+    params=(
+        ParamSpec(
+            "approver_role", "str", default="approver", required=True, doc="role that may approve"
+        ),
+        ParamSpec(
+            "expires_after_hours",
+            "float",
+            default=72.0,
+            min=0.0,
+            doc="request lapses after this (0: never)",
+        ),
+    ),
+)
+
+PROMOTE = NodeKind(
+    "promote",
+    "Promote",
+    category="governance",
+    doc="Points an alias (champion, challenger, …) of a registered model at this version.",
+    inputs=(PortSpec("model", "model", required=True, doc="model version to promote"),),
+    outputs=(PortSpec("model", "model", doc="the promoted model"),),
+    params=(
+        ParamSpec("model_name", "str", required=True, doc="registered model name"),
+        ParamSpec(
+            "alias",
+            "choice",
+            default="champion",
+            choices=("candidate", "challenger", "champion", "archived"),
+            doc="alias to set",
+        ),
+    ),
+)
+
+ENSEMBLE = NodeKind(
+    "ensemble",
+    "Ensemble",
+    category="training",
+    doc="Combines several models into one by voting or averaging.",
+    inputs=(PortSpec("models", "model", required=True, multiple=True, doc="member models"),),
+    outputs=(PortSpec("model", "model", doc="the ensemble"),),
+    params=(
+        ParamSpec(
+            "method",
+            "choice",
+            default="soft_vote",
+            choices=("soft_vote", "average"),
+            doc="how members are combined",
+        ),
+    ),
+)
+
+INFERENCE = NodeKind(
+    "inference",
+    "Inference",
+    category="serving",
+    doc="Scores data with a model: the connected one, or the registered model's alias.",
+    inputs=(
+        PortSpec("model", "model", doc="model to serve (else model_name and alias)"),
+        PortSpec("data", "dataset", required=True, doc="data to score"),
+    ),
+    outputs=(PortSpec("predictions", "predictions", doc="scored rows"),),
+    params=(
+        ParamSpec(
+            "mode",
+            "choice",
+            default="batch",
+            choices=("batch", "rest", "stream"),
+            doc="how requests arrive",
+        ),
+        _MODEL_NAME,
+        ParamSpec(
+            "alias",
+            "choice",
+            default="",
+            choices=("", "champion", "challenger", "candidate"),
+            doc="registered alias to serve",
+        ),
+    ),
+)
+
+COMPARATOR = NodeKind(
+    "comparator",
+    "Comparator",
+    category="monitoring",
+    doc="Compares a challenger's predictions with the champion's (canary or champion/challenger).",
+    inputs=(
+        PortSpec("champion", "predictions", required=True, doc="champion predictions"),
+        PortSpec("challenger", "predictions", required=True, doc="challenger predictions"),
+    ),
+    outputs=(PortSpec("metrics", "metrics", doc="divergence per window"), _ALERT_OUT),
+    params=(
+        ParamSpec(
+            "mode",
+            "choice",
+            default="canary",
+            choices=("canary", "champion_challenger"),
+            doc="comparison pattern",
+        ),
+        ParamSpec(
+            "threshold", "float", default=0.1, min=0.0, doc="divergence that raises an alert"
+        ),
+        ParamSpec(
+            "traffic_split",
+            "float",
+            default=0.1,
+            min=0.0,
+            max=1.0,
+            doc="share of traffic the challenger gets",
+        ),
+        ParamSpec(
+            "shadow",
+            "bool",
+            default=False,
+            doc="challenger scores in the shadow, answers are not served",
+        ),
+    ),
+)
+
+DRIFT_MONITOR = NodeKind(
+    "drift_monitor",
+    "Drift monitor",
+    category="monitoring",
+    doc="Compares current data (and optionally predictions) with a reference, window by window.",
+    inputs=(
+        PortSpec("reference", "dataset", required=True, doc="reference (training) data"),
+        PortSpec("current", "dataset", required=True, doc="production data"),
+        PortSpec("predictions", "predictions", doc="production predictions (prediction drift)"),
+    ),
+    outputs=(PortSpec("metrics", "metrics", doc="drift statistics per window"), _ALERT_OUT),
+    params=(
+        ParamSpec(
+            "methods",
+            "list",
+            default=["psi", "ks"],
+            item_type="str",
+            choices=("psi", "ks", "js", "chi2", "wasserstein"),
+            doc="drift statistics",
+        ),
+        ParamSpec("threshold", "float", default=0.2, min=0.0, doc="statistic that counts as drift"),
+        ParamSpec("window_size", "int", default=500, min=1, doc="rows per window"),
+        ParamSpec(
+            "consecutive_windows",
+            "int",
+            default=3,
+            min=1,
+            doc="drifting windows in a row before an alert",
+        ),
+    ),
+)
+
+KPI_SOURCE = NodeKind(
+    "kpi_source",
+    "KPI source",
+    category="data",
+    doc="Imports a business KPI time series to mark deployments on.",
+    outputs=(PortSpec("kpi", "kpi", doc="the KPI series"),),
+    params=(
+        ParamSpec("path", "path", default="", doc="CSV or Parquet file"),
+        ParamSpec("time_column", "str", default="timestamp", doc="time column"),
+        ParamSpec("value_column", "str", default="value", doc="KPI value column"),
+    ),
+    standalone=True,
+)
+
+TRIGGER = NodeKind(
+    "trigger",
+    "Trigger",
+    category="automation",
+    doc="Starts downstream runs on a schedule, on a promotion, on a drift alert or by hand.",
+    inputs=(PortSpec("alert", "signal", multiple=True, doc="alerts that fire the trigger"),),
+    outputs=(PortSpec("start", "signal", doc="start signal"),),
+    params=(
+        ParamSpec(
+            "on",
+            "choice",
+            default="manual",
+            choices=("schedule", "model_promoted", "drift_alert", "manual"),
+            doc="what fires it",
+        ),
+        ParamSpec("interval_minutes", "int", default=60, min=1, doc="period (on: schedule)"),
+    ),
+)
+
+BUILTIN_KINDS: tuple[NodeKind, ...] = (
+    DATA_SOURCE,
+    TRAIN_SKLEARN,
+    TRAIN_TORCH,
+    EVALUATE,
+    APPROVAL_GATE,
+    PROMOTE,
+    ENSEMBLE,
+    INFERENCE,
+    COMPARATOR,
+    DRIFT_MONITOR,
+    KPI_SOURCE,
+    TRIGGER,
+)
