@@ -25,6 +25,9 @@ COMMAND_MODULES = (
     "workbench.cli.graph_cmds",
     "workbench.cli.user_cmds",
     "workbench.cli.audit_cmds",
+    "workbench.cli.run_cmds",
+    "workbench.cli.serve_cmds",
+    "workbench.cli.trigger_cmds",
     "workbench.cli.monitoring_cmds",
 )
 

@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "runs.start": frozenset({"scientist", "engineer"}),
     "runs.cancel": frozenset({"scientist", "engineer", "operator"}),
     "models.promote": frozenset({"engineer", "approver"}),
+    "models.serve": frozenset({"engineer", "scientist", "operator"}),
     "approvals.decide": frozenset({"approver"}),
     "targets.manage": frozenset({"engineer", "admin"}),
     "kpis.import": frozenset({"engineer", "operator", "admin"}),

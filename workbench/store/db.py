@@ -189,6 +189,7 @@ class UnitOfWork:
         self.results = repos.ResultsRepo(self)
         self.kpis = repos.KpisRepo(self)
         self.approvals = repos.ApprovalsRepo(self)
+        self.alerts = repos.AlertsRepo(self)
         self.comments = repos.CommentsRepo(self)
         self.audit = repos.AuditRepo(self)
         self.changes = repos.ChangesRepo(self)

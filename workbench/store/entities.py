@@ -51,6 +51,14 @@ class Run:
     finished_at: int | None
     error: str
     params: dict[str, Any] = field(default_factory=dict)
+    worker_host: str = ""
+    worker_pid: int | None = None
+    heartbeat_at: int | None = None
+    cancel_requested: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {"succeeded", "failed", "cancelled", "rejected", "interrupted"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,29 @@ class Step:
     exit_code: int | None
     error: str
     info: dict[str, Any] = field(default_factory=dict)
+    cache_key: str = ""
+    pid: int | None = None
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    step_id: int
+    port: str
+    position: int
+    artifact_id: int
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    source: str
+    kind: str
+    message: str
+    run_id: int | None
+    status: str
+    created_at: int
+    acknowledged_by: str
+    acknowledged_at: int | None
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ RUN_STATUSES = (
 )
 STEP_STATUSES = (
     "queued", "running", "awaiting_approval", "succeeded", "failed", "cancelled", "skipped",
-    "interrupted",
+    "interrupted", "rejected",
 )
 ALIASES = ("candidate", "challenger", "champion", "archived")
 APPROVAL_STATUSES = ("open", "approved", "rejected", "expired")
@@ -107,6 +107,11 @@ class RunRow(Base):
     finished_at: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str] = mapped_column(Text, default="")
     params: Mapped[str] = mapped_column(Text, default="{}")
+    # The orchestrator process driving the run: its host and pid, and when it last said so.
+    worker_host: Mapped[str] = mapped_column(String(200), default="")
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[int | None] = mapped_column(BigInteger)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class StepRow(Base):
@@ -126,6 +131,18 @@ class StepRow(Base):
     exit_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str] = mapped_column(Text, default="")
     info: Mapped[str] = mapped_column(Text, default="{}")
+    cache_key: Mapped[str] = mapped_column(String(64), default="", index=True)
+    pid: Mapped[int | None] = mapped_column(Integer)
+
+
+class StepOutputRow(Base):
+    """Which artifacts a step produced on which output port (in order, for multi-outputs)."""
+
+    __tablename__ = "step_outputs"
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"), primary_key=True)
+    port: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"))
 
 
 class StepLogRow(Base):
@@ -374,3 +391,22 @@ class TargetRow(Base):
     params: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[int] = mapped_column(BigInteger)
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+ALERT_STATUSES = ("open", "acknowledged", "cleared")
+
+
+class AlertRow(Base):
+    """A monitoring alert (drift, divergence, …) raised by a node, until someone acknowledges it."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (CheckConstraint(_in("status", ALERT_STATUSES), name="status_known"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    acknowledged_by: Mapped[str] = mapped_column(String(200), default="")
+    acknowledged_at: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,5 +1,6 @@
 """One repository per aggregate; each works inside the unit of work it is given."""
 
+from workbench.store.repos.alerts import AlertsRepo
 from workbench.store.repos.approvals import ApprovalsRepo
 from workbench.store.repos.audit import AuditRepo, ChangesRepo
 from workbench.store.repos.graphs import GraphsRepo
@@ -9,7 +10,7 @@ from workbench.store.repos.runs import RunsRepo
 from workbench.store.repos.series import KpisRepo, MetricsRepo, PredictionsRepo, ResultsRepo
 
 __all__ = [
-    "ApprovalsRepo", "ArtifactsRepo", "AuditRepo", "ChangesRepo", "CommentsRepo", "GraphsRepo",
+    "AlertsRepo", "ApprovalsRepo", "ArtifactsRepo", "AuditRepo", "ChangesRepo", "CommentsRepo", "GraphsRepo",
     "KpisRepo", "MetricsRepo", "ModelsRepo", "PredictionsRepo", "ProjectsRepo", "ResultsRepo",
     "RunsRepo", "UsersRepo",
 ]

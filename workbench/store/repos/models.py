@@ -103,6 +103,16 @@ class ModelsRepo(Repo):
             raise NotFoundError(f"no model version with id {model_version_id}")
         return self._entity(row)
 
+    def for_artifact(self, artifact_id: int) -> ModelVersion | None:
+        row = self.session.scalar(select(ModelVersionRow).where(ModelVersionRow.artifact_id == artifact_id)
+                                  .order_by(ModelVersionRow.id.desc()).limit(1))
+        return None if row is None else self._entity(row)
+
+    def last_deployment(self, node_id: str) -> DeploymentEvent | None:
+        row = self.session.scalar(select(DeploymentEventRow).where(DeploymentEventRow.node_id == node_id)
+                                  .order_by(DeploymentEventRow.id.desc()).limit(1))
+        return None if row is None else to_entity(DeploymentEvent, row)
+
     def list(self, name: str | None = None) -> list[ModelVersion]:
         query = select(ModelVersionRow)
         if name is not None:

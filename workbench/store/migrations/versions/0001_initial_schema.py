@@ -195,7 +195,7 @@ def upgrade() -> None:
     sa.Column('exit_code', sa.Integer(), nullable=True),
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('info', sa.Text(), nullable=False),
-    sa.CheckConstraint("status IN ('queued', 'running', 'awaiting_approval', 'succeeded', 'failed', 'cancelled', 'skipped', 'interrupted')", name=op.f('ck_steps_status_known')),
+    sa.CheckConstraint("status IN ('queued', 'running', 'awaiting_approval', 'succeeded', 'failed', 'cancelled', 'skipped', 'interrupted', 'rejected')", name=op.f('ck_steps_status_known')),
     sa.ForeignKeyConstraint(['run_id'], ['runs.id'], name=op.f('fk_steps_run_id_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_steps')),
     sa.UniqueConstraint('run_id', 'node_id', 'attempt', name=op.f('uq_steps_run_id_node_id_attempt'))

@@ -1,0 +1,46 @@
+"""The model registry and approvals, for the signed-in user.
+
+Promoting needs ``engineer`` or ``approver``; deciding an approval needs ``approver``, a
+reason, and someone other than the person who requested it. Every decision and alias move is
+an audit entry written in the same transaction.
+"""
+
+from __future__ import annotations
+
+from workbench.errors import InvalidInputError, PermissionDeniedError
+from workbench.services.identity import acting, authorise
+from workbench.store import Store
+from workbench.store.entities import AliasMove, ApprovalRequest, ModelVersion
+
+
+def list_models(store: Store, actor: str, name: str | None = None) -> list[ModelVersion]:
+    with store.read() as uow:
+        acting(uow, actor)
+        return uow.models.list(name)
+
+
+def promote(store: Store, actor: str, name: str, version: int, alias: str) -> AliasMove:
+    with store.write(actor) as uow:
+        authorise(uow, actor, "models.promote")
+        return uow.models.set_alias(name, version, alias)
+
+
+def list_approvals(store: Store, actor: str, status: str | None = None) -> list[ApprovalRequest]:
+    with store.write(actor) as uow:
+        acting(uow, actor)
+        uow.approvals.expire_due()
+    with store.read() as uow:
+        return uow.approvals.list(status=status)
+
+
+def decide(store: Store, actor: str, request_id: int, decision: str, reason: str) -> ApprovalRequest:
+    if not reason or not reason.strip():
+        raise InvalidInputError(f"approval request {request_id}: a decision needs a reason (--reason TEXT)")
+    with store.write(actor) as uow:
+        user = authorise(uow, actor, "approvals.decide")
+        request = uow.approvals.get(request_id)
+        if request.requested_by == user.name:
+            raise PermissionDeniedError(
+                f"{user.name!r} requested approval {request_id} and may not decide it",
+                hint="another user with the approver role must decide")
+        return uow.approvals.decide(request_id, decision, reason)

@@ -1,0 +1,107 @@
+"""Starting, watching, cancelling and resuming runs, for the signed-in user.
+
+Starting needs the ``scientist`` or ``engineer`` role; the graph is validated first (an
+invalid graph never becomes a run), saved as a graph version, and driven by a detached worker.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import InvalidInputError
+from workbench.orchestrator.launch import create_run, reconcile, spawn_worker
+from workbench.services.identity import acting, authorise
+from workbench.store import Store
+from workbench.store.entities import Run, Step
+
+RESUMABLE = ("interrupted", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class RunView:
+    run: Run
+    steps: list[Step]
+    graph_name: str
+
+
+def code_version(folder: Path) -> dict[str, Any] | None:
+    """The Git commit of the graph's folder (and whether it has uncommitted changes)."""
+    try:
+        commit = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=10, check=False)
+        if commit.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain"], capture_output=True,
+                               text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return {"git_commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+
+
+def start_run(store: Store, actor: str, graph_file: str | Path, *, target: str = "local",
+              nodes: list[str] | None = None, trigger: str = "manual", no_cache: bool = False,
+              retries: int = 0, step_timeout_s: float | None = None, seed: int = 0,
+              detach: bool = True) -> Run:
+    from workbench.graph import dumps, ensure_valid, load
+
+    path = Path(graph_file)
+    graph = load(path)
+    ensure_valid(graph)
+    params: dict[str, Any] = {"graph_path": str(path.resolve()), "no_cache": no_cache, "retries": retries,
+                              "seed": seed, "code_version": code_version(path.resolve().parent)}
+    if step_timeout_s:
+        params["step_timeout_s"] = step_timeout_s
+    if nodes:
+        unknown = [n for n in nodes if n not in graph.nodes]
+        if unknown:
+            raise InvalidInputError(f"{path}: no node {unknown[0]!r} in the graph")
+        params["nodes"] = list(nodes)
+    with store.write(actor) as uow:
+        authorise(uow, actor, "runs.start")
+        project = uow.projects.ensure()
+        version = uow.graphs.save(project.id, graph.name, dumps(graph))
+    run = create_run(store, actor, graph_version_id=version.id, target=target, trigger=trigger, params=params)
+    if detach:
+        spawn_worker(store.url, run.id)
+    return run
+
+
+def list_runs(store: Store, actor: str, *, status: str | None = None, limit: int = 50) -> list[Run]:
+    reconcile(store)
+    with store.read() as uow:
+        acting(uow, actor)
+        return uow.runs.list(status=status, limit=limit)
+
+
+def show_run(store: Store, actor: str, run_id: int) -> RunView:
+    reconcile(store)
+    with store.read() as uow:
+        acting(uow, actor)
+        run = uow.runs.get(run_id)
+        name = uow.graphs.get(run.graph_version_id).name if run.graph_version_id else ""
+        return RunView(run, uow.runs.steps(run_id), name)
+
+
+def cancel_run(store: Store, actor: str, run_id: int) -> Run:
+    with store.write(actor) as uow:
+        authorise(uow, actor, "runs.cancel")
+        run = uow.runs.get(run_id)
+        if run.finished:
+            raise InvalidInputError(f"run {run_id} is already {run.status}")
+        return uow.runs.request_cancel(run_id)
+
+
+def resume_run(store: Store, actor: str, run_id: int, *, detach: bool = True) -> Run:
+    reconcile(store)
+    with store.write(actor) as uow:
+        authorise(uow, actor, "runs.start")
+        run = uow.runs.get(run_id)
+        if run.status not in RESUMABLE:
+            raise InvalidInputError(f"run {run_id} is {run.status}; only {', '.join(RESUMABLE)} runs can be resumed")
+        resumed = uow.runs.reset_for_resume(run_id)
+    if detach:
+        spawn_worker(store.url, run_id)
+    return resumed

@@ -1,0 +1,29 @@
+"""Watching a graph's triggers and firing them by hand (``scientist`` or ``engineer``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.orchestrator.triggers import TriggerWatcher
+from workbench.services.identity import authorise
+from workbench.store import Store
+from workbench.store.entities import Run
+
+
+def watcher(store: Store, actor: str, graph_file: str | Path, *, target: str = "local",
+            spawn: bool = True) -> TriggerWatcher:
+    from workbench.graph import dumps, ensure_valid, load
+
+    graph = load(Path(graph_file))
+    ensure_valid(graph)
+    with store.write(actor) as uow:
+        authorise(uow, actor, "runs.start")
+        project = uow.projects.ensure()
+        version = uow.graphs.save(project.id, graph.name, dumps(graph))
+    return TriggerWatcher(store, actor, version.id, target=target, spawn=spawn,
+                          params={"graph_path": str(Path(graph_file).resolve())})
+
+
+def fire(store: Store, actor: str, graph_file: str | Path, node_id: str, *, target: str = "local",
+         spawn: bool = True) -> Run:
+    return watcher(store, actor, graph_file, target=target, spawn=spawn).fire(node_id, f"manual:{node_id}")

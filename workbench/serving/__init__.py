@@ -1,0 +1,1 @@
+"""The REST inference service: models bound to aliases, canary splits, prediction logging."""
