@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "workbench.cli.run_cmds",
     "workbench.cli.serve_cmds",
     "workbench.cli.trigger_cmds",
+    "workbench.cli.target_cmds",
     "workbench.cli.monitoring_cmds",
 )
 

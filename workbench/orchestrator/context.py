@@ -30,6 +30,7 @@ class RunContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     outputs: dict[str, dict[str, list[Artifact]]] = field(default_factory=dict)
+    engine_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def source_prefix(self) -> str:

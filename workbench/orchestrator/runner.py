@@ -45,6 +45,7 @@ class RunDriver:
         self.store, self.run_id = store, run_id
         self.artifacts = artifacts or ArtifactStore.for_store(store.url)
         self.engines = engines or default_engines()
+        self.engine_errors: dict[str, str] = {}
         self.max_parallel = max(1, max_parallel)
         self.step_timeout_s, self.retries, self.no_cache, self.poll_s = step_timeout_s, retries, no_cache, poll_s
 
@@ -63,8 +64,26 @@ class RunDriver:
                          artifacts=self.artifacts, engines=self.engines, flusher=SinkFlusher(),
                          step_timeout_s=options.get("step_timeout_s", self.step_timeout_s),
                          retries=int(options.get("retries", self.retries)),
-                         no_cache=bool(options.get("no_cache", self.no_cache)), poll_s=self.poll_s)
-        return ctx, plan(graph, options.get("nodes"), default_target=run.target or "local")
+                         no_cache=bool(options.get("no_cache", self.no_cache)), poll_s=self.poll_s,
+                         engine_errors=self.engine_errors)
+        the_plan = plan(graph, options.get("nodes"), default_target=run.target or "local")
+        self._add_target_engines({s.target for s in the_plan.steps})
+        return ctx, the_plan
+
+    def _add_target_engines(self, targets: set[str]) -> None:
+        """Engines for the registered targets this run uses; unknown ones fail their steps."""
+        from workbench.engines.errors import TargetError
+        from workbench.engines.registry import build_engine
+
+        with self.store.read() as uow:
+            for name in sorted(targets - set(self.engines)):
+                target = uow.targets.find(name)
+                if target is None:
+                    continue
+                try:
+                    self.engines[name] = build_engine(target.name, target.kind, target.params)
+                except TargetError as exc:
+                    self.engine_errors[name] = str(exc)
 
     def _restore(self, ctx: RunContext, the_plan: Plan) -> set[str]:
         """Nodes that already succeeded in this run; their outputs become available again."""
@@ -125,6 +144,8 @@ class RunDriver:
             stop_beat.set()
             beat.join(timeout=5)
             ctx.flusher.close()
+            for engine in self.engines.values():
+                engine.close()
         return self._finish(ctx, the_plan, results, done)
 
     @staticmethod

@@ -147,7 +147,10 @@ def _launch(ctx: RunContext, planned: PlannedStep, step: Step, refs: dict[str, l
     try:
         engine = ctx.engine_for(planned.target)
     except KeyError:
-        return _finish_failed(ctx, step, f"node {node_id!r}: unknown target {planned.target!r}", None)
+        reason = ctx.engine_errors.get(planned.target) or (
+            f"node {node_id!r}: unknown target {planned.target!r} "
+            "(register it with 'workbench targets add …')")
+        return _finish_failed(ctx, step, reason, None)
     workdir = ctx.artifacts.scratch_dir(f"run{ctx.run.id}-{node_id}-")
     spec = {
         "node": {"id": node_id, "kind": planned.kind, "params": params},

@@ -190,6 +190,7 @@ class UnitOfWork:
         self.kpis = repos.KpisRepo(self)
         self.approvals = repos.ApprovalsRepo(self)
         self.alerts = repos.AlertsRepo(self)
+        self.targets = repos.TargetsRepo(self)
         self.comments = repos.CommentsRepo(self)
         self.audit = repos.AuditRepo(self)
         self.changes = repos.ChangesRepo(self)

@@ -8,9 +8,10 @@ from workbench.store.repos.models import ArtifactsRepo, ModelsRepo
 from workbench.store.repos.people import CommentsRepo, ProjectsRepo, UsersRepo
 from workbench.store.repos.runs import RunsRepo
 from workbench.store.repos.series import KpisRepo, MetricsRepo, PredictionsRepo, ResultsRepo
+from workbench.store.repos.targets import Target, TargetsRepo
 
 __all__ = [
     "AlertsRepo", "ApprovalsRepo", "ArtifactsRepo", "AuditRepo", "ChangesRepo", "CommentsRepo", "GraphsRepo",
     "KpisRepo", "MetricsRepo", "ModelsRepo", "PredictionsRepo", "ProjectsRepo", "ResultsRepo",
-    "RunsRepo", "UsersRepo",
+    "RunsRepo", "Target", "TargetsRepo", "UsersRepo",
 ]

@@ -1,0 +1,158 @@
+"""``workbench targets add|list|check|trust|passphrase|remove``: where steps run."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from dataclasses import asdict
+
+from workbench.cli.context import CliContext
+from workbench.errors import InvalidInputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    targets = sub.add_parser("targets", help="execution targets: local, Spark clusters, SSH hosts")
+    targets_sub = targets.add_subparsers(dest="targets_command", metavar="ACTION", required=True)
+
+    add = targets_sub.add_parser("add", help="register a target (engineer or admin)")
+    add_sub = add.add_subparsers(dest="kind", metavar="KIND", required=True)
+    local = add_sub.add_parser("local", help="this machine (another Python, say)")
+    local.add_argument("name")
+    local.add_argument("--python", help="the Python that runs steps")
+    spark = add_sub.add_parser("spark", help="an Apache Spark cluster")
+    spark.add_argument("name")
+    spark.add_argument("--master", required=True, help="local[*], spark://HOST:PORT, yarn, k8s://…")
+    spark.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="Spark configuration")
+    ssh = add_sub.add_parser("ssh", help="a host reached over SSH")
+    ssh.add_argument("name")
+    ssh.add_argument("--host", required=True)
+    ssh.add_argument("--port", type=int, default=22)
+    ssh.add_argument("--user", default="")
+    ssh.add_argument("--key-file", default="", help="private key (its passphrase goes to the OS keyring)")
+    ssh.add_argument("--work-dir", default="~/.mlops-workbench")
+    ssh.add_argument("--python", default="python3", help="the remote Python")
+    ssh.add_argument("--known-hosts", default="", help="an extra known_hosts file to trust")
+    ssh.add_argument("--ask-passphrase", action="store_true", help="ask for the key's passphrase now")
+    for parser in (local, spark, ssh):
+        parser.set_defaults(handler=_add)
+
+    listing = targets_sub.add_parser("list")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_list)
+    check = targets_sub.add_parser("check", help="connect and report versions, CPU/GPU and free disk")
+    check.add_argument("name")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(handler=_check)
+    trust = targets_sub.add_parser("trust", help="show an SSH host's key fingerprint and trust it")
+    trust.add_argument("name")
+    trust.add_argument("--yes", action="store_true", help="trust without asking (after checking it elsewhere)")
+    trust.add_argument("--fingerprint", help="trust only if the host offers exactly this fingerprint")
+    trust.set_defaults(handler=_trust)
+    passphrase = targets_sub.add_parser("passphrase", help="store an SSH key's passphrase in the OS keyring")
+    passphrase.add_argument("name")
+    passphrase.add_argument("--session-only", action="store_true")
+    passphrase.set_defaults(handler=_passphrase)
+    remove = targets_sub.add_parser("remove")
+    remove.add_argument("name")
+    remove.set_defaults(handler=_remove)
+
+
+def _params(args: argparse.Namespace) -> dict:
+    if args.kind == "local":
+        return {"python": args.python}
+    if args.kind == "spark":
+        conf = {}
+        for item in args.conf:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise InvalidInputError(f"--conf {item!r}: expected KEY=VALUE")
+            conf[key] = value
+        return {"master": args.master, "conf": conf}
+    return {"host": args.host, "port": args.port, "user": args.user, "key_file": args.key_file,
+            "work_dir": args.work_dir, "python": args.python, "known_hosts": args.known_hosts}
+
+
+def _ask(prompt: str) -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    return getpass.getpass(prompt)
+
+
+def _add(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.targets import add_target
+
+    passphrase = _ask(f"passphrase of {args.key_file}: ") if getattr(args, "ask_passphrase", False) else None
+    target = add_target(ctx.store(), ctx.user, args.name, args.kind, _params(args), passphrase=passphrase)
+    print(f"added the {target.kind} target {target.name}")
+    return 0
+
+
+def _list(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.targets import list_targets
+
+    targets = list_targets(ctx.store(), ctx.user)
+    if args.json:
+        ctx.print_json([asdict(t) for t in targets])
+        return 0
+    for t in targets:
+        where = t.params.get("master") or (f"{t.params.get('user', '')}@{t.params.get('host')}:{t.params.get('port')}"
+                                           if t.kind == "ssh" else "this machine")
+        print(f"{t.name:<16} {t.kind:<6} {where}")
+    return 0
+
+
+def _check(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.targets import check_target
+
+    result = check_target(ctx.store(), ctx.user, args.name)
+    if args.json:
+        ctx.print_json(asdict(result))
+    elif result.ok:
+        details = result.details
+        gpus = ", ".join(f"{g['name']} ({g['memory_total_mb']} MiB)" for g in details.get("gpus") or []) or "none"
+        print(f"{args.name}: reachable — Python {details.get('python')}, {details.get('cpus')} CPUs, GPUs: {gpus}, "
+              f"{details.get('free_disk_gb')} GiB free")
+        for library in ("numpy", "pandas", "sklearn", "pyarrow", "torch", "pyspark", "spark"):
+            if library in details:
+                print(f"  {library}: {details[library] or 'missing'}")
+    else:
+        print(f"{args.name}: {result.problem}", file=sys.stderr)
+    return 0 if result.ok else 2
+
+
+def _trust(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.targets import trust_target
+
+    def confirm(offered: str, known: str | None) -> bool:
+        print(f"{args.name} offers the host key {offered}")
+        if known:
+            print(f"on record: {known} — this REPLACES it")
+        if args.fingerprint is not None:
+            return offered.split()[-1] == args.fingerprint.split()[-1]
+        if args.yes:
+            return True
+        return _ask("trust this key? [y/N] ").strip().lower() in ("y", "yes")
+
+    if trust_target(ctx.store(), ctx.user, args.name, confirm):
+        print(f"trusted; the key is recorded for {args.name}")
+        return 0
+    print("not trusted", file=sys.stderr)
+    return 1
+
+
+def _passphrase(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.targets import get_target, set_passphrase
+
+    target = get_target(ctx.store(), ctx.user, args.name)
+    where = set_passphrase(target.name, _ask(f"passphrase for {target.name}: "), session_only=args.session_only)
+    print(f"stored the passphrase of {target.name} in the {'OS keyring' if where == 'keyring' else 'session'}")
+    return 0
+
+
+def _remove(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.targets import remove_target
+
+    remove_target(ctx.store(), ctx.user, args.name)
+    print(f"removed {args.name}")
+    return 0

@@ -1,0 +1,143 @@
+"""The target registry for engineers: add, list, check, trust and remove execution targets.
+
+Secrets never reach the store: an SSH key passphrase goes to the OS keyring (or is held for
+the session when the machine has none). ``check`` connects and reports versions, CPUs, GPUs
+and free disk; ``trust`` shows an unknown host's key fingerprint and records it only when the
+caller confirms it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.engines.errors import TargetError
+from workbench.governance import secrets
+from workbench.services.identity import acting, authorise
+from workbench.store import Store
+from workbench.store.repos.targets import Target
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    name: str
+    kind: str
+    ok: bool
+    details: dict[str, Any]
+    problem: str = ""
+
+
+def add_target(store: Store, actor: str, name: str, kind: str, params: dict[str, Any],
+               passphrase: str | None = None, session_only: bool = False) -> Target:
+    if passphrase and not session_only:
+        ok, why = secrets.keyring_status()
+        if not ok:  # say so before anything is written
+            raise secrets.KeyringUnavailableError(
+                f"cannot keep the passphrase of {name!r}: {why}",
+                hint="add the target without --ask-passphrase and use "
+                     f"'workbench targets passphrase {name} --session-only'")
+    with store.write(actor) as uow:
+        authorise(uow, actor, "targets.manage")
+        target = uow.targets.add(name, kind, {k: v for k, v in params.items() if v not in (None, "")})
+    if passphrase:
+        set_passphrase(name, passphrase, session_only=session_only)
+    return target
+
+
+def set_passphrase(name: str, passphrase: str, *, session_only: bool = False) -> str:
+    """Keep an SSH key passphrase: in the OS keyring, or for this session only."""
+    from workbench.engines.ssh.connection import PASSPHRASE_KIND
+
+    if session_only:
+        secrets.remember_for_session(PASSPHRASE_KIND, name, passphrase)
+        return "session"
+    secrets.store_secret(PASSPHRASE_KIND, name, passphrase)
+    return "keyring"
+
+
+def list_targets(store: Store, actor: str) -> list[Target]:
+    with store.read() as uow:
+        acting(uow, actor)
+        return [Target(0, "local", "local", {}, 0, "built-in"), *uow.targets.list()]
+
+
+def get_target(store: Store, actor: str, name: str) -> Target:
+    if name == "local":
+        return Target(0, "local", "local", {}, 0, "built-in")
+    with store.read() as uow:
+        acting(uow, actor)
+        return uow.targets.get(name)
+
+
+def remove_target(store: Store, actor: str, name: str) -> None:
+    with store.write(actor) as uow:
+        authorise(uow, actor, "targets.manage")
+        uow.targets.remove(name)
+    from workbench.engines.ssh.connection import PASSPHRASE_KIND
+
+    secrets.delete_secret(PASSPHRASE_KIND, name)
+
+
+def check_target(store: Store, actor: str, name: str) -> TargetCheck:
+    from workbench.engines.registry import build_engine
+
+    target = get_target(store, actor, name)
+    try:
+        if target.kind == "local":
+            from workbench.engines.ssh.bundle import PROBE
+
+            details = _probe_local(PROBE)
+        else:
+            engine = build_engine(target.name, target.kind, target.params)
+            try:
+                details = engine.probe()  # type: ignore[attr-defined]
+            finally:
+                engine.close()
+    except TargetError as exc:
+        return TargetCheck(name, target.kind, False, {}, str(exc))
+    return TargetCheck(name, target.kind, True, details)
+
+
+def _probe_local(probe: str) -> dict[str, Any]:
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    done = subprocess.run([sys.executable, "-c", probe, tempfile.gettempdir()], capture_output=True,
+                          text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise TargetError(f"the local Python failed its check: {done.stderr.strip()[-300:]}")
+    return json.loads(done.stdout)
+
+
+def host_key_to_trust(store: Store, actor: str, name: str) -> tuple[Any, str, str | None]:
+    """The key an SSH target offers now, its fingerprint, and the fingerprint on record (if any)."""
+    from workbench.engines.ssh.connection import SshParams, describe_known
+    from workbench.engines.ssh.hostkeys import fetch_host_key, fingerprint
+
+    target = get_target(store, actor, name)
+    if target.kind != "ssh":
+        raise TargetError(f"target {name!r} is a {target.kind} target; only SSH targets have host keys")
+    params = SshParams.from_target(target.name, target.params)
+    key = fetch_host_key(params.host, params.port)
+    return key, fingerprint(key), describe_known(params)
+
+
+def trust_target(store: Store, actor: str, name: str, confirm: Callable[[str, str | None], bool]) -> bool:
+    """Show the offered fingerprint to ``confirm``; record the key only if it says yes."""
+    from workbench.engines.ssh.connection import SshParams
+    from workbench.engines.ssh.hostkeys import trust
+
+    with store.read() as uow:
+        authorise(uow, actor, "targets.manage")
+    key, offered, known = host_key_to_trust(store, actor, name)
+    if not confirm(offered, known):
+        return False
+    target = get_target(store, actor, name)
+    params = SshParams.from_target(target.name, target.params)
+    trust(params.host, params.port, key)
+    with store.write(actor) as uow:
+        uow.audit.append("targets.trust", f"target:{name}", {"fingerprint": offered, "replaced": known})
+    return True
