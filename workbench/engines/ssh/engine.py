@@ -27,6 +27,10 @@ from workbench.engines.ssh.bundle import BOOTSTRAP, HASH_OUTPUTS, PROBE, runtime
 from workbench.engines.ssh.connection import SshParams, connect
 
 POLL_S = 0.1
+
+
+class DamagedOutputError(TargetError):
+    """An output file did not arrive as the host wrote it."""
 GRACE_S = 5.0
 
 
@@ -142,6 +146,7 @@ class SshEngine:
                 original_event(event)
 
         launch.on_event = on_event
+        launched = False
         try:
             sftp = self.client().open_sftp()
             try:
@@ -150,13 +155,14 @@ class SshEngine:
                            f"{shlex.quote(where['bundle'])}")
                 channel = self.client().get_transport().open_session()
                 channel.exec_command(command)
+                launched = True
                 cancelled, timed_out = self._stream(channel, router, launch, remote_pid)
                 exit_code = channel.recv_exit_status() if not (cancelled or timed_out) else -15
                 result = None
                 if exit_code == 0:
                     self._fetch(sftp, posixpath.join(where["dir"], "out"), local_out)
                     result = read_result(local_out)
-                elif (local_out / "result.json").exists() is False:
+                else:
                     try:
                         sftp.get(posixpath.join(where["dir"], "out", "result.json"), str(local_out / "result.json"))
                         result = read_result(local_out)
@@ -165,15 +171,23 @@ class SshEngine:
                 self._exec(f"rm -rf {shlex.quote(where['dir'])}")
             finally:
                 sftp.close()
+        except DamagedOutputError as exc:
+            router.feed("stderr", str(exc))
+            return StepOutcome(exit_code=1, result={"error": str(exc)}, log_tail=tuple(router.tail))
         except TargetError:
-            raise
+            if not launched:
+                raise  # refused before anything ran: the caller reports it as it is
+            return self._lost(router, "the host could not be reached again")
         except Exception as exc:  # a dropped connection, a vanished host
-            self.close()
-            message = f"target {self.params.name!r}: the connection to {self.params.label} was lost ({type(exc).__name__}: {exc})"
-            router.feed("stderr", message)
-            return StepOutcome(exit_code=-1, result={"error": message}, log_tail=tuple(router.tail))
+            return self._lost(router, f"{type(exc).__name__}: {exc}")
         return StepOutcome(exit_code=exit_code, result=result, log_tail=tuple(router.tail),
                            cancelled=cancelled, timed_out=timed_out)
+
+    def _lost(self, router: LineRouter, why: str) -> StepOutcome:
+        self.close()
+        message = f"target {self.params.name!r}: the connection to {self.params.label} was lost ({why})"
+        router.feed("stderr", message)
+        return StepOutcome(exit_code=-1, result={"error": message}, log_tail=tuple(router.tail))
 
     def _stream(self, channel: Any, router: LineRouter, launch: StepLaunch,
                 remote_pid: dict[str, int]) -> tuple[bool, bool]:
@@ -223,5 +237,5 @@ class SshEngine:
             digest = hashlib.sha256(target.read_bytes()).hexdigest()
             if digest != expected:
                 target.unlink()
-                raise TargetError(f"target {self.params.name!r}: the output {relative!r} arrived damaged "
+                raise DamagedOutputError(f"target {self.params.name!r}: the output {relative!r} arrived damaged "
                                   f"(sha256 {digest}, the host computed {expected})")
