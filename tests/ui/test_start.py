@@ -24,7 +24,9 @@ def test_first_start_creates_the_embedded_store_and_opens_the_window(tmp_path: P
     assert again.returncode == 0, again.stderr
 
 
-def test_main_window_shows_the_users_roles_and_templates(qtbot, tmp_path: Path) -> None:
+def test_main_window_shows_only_the_users_roles(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
     from workbench.store import init_store
     from workbench.ui.app import prepare_store
     from workbench.ui.main_window import MainWindow
@@ -33,13 +35,12 @@ def test_main_window_shows_the_users_roles_and_templates(qtbot, tmp_path: Path) 
     init_store(url, "alice")
     store, note = prepare_store(url, "alice")
     assert note == ""
-    window = MainWindow(store, "alice")
+    window = MainWindow(store, "alice", settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.show()
     assert [window.role_box.itemData(i) for i in range(window.role_box.count())] == ["admin"]
-    names = [window.template_list.item(i).text() for i in range(window.template_list.count())]
-    assert names == ["approval", "canary", "ensemble", "inference", "retrain"]
-    assert "alice" in window.statusBar().currentMessage()
+    assert window.view("users") is not None and window.view("audit") is not None
+    window.close()
     store.close()
 
 

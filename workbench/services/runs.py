@@ -105,3 +105,36 @@ def resume_run(store: Store, actor: str, run_id: int, *, detach: bool = True) ->
     if detach:
         spawn_worker(store.url, run_id)
     return resumed
+
+
+def rerun(store: Store, actor: str, run_id: int, *, detach: bool = True) -> Run:
+    """Run the same saved graph version again with the same options (a reproduction)."""
+    with store.write(actor) as uow:
+        authorise(uow, actor, "runs.start")
+        original = uow.runs.get(run_id)
+        if original.graph_version_id is None:
+            raise InvalidInputError(f"run {run_id} has no saved graph version to run again")
+    params = {**original.params, "reproduces": run_id}
+    run = create_run(store, actor, graph_version_id=original.graph_version_id, target=original.target,
+                     trigger=f"rerun:{run_id}", params=params)
+    if detach:
+        spawn_worker(store.url, run.id)
+    return run
+
+
+def step_logs(store: Store, actor: str, step_id: int, since_id: int = 0) -> list:
+    with store.read() as uow:
+        acting(uow, actor)
+        return uow.runs.logs(step_id, since_id=since_id)
+
+
+def step_metrics(store: Store, actor: str, run_id: int, step_id: int | None = None) -> dict[str, dict]:
+    """Every metric series of a run (or one step): key -> columns step, ts, value."""
+    with store.read() as uow:
+        acting(uow, actor)
+        series = uow.metrics.keys(run_id)
+        result = {}
+        for key, series_id in series.items():
+            points = uow.metrics.points(series_id)
+            result[key] = points
+        return result

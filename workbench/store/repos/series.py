@@ -185,6 +185,12 @@ class ResultsRepo(BulkRepo):
             DriftResultRow.source == source, DriftResultRow.id > since_id).order_by(DriftResultRow.id))
         return [to_entity(DriftResult, r) for r in rows]
 
+    def latest_drift(self, source_prefix: str, limit: int = 200) -> list[DriftResult]:
+        """The newest drift rows of every source under ``source_prefix`` (a graph's name + '/')."""
+        rows = self.session.scalars(select(DriftResultRow).where(DriftResultRow.source.startswith(source_prefix))
+                                    .order_by(DriftResultRow.id.desc()).limit(limit))
+        return [to_entity(DriftResult, r) for r in rows]
+
     def add_divergence(self, source: str, window_start: int, window_end: int, method: str,
                        statistic: float, threshold: float, diverged: bool,
                        details: dict[str, Any] | None = None) -> DivergenceResult:

@@ -1,0 +1,33 @@
+"""Serving a graph node's models over REST, for the signed-in user.
+
+Serving needs the ``models.serve`` permission (engineer, scientist or operator); the check
+happens once, before any model is loaded or any port is bound. Everything after it is
+``workbench.serving``: the service logs predictions and records deployment events as this
+user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from workbench.services.identity import authorise
+from workbench.store import Store
+
+__all__ = ["check_may_serve", "serve"]
+
+
+def check_may_serve(store: Store, actor: str) -> None:
+    with store.read() as uow:
+        authorise(uow, actor, "models.serve")
+
+
+def serve(store: Store, actor: str, graph_file: str, node_id: str, *, host: str = "127.0.0.1",
+          port: int = 8765, log_predictions: bool = True,
+          on_ready: Callable[[str, Any], None] | None = None, **options: Any) -> dict[str, Any]:
+    """Serve ``node_id`` of ``graph_file`` until stopped; returns the prediction log's stats."""
+    check_may_serve(store, actor)
+    from workbench.serving.server import run_server
+
+    return run_server(store, actor, str(graph_file), node_id, host, port, log_predictions,
+                      on_ready=on_ready, **options)

@@ -1,0 +1,50 @@
+"""The audit trail: newest entries first, and a check of the whole hash chain."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from workbench.ui.context import UiContext
+from workbench.ui.views.runs import _fill, _table
+
+
+class AuditView(QWidget):
+    def __init__(self, ctx: UiContext):
+        super().__init__()
+        self.ctx = ctx
+        self.table = _table(["entry", "time (ms)", "actor", "action", "subject", "payload"], self)
+        self.table.setObjectName("audit_table")
+        self.verify_button = QPushButton("Verify chain", self)
+        self.result = QLabel("", self)
+        self.result.setObjectName("verify_result")
+        bar = QHBoxLayout()
+        bar.addWidget(self.result, 1)
+        bar.addWidget(self.verify_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table)
+        self.verify_button.clicked.connect(self.verify)
+        ctx.feed.changed.connect(lambda changes: any(c.topic == "audit" for c in changes) and self.refresh())
+        self.refresh()
+
+    def refresh(self) -> None:
+        from workbench.services.audit import entries
+
+        def load() -> list:
+            return entries(self.ctx.store, limit=100_000)[-500:]
+
+        self.ctx.tasks.run(load, lambda rows: _fill(self.table, [[e.id, e.ts, e.actor, e.action, e.subject,
+                                                                 str(e.payload)[:200]] for e in reversed(rows)]))
+
+    def verify(self) -> None:
+        from workbench.services.audit import verify
+
+        def show(result) -> None:  # noqa: ANN001
+            self.result.setText(f"intact: {result.entries} entries verified" if result.ok
+                                else f"BROKEN at entry {result.broken_id}: {result.problem}")
+
+        self.ctx.tasks.run(lambda: verify(self.ctx.store), show)
+
+
+def create(ctx: UiContext) -> QWidget:
+    return AuditView(ctx)

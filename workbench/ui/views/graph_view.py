@@ -1,0 +1,103 @@
+"""The data scientist's and engineer's main view: the graph editor with Run on a target, and
+the live state of the last run painted on its nodes (from the change feed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.ui.context import UiContext
+from workbench.ui.graph_editor import GraphEditor
+
+RUN_TOPICS = {"runs", "steps"}
+
+
+class GraphView(QWidget):
+    def __init__(self, ctx: UiContext):
+        super().__init__()
+        self.ctx = ctx
+        self.editor = GraphEditor(self)
+        self.run_id: int | None = None
+        self.target_box = QComboBox(self)
+        self.target_box.setObjectName("target_box")
+        self.run_button = QPushButton("Run", self)
+        self.run_button.setObjectName("run_button")
+        self.run_button.setToolTip("Save the graph and run it on the chosen target (Ctrl+R)")
+        self.run_button.setShortcut("Ctrl+R")
+        self.run_label = QLabel("", self)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Target:"))
+        bar.addWidget(self.target_box)
+        bar.addWidget(self.run_button)
+        bar.addWidget(self.run_label, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.editor, 1)
+        self.run_button.clicked.connect(self._on_run)
+        ctx.feed.changed.connect(self._on_changes)
+        self._load_targets()
+
+    def _load_targets(self) -> None:
+        from workbench.services.targets import list_targets
+
+        self.target_box.clear()
+        for target in list_targets(self.ctx.store, self.ctx.user):
+            self.target_box.addItem(f"{target.name} ({target.kind})", target.name)
+
+    def maybe_close(self) -> bool:
+        return self.editor.maybe_save()
+
+    def _on_run(self) -> None:
+        needs_saving = self.editor.is_modified() or not self.editor.file_path
+        if needs_saving and not self.editor.save_file():
+            self.ctx.status("Run cancelled: the graph must be saved to a file first")
+            return
+        from workbench.services.runs import start_run
+
+        path, target = str(self.editor.file_path), self.target_box.currentData() or "local"
+        self.run_button.setEnabled(False)
+
+        def started(run: Any) -> None:
+            self.run_button.setEnabled(True)
+            self.run_id = run.id
+            self.run_label.setText(f"run {run.id}: queued")
+            self.editor.clear_node_states()
+            self.ctx.status(f"started run {run.id} on {target}")
+
+        def failed(message: str) -> None:
+            self.run_button.setEnabled(True)
+            self.ctx.status(f"could not start the run: {message}")
+            if self.isVisible() and self.window().isVisible():
+                QMessageBox.warning(self, "Run", message)
+
+        self.ctx.tasks.run(lambda: start_run(self.ctx.store, self.ctx.user, path, target=target), started, failed)
+
+    def _on_changes(self, changes: list) -> None:
+        if self.run_id is None or not any(c.topic in RUN_TOPICS for c in changes):
+            return
+        from workbench.services.runs import show_run
+
+        run_id = self.run_id
+        self.ctx.tasks.run(lambda: show_run(self.ctx.store, self.ctx.user, run_id), self._paint)
+
+    def _paint(self, view: Any) -> None:
+        latest: dict[str, Any] = {}
+        for step in view.steps:
+            latest[step.node_id] = step
+        self.editor.set_node_states({node: {"status": s.status, "progress": s.info.get("progress")}
+                                     for node, s in latest.items()})
+        self.run_label.setText(f"run {view.run.id}: {view.run.status}")
+
+
+def create(ctx: UiContext) -> QWidget:
+    return GraphView(ctx)

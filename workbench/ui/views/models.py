@@ -1,0 +1,63 @@
+"""The model registry: every version with its aliases and metrics; promote (engineer,
+approver) moves an alias, which the audit trail records."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+from workbench.ui.context import UiContext
+from workbench.ui.views.runs import _fill, _table
+
+
+class ModelsView(QWidget):
+    def __init__(self, ctx: UiContext):
+        super().__init__()
+        self.ctx = ctx
+        self.table = _table(["name", "version", "aliases", "accuracy", "roc_auc", "trained by", "run"], self)
+        self.table.setObjectName("models_table")
+        self.alias_box = QComboBox(self)
+        self.alias_box.addItems(["champion", "challenger", "candidate", "archived"])
+        self.promote_button = QPushButton("Promote", self)
+        can_promote = not ctx.read_only and bool({"engineer", "approver"} & set(ctx.roles))
+        self.alias_box.setVisible(can_promote)
+        self.promote_button.setVisible(can_promote)
+        bar = QHBoxLayout()
+        bar.addStretch(1)
+        bar.addWidget(self.alias_box)
+        bar.addWidget(self.promote_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table)
+        self.promote_button.clicked.connect(self._on_promote)
+        ctx.feed.changed.connect(lambda changes: any(c.topic == "models" for c in changes) and self.refresh())
+        self.refresh()
+
+    def refresh(self) -> None:
+        from workbench.services.models import list_models
+
+        self.ctx.tasks.run(lambda: list_models(self.ctx.store, self.ctx.user), self._show)
+
+    def _show(self, versions: list) -> None:
+        def metric(v, key: str) -> str:  # noqa: ANN001
+            value = v.metrics.get(key)
+            return f"{value:.4f}" if isinstance(value, int | float) else ""
+
+        _fill(self.table, [[v.name, v.version, ", ".join(v.aliases), metric(v, "accuracy"), metric(v, "roc_auc"),
+                            v.created_by, v.run_id] for v in versions])
+
+    def _on_promote(self) -> None:
+        from workbench.services.models import promote
+
+        row = self.table.currentRow()
+        if row < 0:
+            self.ctx.status("choose a model version first")
+            return
+        name, version = self.table.item(row, 0).text(), int(self.table.item(row, 1).text())
+        alias = self.alias_box.currentText()
+        self.ctx.tasks.run(lambda: promote(self.ctx.store, self.ctx.user, name, version, alias),
+                           lambda _: (self.ctx.status(f"{name} v{version} is now {alias}"), self.refresh()),
+                           lambda message: self.ctx.error(self, "Promote", message))
+
+
+def create(ctx: UiContext) -> QWidget:
+    return ModelsView(ctx)

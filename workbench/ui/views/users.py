@@ -1,0 +1,67 @@
+"""Users and roles (admin): who holds which role; add a user; change roles."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from workbench.store.schema import ROLES
+from workbench.ui.context import UiContext
+from workbench.ui.views.runs import _fill, _table
+
+
+class UsersView(QWidget):
+    def __init__(self, ctx: UiContext):
+        super().__init__()
+        self.ctx = ctx
+        self.table = _table(["user", "roles", "added by"], self)
+        self.table.setObjectName("users_table")
+        self.name = QLineEdit(self)
+        self.name.setPlaceholderText("user name")
+        self.role_boxes = {role: QCheckBox(role, self) for role in ROLES}
+        self.add_button = QPushButton("Add user", self)
+        self.roles_button = QPushButton("Set roles of selected", self)
+        form = QHBoxLayout()
+        form.addWidget(self.name)
+        for box in self.role_boxes.values():
+            form.addWidget(box)
+        form.addWidget(self.add_button)
+        form.addWidget(self.roles_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addLayout(form)
+        self.add_button.clicked.connect(self._on_add)
+        self.roles_button.clicked.connect(self._on_roles)
+        ctx.feed.changed.connect(lambda changes: any(c.topic == "users" for c in changes) and self.refresh())
+        self.refresh()
+
+    def _chosen(self) -> list[str]:
+        return [role for role, box in self.role_boxes.items() if box.isChecked()]
+
+    def refresh(self) -> None:
+        from workbench.services.users import list_users
+
+        self.ctx.tasks.run(lambda: list_users(self.ctx.store, self.ctx.user),
+                           lambda users: _fill(self.table, [[u.name, ", ".join(u.roles), u.created_by] for u in users]))
+
+    def _on_add(self) -> None:
+        from workbench.services.users import add_user
+
+        name, roles = self.name.text().strip(), self._chosen()
+        self.ctx.tasks.run(lambda: add_user(self.ctx.store, self.ctx.user, name, roles),
+                           lambda user: (self.ctx.status(f"added {user.name}"), self.name.clear(), self.refresh()),
+                           lambda message: self.ctx.error(self, "Add user", message))
+
+    def _on_roles(self) -> None:
+        from workbench.services.users import set_roles
+
+        row = self.table.currentRow()
+        if row < 0:
+            return
+        name, roles = self.table.item(row, 0).text(), self._chosen()
+        self.ctx.tasks.run(lambda: set_roles(self.ctx.store, self.ctx.user, name, roles),
+                           lambda user: (self.ctx.status(f"{user.name}: {', '.join(user.roles)}"), self.refresh()),
+                           lambda message: self.ctx.error(self, "Roles", message))
+
+
+def create(ctx: UiContext) -> QWidget:
+    return UsersView(ctx)
