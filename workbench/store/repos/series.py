@@ -191,6 +191,12 @@ class ResultsRepo(BulkRepo):
                                     .order_by(DriftResultRow.id.desc()).limit(limit))
         return [to_entity(DriftResult, r) for r in rows]
 
+    def latest_divergence(self, source_prefix: str, limit: int = 500) -> list[DivergenceResult]:
+        rows = self.session.scalars(select(DivergenceResultRow)
+                                    .where(DivergenceResultRow.source.startswith(source_prefix))
+                                    .order_by(DivergenceResultRow.id.desc()).limit(limit))
+        return [to_entity(DivergenceResult, r, json_fields=("details",)) for r in rows][::-1]
+
     def add_divergence(self, source: str, window_start: int, window_end: int, method: str,
                        statistic: float, threshold: float, diverged: bool,
                        details: dict[str, Any] | None = None) -> DivergenceResult:

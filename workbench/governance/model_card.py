@@ -1,0 +1,176 @@
+"""Model cards: one self-contained HTML page per model version — lineage, the training data,
+hold-out metrics with bootstrap confidence intervals, permutation feature importances, the
+approval history with reasons, the deployment history, drift and canary history with charts
+(inline SVG), and the audit entries that concern the model. No network is needed to render it.
+
+Rules: Qt-free; facts come in as plain data (``CardFacts``), gathered by the services layer;
+the page escapes every value it prints.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.governance.svgplot import line_chart
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:960px;color:#222}
+h1{margin-bottom:.2rem} h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem} td,th{border:1px solid #ddd;padding:.25rem .5rem;
+text-align:left} th{background:#f4f6f8} .muted{color:#777} .empty{color:#777;font-style:italic}
+code{font-size:.85rem;word-break:break-all}
+"""
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    model: Any  # ModelVersion
+    datasets: list[dict[str, Any]]
+    data_summary: list[dict[str, Any]]
+    metrics_ci: dict[str, tuple[float, float, float]]
+    importances: list[Any]
+    approvals: list[Any]
+    deployments: list[Any]
+    drift: list[Any]
+    divergence: list[Any]
+    audit: list[Any]
+    generated_by: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def bootstrap_metrics(y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None, *,
+                      rounds: int = 300, seed: int = 0) -> dict[str, tuple[float, float, float]]:
+    """(estimate, 2.5 %, 97.5 %) of accuracy, F1 and ROC AUC by bootstrap over hold-out rows."""
+    from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+    y_true, y_pred = np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str)
+    labels = sorted(set(y_true))
+    binary = len(labels) == 2
+    positive = labels[-1] if binary else None
+
+    def measures(index: np.ndarray) -> dict[str, float]:
+        t, p = y_true[index], y_pred[index]
+        out = {"accuracy": float(accuracy_score(t, p))}
+        if binary:
+            out["f1"] = float(f1_score(t, p, pos_label=positive, zero_division=0))
+            if scores is not None and len(set(t)) == 2:
+                out["roc_auc"] = float(roc_auc_score(t == positive, np.asarray(scores)[index]))
+        return out
+
+    everything = np.arange(len(y_true))
+    point = measures(everything)
+    rng = np.random.default_rng(seed)
+    samples: dict[str, list[float]] = {k: [] for k in point}
+    for _ in range(rounds):
+        drawn = measures(rng.choice(everything, size=len(everything), replace=True))
+        for key, value in drawn.items():
+            samples[key].append(value)
+    return {k: (point[k], float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5)))
+            for k, v in samples.items() if v}
+
+
+def _when(ms: int | None) -> str:
+    return "" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    if not rows:
+        return '<p class="empty">None recorded.</p>'
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+                   for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render(facts: CardFacts) -> str:
+    m = facts.model
+    lineage = m.lineage or {}
+    title = f"Model card: {m.name} version {m.version}"
+    sections = [f"<h1>{escape(title)}</h1>",
+                f'<p class="muted">Aliases: {escape(", ".join(m.aliases) or "none")} · trained by '
+                f'{escape(m.created_by)} on {_when(m.created_at)} · card generated {_when(int(datetime.now(UTC).timestamp() * 1000))}'
+                f'{" by " + escape(facts.generated_by) if facts.generated_by else ""}</p>']
+    sections.append('<section id="lineage"><h2>Lineage</h2>' + _table(["what", "value"], [
+        ["graph", lineage.get("graph")], ["graph sha256", lineage.get("graph_sha256")],
+        ["node", lineage.get("node_id")], ["run", m.run_id], ["target", lineage.get("target")],
+        ["device", lineage.get("device")], ["code version", json.dumps(lineage.get("code_version"))],
+        ["python", lineage.get("python")], ["libraries", json.dumps(lineage.get("libraries", {}), sort_keys=True)],
+        ["parameters", json.dumps(lineage.get("params", {}), sort_keys=True)]])
+        + _table(["training data", "source sha256", "rows", "artifact sha256"],
+                 [[d.get("source"), d.get("source_sha256"), d.get("rows"), d.get("sha256")] for d in facts.datasets])
+        + "</section>")
+    sections.append('<section id="training-data"><h2>Training data summary</h2>' + _table(
+        ["column", "type", "mean", "std", "min", "max", "missing"],
+        [[c["column"], c["type"], c.get("mean"), c.get("std"), c.get("min"), c.get("max"), c.get("missing")]
+         for c in facts.data_summary]) + "</section>")
+    metric_rows = [[k, f"{v[0]:.4f}", f"[{v[1]:.4f}, {v[2]:.4f}]"] for k, v in sorted(facts.metrics_ci.items())]
+    recorded = [[k, f"{v:.4f}" if isinstance(v, float) else v, ""] for k, v in sorted(m.metrics.items())
+                if isinstance(v, int | float) and k not in facts.metrics_ci]
+    sections.append('<section id="metrics"><h2>Metrics (hold-out rows)</h2>'
+                    '<p>95 % confidence intervals by bootstrap over the hold-out rows.</p>'
+                    + _table(["metric", "value", "95 % interval"], metric_rows + recorded) + "</section>")
+    sections.append('<section id="importance"><h2>Permutation feature importance</h2>' + _table(
+        ["feature", "mean decrease of the score", "std"],
+        [[i.feature, f"{i.mean:.4f}", f"{i.std:.4f}"] for i in facts.importances[:25]]) + "</section>")
+    sections.append('<section id="approvals"><h2>Approval history</h2>' + _table(
+        ["request", "status", "requested by", "decided by", "decision", "reason", "when"],
+        [[a.id, a.status, a.requested_by, a.decision.decided_by if a.decision else "",
+          a.decision.decision if a.decision else "", a.decision.reason if a.decision else "",
+          _when(a.decision.decided_at if a.decision else a.created_at)] for a in facts.approvals]) + "</section>")
+    sections.append('<section id="deployments"><h2>Deployment history</h2>' + _table(
+        ["when", "node", "from version id", "to version id", "by"],
+        [[_when(d.ts), d.node_id, d.old_version_id, d.new_version_id, d.actor] for d in facts.deployments])
+        + "</section>")
+    drift_series: dict[str, tuple[list[float], list[float]]] = {}
+    for d in facts.drift:
+        if d.column == "*" or d.method == "dataset":
+            xs, ys = drift_series.setdefault(d.source, ([], []))
+            xs.append(d.window_end / 1000)
+            ys.append(d.statistic)
+    if not drift_series:
+        for d in facts.drift:
+            xs, ys = drift_series.setdefault(f"{d.source}:{d.column}", ([], []))
+            xs.append(d.window_end / 1000)
+            ys.append(d.statistic)
+    divergence_series: dict[str, tuple[list[float], list[float]]] = {}
+    for d in facts.divergence:
+        xs, ys = divergence_series.setdefault(f"{d.source} ({d.method})", ([], []))
+        xs.append(d.window_end / 1000)
+        ys.append(d.statistic)
+    threshold = facts.divergence[0].threshold if facts.divergence else None
+    sections.append('<section id="drift"><h2>Drift history</h2>'
+                    + line_chart(dict(list(drift_series.items())[:6]), title="Share of drifted columns per window",
+                                 x_label="time (s)", y_label="share")
+                    + _table(["window end", "source", "column", "method", "statistic", "threshold", "drifted"],
+                             [[_when(d.window_end), d.source, d.column, d.method, f"{d.statistic:.4f}",
+                               d.threshold, d.drifted] for d in facts.drift[-40:]]) + "</section>")
+    sections.append('<section id="canary"><h2>Canary history</h2>'
+                    + line_chart(divergence_series, title="Canary divergence per window", threshold=threshold,
+                                 x_label="time (s)", y_label="statistic")
+                    + _table(["window end", "source", "method", "statistic", "threshold", "diverged"],
+                             [[_when(d.window_end), d.source, d.method, f"{d.statistic:.4f}", d.threshold,
+                               d.diverged] for d in facts.divergence[-40:]]) + "</section>")
+    sections.append('<section id="audit"><h2>Audit entries</h2>' + _table(
+        ["entry", "when", "actor", "action", "subject", "payload"],
+        [[e.id, _when(e.ts), e.actor, e.action, e.subject, json.dumps(e.payload, sort_keys=True)[:300]]
+         for e in facts.audit]) + "</section>")
+    if facts.notes:
+        sections.append('<section id="notes"><h2>Notes</h2><ul>' + "".join(f"<li>{escape(n)}</li>" for n in facts.notes)
+                        + "</ul></section>")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f"<style>{STYLE}</style></head><body>{''.join(sections)}</body></html>\n")
+
+
+def write(facts: CardFacts, path: Path) -> Path:
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".partial")
+    tmp.write_text(render(facts), encoding="utf-8")
+    tmp.replace(path)
+    return path

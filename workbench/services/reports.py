@@ -1,0 +1,97 @@
+"""Reports for governance: the model card of a model version (``workbench report model``).
+
+Gathers the facts through the store (lineage, approvals, deployments, drift, canary, audit),
+recomputes hold-out metrics with bootstrap intervals and permutation importances from the
+verified artifacts, and renders the self-contained HTML page of ``governance.model_card``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.governance.model_card import CardFacts, bootstrap_metrics, write
+from workbench.orchestrator.artifacts import ArtifactStore
+from workbench.services.identity import acting
+from workbench.store import Store
+
+
+def _data_summary(frame: Any, limit: int = 40) -> list[dict[str, Any]]:
+    rows = []
+    for column in list(frame.columns)[:limit]:
+        series = frame[column]
+        entry: dict[str, Any] = {"column": column, "type": str(series.dtype),
+                                 "missing": int(series.isna().sum())}
+        if series.dtype.kind in "biuf":
+            entry.update(mean=f"{series.mean():.4g}", std=f"{series.std():.4g}", min=f"{series.min():.4g}",
+                         max=f"{series.max():.4g}")
+        rows.append(entry)
+    return rows
+
+
+def model_card_facts(store: Store, actor: str, name: str, version: int) -> CardFacts:
+    import pandas as pd
+
+    from workbench.engines.runtime.models import load_model
+    from workbench.engines.runtime.split import split_mask
+    from workbench.governance.explain import permutation_importance
+
+    artifacts = ArtifactStore.for_store(store.url)
+    with store.read() as uow:
+        user = acting(uow, actor)
+        model = uow.models.get(name, version)
+        model_artifact = uow.artifacts.get(model.artifact_id) if model.artifact_id else None
+        chain = uow.artifacts.ancestry(model_artifact.id) if model_artifact else []
+        approvals = [r for r in uow.approvals.list()
+                     if r.model_version_id == model.id or r.evidence.get("model", {}).get("name") == name]
+        deployments = uow.models.deployments(name)
+        graph = model.lineage.get("graph")
+        sources = {d.node_id for d in deployments}
+        drift = [d for s in sorted(sources) for d in uow.results.drift(s)]
+        if not drift and graph:
+            drift = uow.results.latest_drift(f"{graph}/")[::-1]
+        divergence = uow.results.latest_divergence(f"{graph}/") if graph else []
+        subjects = {f"model:{name}/{version}"} | {f"approval:{a.id}" for a in approvals} | \
+                   {f"node:{d.node_id}" for d in deployments}
+        audit = [e for e in uow.audit.list(limit=1_000_000) if e.subject in subjects]
+    datasets = [{"source": a.lineage.get("meta", {}).get("source"), "source_sha256": a.lineage.get("meta", {}).get(
+        "source_sha256"), "rows": a.lineage.get("meta", {}).get("rows"), "sha256": a.sha256}
+        for a in chain if a.kind == "dataset"]
+    notes: list[str] = []
+    summary: list[dict[str, Any]] = []
+    metrics_ci: dict[str, tuple[float, float, float]] = {}
+    importances: list[Any] = []
+    dataset = next((a for a in chain if a.kind == "dataset"), None)
+    if model_artifact is not None and dataset is not None and artifacts.has(dataset.sha256):
+        meta = model_artifact.lineage.get("meta", {})
+        try:
+            frame = pd.read_parquet(artifacts.path(dataset.sha256))
+            summary = _data_summary(frame)
+            predictor = load_model(artifacts.path(model_artifact.sha256), model_artifact.sha256, meta, artifacts.root)
+            split = meta.get("split") or {}
+            test = frame[split_mask(frame["row_id"].to_numpy(), float(split.get("test_fraction", 0.2)),
+                                    int(split.get("seed", 0)))] if "row_id" in frame else frame
+            target = meta.get("target")
+            if predictor.task == "classification" and target in test:
+                predicted, scores = predictor.predict_and_score(test)
+                metrics_ci = bootstrap_metrics(test[target].to_numpy(), predicted,
+                                               scores if len(predictor.classes) == 2 else None)
+            else:
+                notes.append("metric intervals are computed for classifiers only")
+            importances = permutation_importance(artifacts.path(model_artifact.sha256), model_artifact.sha256, meta,
+                                                 artifacts.path(dataset.sha256), artifacts.root)
+        except Exception as exc:  # the card still renders; it says what could not be computed
+            notes.append(f"hold-out figures could not be computed: {exc}")
+    else:
+        notes.append("the training data artifact is not available here; hold-out figures are omitted")
+    if np.isnan([v[0] for v in metrics_ci.values()]).any() if metrics_ci else False:
+        notes.append("some metrics are undefined on the hold-out rows")
+    return CardFacts(model=model, datasets=datasets, data_summary=summary, metrics_ci=metrics_ci,
+                     importances=importances, approvals=approvals, deployments=deployments, drift=drift,
+                     divergence=divergence, audit=audit, generated_by=user.name, notes=notes)
+
+
+def write_model_card(store: Store, actor: str, name: str, version: int, path: str | Path) -> Path:
+    return write(model_card_facts(store, actor, name, version), Path(path))
