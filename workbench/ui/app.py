@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -56,6 +57,10 @@ def run(store_url: str | None = None, user: str = "") -> int:
     if note:
         window.statusBar().showMessage(note, 15000)
     window.show()
+    if os.environ.get("WORKBENCH_UI_TIMINGS"):  # benchmarks/gui_startup.py reads these two lines
+        app.processEvents()
+        print(f"first_window {time.time():.6f}", flush=True)
+        QTimer.singleShot(0, lambda: print(f"interactive {time.time():.6f}", flush=True))
     code = app.exec()
     store.close()
     return int(code)
