@@ -55,7 +55,7 @@ def details(store: Store, actor: str, request_id: int) -> ApprovalDetails:
 
 def importances(store: Store, actor: str, request_id: int) -> list[Any]:
     """Permutation importances of the candidate on its hold-out rows (slow: call off the UI thread)."""
-    from workbench.governance.explain import permutation_importance
+    from workbench.engines.runtime.explain import permutation_importance
 
     with store.read() as uow:
         acting(uow, actor)

@@ -36,7 +36,7 @@ def model_card_facts(store: Store, actor: str, name: str, version: int) -> CardF
 
     from workbench.engines.runtime.models import load_model
     from workbench.engines.runtime.split import split_mask
-    from workbench.governance.explain import permutation_importance
+    from workbench.engines.runtime.explain import permutation_importance
 
     artifacts = ArtifactStore.for_store(store.url)
     with store.read() as uow:

@@ -143,8 +143,9 @@ class ModelsRepo(Repo):
         return AliasMove(name=name, alias=alias, old_version_id=old, new_version_id=target.id)
 
     def record_deployment(self, node_id: str, name: str, old_version_id: int | None,
-                          new_version_id: int) -> DeploymentEvent:
-        row = DeploymentEventRow(ts=now_ms(), node_id=node_id, model_name=name,
+                          new_version_id: int, *, ts: int | None = None) -> DeploymentEvent:
+        """``ts`` defaults to now; a simulation (the demo) passes its own clock."""
+        row = DeploymentEventRow(ts=now_ms() if ts is None else ts, node_id=node_id, model_name=name,
                                  old_version_id=old_version_id, new_version_id=new_version_id,
                                  actor=self.actor)
         self.session.add(row)

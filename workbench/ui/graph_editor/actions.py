@@ -1,0 +1,149 @@
+"""The editor's actions: one ``QAction`` per command the main window puts in its menus and
+toolbars, with the platform's standard shortcuts.
+
+Rules: actions only call ``GraphEditor`` methods (document actions ask about unsaved changes
+first); enabling follows the selection, the clipboard and the undo stack (``update_actions``).
+Undo and redo are the ``QUndoStack``'s own actions, so their text names the step. Keys of the
+dict returned by ``build_actions`` are part of the editor's public API (see ``ACTION_KEYS``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+
+from workbench.ui.graph_editor.layout import ALIGN_MODES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workbench.ui.graph_editor.editor import GraphEditor
+
+__all__ = ["ACTION_KEYS", "build_actions", "update_actions"]
+
+Key = QKeySequence.StandardKey
+
+_ALIGN_TITLES = {
+    "left": "Align &Left",
+    "right": "Align &Right",
+    "top": "Align &Top",
+    "bottom": "Align &Bottom",
+    "hcenter": "Align Centres &Horizontally",
+    "vcenter": "Align Centres &Vertically",
+}
+
+ACTION_KEYS = (
+    "new",
+    "new_from_template",
+    "open",
+    "save",
+    "save_as",
+    "undo",
+    "redo",
+    "cut",
+    "copy",
+    "paste",
+    "duplicate",
+    "delete",
+    "select_all",
+    "add_note",
+    "auto_layout",
+    *(f"align_{mode}" for mode in ALIGN_MODES),
+    "zoom_in",
+    "zoom_out",
+    "zoom_reset",
+    "fit_view",
+    "minimap",
+    "validate",
+)
+
+
+def build_actions(editor: GraphEditor) -> dict[str, QAction]:
+    """Create the editor's actions, connected and added to ``editor`` (so shortcuts work)."""
+    actions: dict[str, QAction] = {}
+
+    def make(
+        key: str,
+        text: str,
+        slot: Callable[[], object],
+        shortcuts: tuple[QKeySequence | Key | str, ...] = (),
+        tip: str = "",
+    ) -> QAction:
+        action = QAction(text, editor)
+        action.setObjectName(f"graph_{key}")
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setToolTip(tip or text.replace("&", "").rstrip("…"))
+        action.setStatusTip(action.toolTip())
+        action.triggered.connect(lambda _checked=False: slot())
+        actions[key] = action
+        return action
+
+    make("new", "&New Graph", editor._on_new_triggered, (Key.New,))
+    make(
+        "new_from_template",
+        "New from &Template…",
+        editor._on_new_from_template_triggered,
+        ("Ctrl+Shift+N",),
+    )
+    make("open", "&Open…", editor._on_open_triggered, (Key.Open,))
+    make("save", "&Save", editor.save_file, (Key.Save,))
+    make("save_as", "Save &As…", editor.save_as, (Key.SaveAs, "Ctrl+Shift+S"))
+
+    stack = editor.undo_stack
+    undo = stack.createUndoAction(editor, "&Undo")
+    undo.setShortcuts(QKeySequence.keyBindings(Key.Undo))
+    undo.setObjectName("graph_undo")
+    actions["undo"] = undo
+    redo = stack.createRedoAction(editor, "&Redo")
+    redo.setShortcuts([*QKeySequence.keyBindings(Key.Redo), QKeySequence("Ctrl+Shift+Z")])
+    redo.setObjectName("graph_redo")
+    actions["redo"] = redo
+
+    make("cut", "Cu&t", editor.cut, (Key.Cut,))
+    make("copy", "&Copy", editor.copy, (Key.Copy,))
+    make("paste", "&Paste", editor.paste, (Key.Paste,))
+    make("duplicate", "D&uplicate", editor.duplicate, ("Ctrl+D",))
+    make("delete", "&Delete", editor.delete_selection, (Key.Delete, "Backspace"))
+    make("select_all", "Select &All", editor.select_all, (Key.SelectAll,))
+    make("add_note", "Add &Note…", editor.add_note, ("Ctrl+Alt+N",))
+    make(
+        "auto_layout",
+        "Auto &Layout",
+        editor.auto_layout,
+        ("Ctrl+L",),
+        "Arrange the graph left to right",
+    )
+    for mode in ALIGN_MODES:
+        make(f"align_{mode}", _ALIGN_TITLES[mode], lambda mode=mode: editor.align(mode))
+    make("zoom_in", "Zoom &In", editor.zoom_in, (Key.ZoomIn, "Ctrl+="))
+    make("zoom_out", "Zoom &Out", editor.zoom_out, (Key.ZoomOut,))
+    make("zoom_reset", "&Actual Size", editor.zoom_reset, ("Ctrl+1",))
+    make("fit_view", "&Fit to View", editor.fit_view, ("Ctrl+0",))
+    minimap = make(
+        "minimap", "&Minimap", lambda: None, ("Ctrl+M",), "Show the overview of the graph"
+    )
+    minimap.setCheckable(True)
+    minimap.setChecked(True)
+    minimap.toggled.connect(editor.view.minimap.setVisible)
+    make("validate", "&Validate", editor.validate, ("F7",), "Check the graph and list its problems")
+    editor.addActions(list(actions.values()))
+    return actions
+
+
+def update_actions(editor: GraphEditor) -> None:
+    """Enable what makes sense for the current selection, clipboard and graph."""
+    actions = editor.actions()
+    scene = editor.scene
+    nodes = scene.selected_node_ids()
+    notes = scene.selected_annotation_ids()
+    edges = scene.selected_edges()
+    actions["copy"].setEnabled(bool(nodes or notes))
+    actions["cut"].setEnabled(bool(nodes or notes))
+    actions["duplicate"].setEnabled(bool(nodes or notes))
+    actions["delete"].setEnabled(bool(nodes or notes or edges))
+    for mode in ALIGN_MODES:
+        actions[f"align_{mode}"].setEnabled(len(nodes) >= 2)
+    actions["auto_layout"].setEnabled(bool(editor.graph.nodes))
+    actions["select_all"].setEnabled(bool(editor.graph.nodes or editor.graph.annotations))
+    actions["paste"].setEnabled(editor.clipboard_has_graph())

@@ -1,0 +1,113 @@
+"""The operator's alerts: open alerts (or all) of every source, and Acknowledge.
+
+Rules: the list is re-read (through ``services.monitoring.list_alerts``) 100 ms after an
+``alerts`` change in the feed — acknowledging changes old rows, so it is not an append-only
+read. Acknowledge is shown only to roles holding ``alerts.acknowledge`` on a writable store,
+is enabled only for a selected open alert, and the service checks the permission again.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from workbench.governance.permissions import allowed
+from workbench.store.entities import Alert
+from workbench.ui.context import UiContext
+from workbench.ui.views.runs import _fill, _table
+
+
+class AlertsView(QWidget):
+    def __init__(self, ctx: UiContext):
+        super().__init__()
+        self.ctx = ctx
+        self.alerts: list[Alert] = []
+        self.last_error = ""
+        self.table = _table(["id", "raised", "source", "kind", "message", "status", "acknowledged by"], self)
+        self.table.setObjectName("alerts_table")
+        self.show_all = QCheckBox("Show acknowledged", self)
+        self.count_label = QLabel("", self)
+        self.acknowledge_button = QPushButton("Acknowledge", self)
+        self.acknowledge_button.setObjectName("acknowledge_button")
+        self.can_acknowledge = not ctx.read_only and allowed(ctx.roles, "alerts.acknowledge")
+        self.acknowledge_button.setVisible(self.can_acknowledge)
+        self.acknowledge_button.setEnabled(False)
+        bar = QHBoxLayout()
+        bar.addWidget(self.show_all)
+        bar.addWidget(self.count_label, 1)
+        bar.addWidget(self.acknowledge_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        self._refresh_timer = QTimer(self, singleShot=True, interval=100)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self.show_all.toggled.connect(lambda _: self.refresh())
+        self.table.itemSelectionChanged.connect(self._on_selected)
+        self.acknowledge_button.clicked.connect(self._on_acknowledge)
+        ctx.feed.changed.connect(self._on_changes)
+        self.refresh()
+
+    def _on_changes(self, changes: list) -> None:
+        if any(c.topic == "alerts" for c in changes):
+            self._refresh_timer.start()
+
+    def refresh(self) -> None:
+        from workbench.services.monitoring import list_alerts
+
+        status = None if self.show_all.isChecked() else "open"
+        self.ctx.tasks.run(lambda: list_alerts(self.ctx.store, self.ctx.user, status=status), self._show,
+                           lambda message: self.ctx.error(self, "Alerts", message))
+
+    def _show(self, alerts: list[Alert]) -> None:
+        self.alerts = list(reversed(alerts))  # newest first
+        _fill(self.table, [[a.id, _when(a.created_at), a.source, a.kind, a.message, a.status, a.acknowledged_by]
+                           for a in self.alerts])
+        opened = sum(a.status == "open" for a in self.alerts)
+        self.count_label.setText(f"{opened} open")
+        self._on_selected()
+
+    def selected(self) -> Alert | None:
+        row = self.table.currentRow()
+        item = self.table.item(row, 0) if row >= 0 else None
+        if item is None:
+            return None
+        return next((a for a in self.alerts if str(a.id) == item.text()), None)
+
+    def select(self, alert_id: int) -> None:
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).text() == str(alert_id):
+                self.table.selectRow(row)
+                return
+
+    def _on_selected(self) -> None:
+        chosen = self.selected()
+        self.acknowledge_button.setEnabled(self.can_acknowledge and chosen is not None and chosen.status == "open")
+
+    def _on_acknowledge(self) -> None:
+        chosen = self.selected()
+        if chosen is not None:
+            self.acknowledge(chosen.id)
+
+    def acknowledge(self, alert_id: int) -> None:
+        """Acknowledge one alert as the signed-in user (the service checks the role)."""
+        from workbench.services.monitoring import acknowledge_alert
+
+        self.acknowledge_button.setEnabled(False)
+        self.ctx.tasks.run(lambda: acknowledge_alert(self.ctx.store, self.ctx.user, alert_id),
+                           lambda alert: (self.ctx.status(f"alert {alert.id} acknowledged"), self.refresh()),
+                           self._on_refused)
+
+    def _on_refused(self, message: str) -> None:
+        self.last_error = message
+        self.ctx.error(self, "Acknowledge", message)
+        self._on_selected()
+
+
+def _when(ms: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms / 1000.0))
+
+
+def create(ctx: UiContext) -> QWidget:
+    return AlertsView(ctx)

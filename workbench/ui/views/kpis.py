@@ -1,0 +1,299 @@
+"""The business analyst's KPI review: a KPI series with the chosen model's deployments as
+vertical lines labelled "name vN", the lagged cross-correlation of the KPI with a model
+metric (bars with the ±z/√n band), and the interrupted-time-series impact of each deployment
+(table and error bars of the level change with its confidence interval); exportable as PNG
+and CSV.
+
+Rules: the view only reads (``services.kpis.kpi_review``, in ``ctx.tasks``) and works on the
+analyst's read-only store. Exports write local files, never the store. The only action that
+changes the store, "Import KPI…", exists only for roles holding ``kpis.import`` on a
+writable store — never for the analyst. The review is re-read 500 ms after a change of KPIs,
+deployments, models or prediction windows.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.governance.permissions import allowed
+from workbench.ui.context import UiContext
+from workbench.ui.views.runs import _fill, _table
+
+TOPICS = {"kpis", "deployments", "models", "prediction_windows"}
+FREQS = (("daily", "D"), ("weekly", "W"))
+METRICS = (("mean score", "score_mean"), ("positive rate", "positive_rate"), ("prediction volume", "count"))
+
+
+def _plot(parent: QWidget, title: str, *, time_axis: bool) -> pg.PlotWidget:
+    plot = pg.PlotWidget(parent, title=title, axisItems={"bottom": pg.DateAxisItem()} if time_axis else {})
+    plot.setDownsampling(auto=True, mode="peak")
+    plot.setClipToView(True)
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    return plot
+
+
+class KpiView(QWidget):
+    def __init__(self, ctx: UiContext):
+        super().__init__()
+        self.ctx = ctx
+        self.review: Any = None
+        self.deployment_lines: list[pg.InfiniteLine] = []
+        self.kpi_box = QComboBox(self)
+        self.kpi_box.setObjectName("kpi_chooser")
+        self.model_box = QComboBox(self)
+        self.model_box.setObjectName("model_chooser")
+        self.metric_box = QComboBox(self)
+        for title, key in METRICS:
+            self.metric_box.addItem(title, key)
+        self.freq_box = QComboBox(self)
+        for title, key in FREQS:
+            self.freq_box.addItem(title, key)
+        self.png_button = QPushButton("Export PNG…", self)
+        self.csv_button = QPushButton("Export CSV…", self)
+        self.import_button = QPushButton("Import KPI…", self)
+        self.can_import = not ctx.read_only and allowed(ctx.roles, "kpis.import")
+        self.import_button.setVisible(self.can_import)
+        self.import_button.setEnabled(self.can_import)
+        bar = QHBoxLayout()
+        for label, box in (("KPI:", self.kpi_box), ("Model:", self.model_box), ("Metric:", self.metric_box),
+                           ("Periods:", self.freq_box)):
+            bar.addWidget(QLabel(label))
+            bar.addWidget(box)
+        bar.addStretch(1)
+        for button in (self.import_button, self.png_button, self.csv_button):
+            bar.addWidget(button)
+        self.kpi_plot = _plot(self, "KPI and deployments", time_axis=True)
+        self.kpi_curve = self.kpi_plot.plot(pen=pg.mkPen("c", width=2), name="KPI")
+        self.correlation_plot = _plot(self, "Lagged cross-correlation (metric leads KPI at lag > 0)",
+                                      time_axis=False)
+        self.correlation_plot.setLabel("bottom", "lag (periods)")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush="c")
+        self.correlation_plot.addItem(self.bars)
+        dash = pg.mkPen("r", style=Qt.PenStyle.DashLine)
+        self.band_lines = (pg.InfiniteLine(angle=0, movable=False, pen=dash),
+                           pg.InfiniteLine(angle=0, movable=False, pen=dash))
+        for line in self.band_lines:
+            line.hide()
+            self.correlation_plot.addItem(line)
+        self.impact_table = _table(["deployment", "time", "level change", "95% CI", "p", "slope change",
+                                    "95% CI", "p", "mean before → after"], self)
+        self.impact_table.setObjectName("impact_table")
+        self.impact_plot = _plot(self, "Level change at each deployment (95% CI)", time_axis=False)
+        self.impact_plot.addItem(pg.InfiniteLine(angle=0, pos=0.0, movable=False, pen=pg.mkPen("w", width=0.5)))
+        self.impact_bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), top=np.zeros(0), bottom=np.zeros(0),
+                                           beam=0.2, pen=pg.mkPen("y", width=2))
+        self.impact_points = pg.ScatterPlotItem(size=8, brush="y")
+        self.impact_plot.addItem(self.impact_bars)
+        self.impact_plot.addItem(self.impact_points)
+        self.note = QLabel("", self)
+        self.note.setWordWrap(True)
+        impact = QSplitter(Qt.Orientation.Vertical, self)
+        impact.addWidget(self.impact_table)
+        impact.addWidget(self.impact_plot)
+        lower = QSplitter(Qt.Orientation.Horizontal, self)
+        lower.addWidget(self.correlation_plot)
+        lower.addWidget(impact)
+        main = QSplitter(Qt.Orientation.Vertical, self)
+        main.addWidget(self.kpi_plot)
+        main.addWidget(lower)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(main, 1)
+        layout.addWidget(self.note)
+        self._refresh_timer = QTimer(self, singleShot=True, interval=500)
+        self._refresh_timer.timeout.connect(self.load_choices)
+        for box in (self.kpi_box, self.model_box, self.metric_box, self.freq_box):
+            box.currentIndexChanged.connect(lambda _: self.refresh())
+        self.png_button.clicked.connect(self._on_export_png)
+        self.csv_button.clicked.connect(self._on_export_csv)
+        self.import_button.clicked.connect(self._on_import)
+        ctx.feed.changed.connect(lambda changes: any(c.topic in TOPICS for c in changes)
+                                 and self._refresh_timer.start())
+        self.load_choices()
+
+    # -- loading --------------------------------------------------------------------------
+    def load_choices(self) -> None:
+        from workbench.services.kpis import deployed_models, list_kpis
+
+        def load() -> tuple[list[str], list[str]]:
+            return ([s.name for s in list_kpis(self.ctx.store, self.ctx.user)],
+                    deployed_models(self.ctx.store, self.ctx.user))
+
+        self.ctx.tasks.run(load, self._show_choices, lambda message: self.note.setText(message))
+
+    def _show_choices(self, choices: tuple[list[str], list[str]]) -> None:
+        for box, names in zip((self.kpi_box, self.model_box), choices, strict=True):
+            current = box.currentText()
+            box.blockSignals(True)
+            box.clear()
+            box.addItems(names)
+            if current in names:
+                box.setCurrentIndex(names.index(current))
+            box.blockSignals(False)
+        self.refresh()
+
+    def choose(self, kpi: str | None = None, model: str | None = None) -> None:
+        for box, name in ((self.kpi_box, kpi), (self.model_box, model)):
+            if name is not None and box.findText(name) >= 0:
+                box.setCurrentIndex(box.findText(name))
+
+    def refresh(self) -> None:
+        from workbench.services.kpis import kpi_review
+
+        kpi, model = self.kpi_box.currentText(), self.model_box.currentText()
+        if not kpi:
+            self.note.setText("no KPI series in this store yet")
+            return
+        metric, freq = self.metric_box.currentData(), self.freq_box.currentData()
+        self.ctx.tasks.run(lambda: kpi_review(self.ctx.store, self.ctx.user, kpi, model, metric=metric, freq=freq),
+                           self._show, lambda message: self.note.setText(message))
+
+    # -- showing --------------------------------------------------------------------------
+    def _show(self, review: Any) -> None:
+        if review.kpi.name != self.kpi_box.currentText() or review.model_name != self.model_box.currentText():
+            return  # the choice changed while this was read; a newer read is on its way
+        self.review = review
+        self.kpi_curve.setData(review.kpi.ts / 1000.0, review.kpi.values)
+        self.kpi_plot.setTitle(f"{review.kpi.name} and deployments of {review.model_name or '—'}")
+        for line in self.deployment_lines:
+            self.kpi_plot.removeItem(line)
+        self.deployment_lines = []
+        for mark in review.deployments:
+            line = pg.InfiniteLine(pos=mark.ts / 1000.0, angle=90, movable=False,
+                                   pen=pg.mkPen("y", style=Qt.PenStyle.DashLine), label=mark.label,
+                                   labelOpts={"position": 0.92, "rotateAxis": (1, 0), "anchors": [(0, 1), (0, 1)]})
+            line.setToolTip(f"{mark.label} deployed at {mark.node_id} by {mark.actor}")
+            self.kpi_plot.addItem(line)
+            self.deployment_lines.append(line)
+        notes = []
+        correlation = review.correlation
+        if correlation is not None:
+            self.bars.setOpts(x=np.asarray(correlation.lags, dtype=float),
+                              height=np.asarray(correlation.values), width=0.8)
+            for line, sign in zip(self.band_lines, (1, -1), strict=True):
+                line.setValue(sign * correlation.band)
+                line.show()
+            notes.append(f"best lag {correlation.best_lag:+d}: r = {correlation.best_value:.3f} "
+                         f"({'outside' if correlation.significant else 'inside'} the ±{correlation.band:.3f} band, "
+                         f"n = {correlation.n})")
+        else:
+            self.bars.setOpts(x=np.zeros(0), height=np.zeros(0), width=0.8)
+            for line in self.band_lines:
+                line.hide()
+            notes.append(f"no correlation: {review.correlation_error}")
+        self._show_impact(review.impact, notes)
+        self.note.setText(" · ".join(notes))
+
+    def _show_impact(self, impact: Any, notes: list[str]) -> None:
+        events = impact.result.events if impact.result is not None else ()
+        rows = []
+        for event in events:
+            level, slope = event.level_change, event.slope_change
+            rows.append([event.name, str(event.time), f"{level.value:+.4g}", f"[{level.ci_low:.4g}, {level.ci_high:.4g}]",
+                         f"{level.p_value:.3g}", f"{slope.value:+.4g}", f"[{slope.ci_low:.4g}, {slope.ci_high:.4g}]",
+                         f"{slope.p_value:.3g}", f"{event.before_mean:.4g} → {event.after_mean:.4g}"])
+        _fill(self.impact_table, rows)
+        x = np.arange(len(events), dtype=float)
+        y = np.asarray([e.level_change.value for e in events], dtype=float)
+        top = np.asarray([e.level_change.ci_high - e.level_change.value for e in events], dtype=float)
+        bottom = np.asarray([e.level_change.value - e.level_change.ci_low for e in events], dtype=float)
+        self.impact_bars.setData(x=x, y=y, top=top, bottom=bottom)
+        self.impact_points.setData(x=x, y=y)
+        self.impact_plot.getAxis("bottom").setTicks([[(i, e.name) for i, e in enumerate(events)]])
+        if impact.error:
+            notes.append(f"no impact: {impact.error}")
+        if impact.skipped:
+            notes.append("skipped " + "; ".join(impact.skipped))
+
+    # -- exports (local files; never the store) -------------------------------------------
+    def export_png(self, path: str | Path) -> Path:
+        target = Path(path)
+        if not self.grab().save(str(target), "PNG"):
+            raise OSError(f"{target}: the picture could not be written")
+        return target
+
+    def export_csv(self, path: str | Path) -> Path:
+        """One tidy table: section, name, time, value, ci_low, ci_high, p_value."""
+        target = Path(path)
+        review = self.review
+        if review is None:
+            raise ValueError("nothing to export yet: choose a KPI")
+        rows: list[list[Any]] = []
+        for ts, value in zip(review.kpi.ts, review.kpi.values, strict=True):
+            rows.append(["kpi", review.kpi.name, _iso(int(ts)), float(value), "", "", ""])
+        for ts, value in zip(review.metric.ts, review.metric.values, strict=True):
+            rows.append(["metric", review.metric.name, _iso(int(ts)), float(value), "", "", ""])
+        for mark in review.deployments:
+            rows.append(["deployment", mark.label, _iso(mark.ts), "", "", "", ""])
+        if review.correlation is not None:
+            band = review.correlation.band
+            for lag, value in zip(review.correlation.lags, review.correlation.values, strict=True):
+                rows.append(["cross_correlation", f"lag {lag}", "", value, -band, band, ""])
+        if review.impact.result is not None:
+            for event in review.impact.result.events:
+                for section, estimate in (("impact_level", event.level_change), ("impact_slope", event.slope_change)):
+                    rows.append([section, event.name, str(event.time), estimate.value, estimate.ci_low,
+                                 estimate.ci_high, estimate.p_value])
+        with target.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["section", "name", "time", "value", "ci_low", "ci_high", "p_value"])
+            writer.writerows(rows)
+        return target
+
+    def _on_export_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export PNG", "kpi-review.png", "PNG images (*.png)")
+        if path:
+            self._export(self.export_png, path)
+
+    def _on_export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export CSV", "kpi-review.csv", "CSV files (*.csv)")
+        if path:
+            self._export(self.export_csv, path)
+
+    def _export(self, export: Any, path: str) -> None:
+        try:
+            self.ctx.status(f"wrote {export(path)}")
+        except (OSError, ValueError) as exc:
+            self.ctx.error(self, "Export", str(exc))
+
+    # -- import (never for the analyst) ---------------------------------------------------
+    def _on_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import KPI", "", "CSV files (*.csv);;All files (*)")
+        if path:
+            self.import_csv(path)
+
+    def import_csv(self, path: str | Path) -> None:
+        from workbench.services.kpis import import_kpi_csv
+
+        if not self.can_import:
+            self.ctx.error(self, "Import KPI", "this session may not import KPIs")
+            return
+        self.ctx.tasks.run(lambda: import_kpi_csv(self.ctx.store, self.ctx.user, path),
+                           lambda done: (self.ctx.status(f"imported {done.points} points into {done.series.name}"),
+                                         self.load_choices()),
+                           lambda message: self.ctx.error(self, "Import KPI", message))
+
+
+def _iso(ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000.0))
+
+
+def create(ctx: UiContext) -> QWidget:
+    return KpiView(ctx)
