@@ -3,6 +3,7 @@ as a deployment event) and triggers (schedule, model promoted, manual, drift ale
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,19 @@ def test_a_promoted_champion_reaches_the_bound_inference(store, tmp_path: Path) 
         ("propagation/score", None, v1.id), ("propagation/score", v1.id, v2.id)]
     assert {w.model_version_id for w in windows} == {v1.id, v2.id}
     assert "champion" in v2.aliases and "champion" not in v1.aliases
+
+
+def test_a_rerun_reuses_cached_alias_bound_scoring(store, tmp_path: Path) -> None:  # noqa: ANN001
+    path = champion_graph(tmp_path / "a.yaml", 1.0)
+    assert _drive(store, path) == "succeeded"
+    started = time.monotonic()
+    assert _drive(store, path) == "succeeded"  # every step cached, the deployment check included
+    assert time.monotonic() - started < 30
+    with store.read() as uow:
+        second = uow.runs.list()[0]
+        steps = {s.node_id: s for s in uow.runs.steps(second.id)}
+        assert all("cached_from" in steps[n].info for n in ("data", "train", "score"))
+        assert steps["promote"].target == "orchestrator"  # control steps always run
 
 
 def test_scoring_without_a_champion_says_what_to_do(store, tmp_path: Path) -> None:  # noqa: ANN001

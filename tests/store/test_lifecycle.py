@@ -128,3 +128,10 @@ def test_read_only_store_is_refused_by_the_database(store_url: str) -> None:
     with check.read() as uow:
         assert uow.comments.list("x", "1") == []
     check.close()
+
+
+def test_a_write_inside_a_write_on_one_thread_is_refused(store) -> None:
+    with pytest.raises(RuntimeError, match="inside another"), store.write("admin"), store.write("admin"):
+        pass
+    with store.write("admin") as uow:  # the store is usable afterwards
+        uow.comments.add("run", 1, "fine")

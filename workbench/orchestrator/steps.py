@@ -110,6 +110,7 @@ def run_engine_step(ctx: RunContext, planned: PlannedStep) -> StepResult:
         with ctx.store.write(ctx.actor) as uow:
             step = uow.runs.add_step(ctx.run.id, node_id, target=planned.target, attempt=attempt, cache_key=key)
             cached = None if ctx.no_cache else uow.runs.cached_step(key)
+            done = None
             if cached is not None and cached.id != step.id:
                 outputs = {port: [uow.artifacts.get(i) for i in ids] for port, ids in uow.runs.outputs(cached.id).items()}
                 if all(ctx.artifacts.has(a.sha256) for arts in outputs.values() for a in arts):
@@ -120,9 +121,10 @@ def run_engine_step(ctx: RunContext, planned: PlannedStep) -> StepResult:
                                                     info={**cached.info, "cached_from": cached.id})
                     with ctx.lock:
                         ctx.outputs[node_id] = outputs
-                    if served is not None:
-                        _record_deployment(ctx, node_id, served)
-                    return StepResult(node_id, "succeeded", done)
+        if done is not None:  # outside the transaction above: a write never nests in another
+            if served is not None:
+                _record_deployment(ctx, node_id, served)
+            return StepResult(node_id, "succeeded", done)
         result = _launch(ctx, planned, step, refs, params, served, seed)
         if result.status in ("succeeded", "cancelled") or ctx.cancel.is_set():
             return result

@@ -14,6 +14,7 @@ is ever half-written.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,6 +90,7 @@ class Store:
         self.url = resolve_store_url(url)
         self.read_only = read_only
         self.dialect = "sqlite" if self.url.startswith("sqlite") else "postgresql"
+        self._writing = threading.local()
         if self.dialect == "sqlite":
             self._read_engine = _sqlite_engine(self.url, read_only=read_only, immediate=False)
             self._write_engine = (
@@ -137,15 +139,23 @@ class Store:
             raise StoreReadOnlyError(
                 f"the store {self.display_url} is open read-only; {actor!r} cannot change it"
             )
-        with self._session(self._write_engine) as session:
-            uow = UnitOfWork(self, session, actor=actor)
-            try:
-                yield uow
-                uow.flush_changes()
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        if getattr(self._writing, "active", False):
+            # A second write transaction on the same thread waits for the first one, which
+            # waits for it: a self-deadlock. Refuse it at once instead.
+            raise RuntimeError("a write unit of work was opened inside another one on the same thread")
+        self._writing.active = True
+        try:
+            with self._session(self._write_engine) as session:
+                uow = UnitOfWork(self, session, actor=actor)
+                try:
+                    yield uow
+                    uow.flush_changes()
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            self._writing.active = False
 
     @contextmanager
     def _session(self, engine: Engine) -> Iterator[Session]:
