@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "workbench.cli.trigger_cmds",
     "workbench.cli.target_cmds",
     "workbench.cli.report_cmds",
+    "workbench.cli.demo_cmds",
     "workbench.cli.monitoring_cmds",
 )
 
@@ -72,6 +73,7 @@ def main(
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
     ctx = CliContext.from_args(args)
+    ctx.open_gui = open_gui
     try:
         if args.command is None:
             if open_gui is None:

@@ -32,6 +32,7 @@ class CliContext:
     store_url: str | None
     user: str
     _stores: dict[bool, Any] = field(default_factory=dict)
+    open_gui: Any = None  # set by the console script: opens the desktop workbench
 
     @classmethod
     def from_args(cls, args: Any) -> CliContext:

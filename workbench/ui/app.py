@@ -36,10 +36,30 @@ def prepare_store(store_url: str | None, user: str) -> tuple[object, str]:
     return open_store(url), note
 
 
+def _icon():  # noqa: ANN202 - QIcon or None
+    from pathlib import Path
+
+    from PySide6.QtGui import QIcon
+
+    for folder in (Path(__file__).resolve().parents[2] / "icons",):
+        if (folder / "mlops-workbench.svg").exists():
+            icon = QIcon()
+            for size in (16, 32, 48, 64, 128, 256):
+                png = folder / f"mlops-workbench-{size}.png"
+                if png.exists():
+                    icon.addFile(str(png))
+            return icon
+    return None
+
+
 def run(store_url: str | None = None, user: str = "") -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("MLOps Workbench")
     app.setOrganizationName("MLOps Workbench")
+    app.setDesktopFileName("org.mlopsworkbench.workbench")  # matches packaging/linux/*.desktop
+    icon = _icon()
+    if icon is not None:
+        app.setWindowIcon(icon)
     quit_after = os.environ.get("WORKBENCH_UI_QUIT_AFTER_MS")
     if quit_after:  # smoke tests and screenshots: leave every event loop after this long
         QTimer.singleShot(int(quit_after), app.quit)

@@ -1,0 +1,1 @@
+"""Tests of the installers' inputs: icons, Linux desktop data, the briefcase configuration."""
