@@ -1,0 +1,52 @@
+"""Request rows against the training schema: every problem names the row and the field."""
+
+from __future__ import annotations
+
+from workbench.serving.service import routes_to_challenger
+from workbench.serving.validation import FeatureSpec, check_rows, to_frame
+
+SCHEMA = {"a": FeatureSpec("number"), "b": FeatureSpec("number", nullable=True),
+          "flag": FeatureSpec("boolean"), "city": FeatureSpec("string")}
+GOOD = {"a": 1.5, "b": None, "flag": True, "city": "Oslo"}
+
+
+def messages(rows: object, max_rows: int = 10) -> list[str]:
+    return [p.message for p in check_rows(rows, SCHEMA, max_rows)]
+
+
+def test_valid_rows_pass_and_become_a_frame() -> None:
+    assert messages([GOOD, {**GOOD, "a": 2, "b": 0.5, "flag": 0}]) == []
+    frame = to_frame([{"a": 1, "b": None}], ["a", "b"], SCHEMA)
+    assert list(frame.columns) == ["a", "b"] and frame.dtypes.tolist() == ["float64", "float64"]
+
+
+def test_each_problem_names_the_row_and_the_feature() -> None:
+    rows = [GOOD, {"b": 1.0, "flag": False, "city": "x", "extra": 3},
+            {**GOOD, "a": "12"}, {**GOOD, "a": True, "city": 4}]
+    assert messages(rows) == [
+        "row 1: missing feature 'a'",
+        "row 1: unknown feature 'extra' (not a feature the model was trained on)",
+        "row 2, feature 'a': expected a number, got '12'",
+        "row 3, feature 'a': expected a number, got True",
+        "row 3, feature 'city': expected a string, got 4",
+    ]
+    (problem,) = check_rows([{**GOOD, "a": None}], SCHEMA, 10)
+    assert problem.as_detail()["loc"] == ["body", "rows", 0, "a"]
+    assert "null is not allowed" in problem.message
+
+
+def test_the_request_as_a_whole() -> None:
+    assert messages([]) == ["'rows' is empty: send at least one row"]
+    assert "too many rows: 11" in messages([GOOD] * 11)[0]
+    assert messages([GOOD, [1, 2]]) == ["row 1 is not an object of feature values (got [1, 2])"]
+    assert messages({"a": 1}) == ["'rows' must be a list of objects"]
+    assert messages([{**GOOD, "a": float("nan")}]) == ["row 0, feature 'a': not a finite number"]
+
+
+def test_the_canary_split_is_deterministic_and_proportional() -> None:
+    ids = [f"replay-{k}" for k in range(10_000)]
+    picked = [routes_to_challenger(i, 0.1) for i in ids]
+    assert picked == [routes_to_challenger(i, 0.1) for i in ids]
+    assert 0.09 < sum(picked) / len(ids) < 0.11
+    assert not any(routes_to_challenger(i, 0.0) for i in ids[:100])
+    assert all(routes_to_challenger(i, 1.0) for i in ids[:100])

@@ -1,0 +1,156 @@
+"""The FastAPI app of the inference service: HTTP in front of :class:`InferenceService`.
+
+Endpoints:
+
+* ``POST /predict`` — body ``{"rows": [{feature: value, …}, …], "request_id": "optional"}``;
+  answers ``{"predictions": [{"prediction", "score", "model": "name/version", "variant"}],
+  "request_id"}``, one prediction per row in row order. A request that does not fit the
+  training schema gets 422 ``{"message": "…", "detail": [{"loc": ["body", "rows", i, field],
+  "msg": "row i, feature 'f': …", "type": …}, …]}``; malformed JSON and a body of the wrong
+  shape get the same form. A model that fails on valid input gives 500 ``{"message"}``.
+* ``GET /health`` — status (``ok`` / ``degraded`` with the problems), the served models and
+  versions, request counts per variant, the log queue depth and the dropped-row count.
+* ``GET /model`` — what is served: features and their types, the models with their aliases,
+  the split, the log and deployment sources.
+* ``GET /openapi.json`` (and ``/docs``) — the schema; a row's properties are the served
+  features as of the last promotion.
+
+Rules: handlers are ``async`` and score on the event loop (a prediction is a short, CPU-bound
+call; a thread hop would cost more than it saves). The app's lifespan starts and closes the
+service: the alias watcher and the log writer run while the app does, and shutdown flushes
+the prediction log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from workbench import __version__
+from workbench.serving.service import (
+    MAX_REQUEST_ID,
+    InferenceService,
+    RequestInvalid,
+    ScoringError,
+)
+
+__all__ = ["PredictRequest", "PredictResponse", "create_app"]
+
+
+class PredictRequest(BaseModel):
+    rows: list[Any] = Field(description="rows to score: one object of feature values per row")
+    request_id: str | None = Field(
+        default=None, max_length=MAX_REQUEST_ID,
+        description="an id for the request (generated when absent); it decides the canary "
+                    "split, so replays with the same ids split the same way")
+
+
+class Prediction(BaseModel):
+    prediction: Any = Field(description="the predicted label (classification) or value")
+    score: float | None = Field(description="positive-class probability (binary), probability "
+                                            "of the predicted class, or the predicted value")
+    model: str = Field(description="the answering model as name/version")
+    variant: str = Field(description="champion or challenger (or the alias served)")
+
+
+class PredictResponse(BaseModel):
+    predictions: list[Prediction]
+    request_id: str
+
+
+class Problem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    message: str
+    detail: list[Problem]
+
+
+def _loc_text(loc: Any) -> str:
+    parts = [str(p) for p in loc if p != "body"]
+    return ".".join(parts) or "body"
+
+
+def create_app(service: InferenceService) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        service.start()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(service.close)
+
+    config = service.config
+    app = FastAPI(
+        title=f"MLOps Workbench inference: {config.graph_name} / {config.node_id}",
+        version=__version__,
+        description=f"Serves {', '.join(f'{b.model_name}@{b.alias}' for b in config.bindings)} "
+                    f"({config.mode} mode).",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _on_validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = []
+        for error in exc.errors():
+            loc = list(error.get("loc") or ())
+            detail.append({"loc": loc, "msg": f"{_loc_text(loc)}: {error.get('msg', 'invalid')}",
+                           "type": str(error.get("type", "invalid"))})
+        message = detail[0]["msg"] if detail else "the request body is invalid"
+        return JSONResponse({"message": message, "detail": detail}, status_code=422)
+
+    @app.post("/predict", response_model=PredictResponse, summary="score rows",
+              responses={422: {"model": ValidationErrorBody,
+                               "description": "the rows do not fit the training schema"}})
+    async def predict(body: PredictRequest) -> Any:
+        try:
+            return JSONResponse(service.predict(body.rows, body.request_id))
+        except RequestInvalid as exc:
+            return JSONResponse({"message": str(exc),
+                                 "detail": [p.as_detail() for p in exc.problems]},
+                                status_code=422)
+        except ScoringError as exc:
+            return JSONResponse({"message": str(exc)}, status_code=500)
+
+    @app.get("/health", summary="service status, served versions, log queue")
+    async def health() -> Any:
+        return JSONResponse(service.health())
+
+    @app.get("/model", summary="what is served: features, models, split")
+    async def model() -> Any:
+        return JSONResponse(service.describe())
+
+    default_openapi = app.openapi
+    cached: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def openapi() -> dict[str, Any]:
+        schema = service.schema()
+        key = tuple(schema.items())
+        if key not in cached:
+            app.openapi_schema = None
+            document = default_openapi()
+            row = {"type": "object", "title": "Row", "additionalProperties": False,
+                   "properties": {name: spec.json_schema() for name, spec in schema.items()},
+                   "required": list(schema)}
+            request = document.get("components", {}).get("schemas", {}).get("PredictRequest")
+            if request is not None:
+                request["properties"]["rows"]["items"] = row
+                request["properties"]["rows"]["minItems"] = 1
+                request["properties"]["rows"]["maxItems"] = service.max_rows
+            cached.clear()
+            cached[key] = document
+        app.openapi_schema = cached[key]
+        return cached[key]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

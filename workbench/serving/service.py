@@ -1,0 +1,237 @@
+"""The inference service without HTTP: served models, the canary split, scoring, logging.
+
+Owns :class:`InferenceService`, which the FastAPI app (``app.py``) wraps, and
+:class:`RequestInvalid` (a request that fails the schema check; the app answers 422).
+
+Rules:
+
+* Every served model scores every row of every request; only one answers. With one
+  inference node that is its model. Under a comparator the challenger answers the requests
+  whose id hashes (BLAKE2b, 64 bits) below ``traffic_split`` and the champion the rest, so a
+  replay with the same request ids splits the same way; in shadow mode the champion always
+  answers. Both outputs are logged, keyed by the same request ids, so the comparator compares
+  the two models on the same inputs.
+* A request is checked against the union of the served models' training schemas before
+  anything is scored (``validation.check_rows``). Each request reads each holder's
+  ``current`` model once, so a promotion mid-request cannot mix versions.
+* Row ``i`` of request ``R`` is logged with request id ``R`` when the request has one row,
+  ``R#i`` otherwise. A request without an id gets a random one.
+* A challenger that fails to score does not fail the request the champion answers; its
+  errors are counted on ``/health``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from workbench.errors import InvalidInputError, WorkbenchError
+from workbench.orchestrator.artifacts import ArtifactStore
+from workbench.serving.config import ServeConfig, resolve_config
+from workbench.serving.models import AliasWatcher, LoadedModel, ModelHolder
+from workbench.serving.prediction_log import LogEntry, PredictionLogger
+from workbench.serving.validation import FeatureSpec, Problem, check_rows, to_frame
+from workbench.store import Store, now_ms
+
+__all__ = ["MAX_REQUEST_ID", "MAX_ROWS", "InferenceService", "RequestInvalid", "ScoringError",
+           "routes_to_challenger"]
+
+MAX_ROWS = 1_000
+MAX_REQUEST_ID = 64
+
+
+class RequestInvalid(InvalidInputError):
+    """The request's rows do not fit the served models' schema."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        super().__init__(problems[0].message + more)
+
+
+class ScoringError(WorkbenchError):
+    """The answering model failed on valid input."""
+
+
+def routes_to_challenger(request_id: str, traffic_split: float) -> bool:
+    """Whether ``request_id`` falls in the challenger's share (deterministic)."""
+    if traffic_split <= 0.0:
+        return False
+    digest = hashlib.blake2b(request_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0**64 < traffic_split
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _merged_schema(models: Mapping[str, LoadedModel]) -> dict[str, FeatureSpec]:
+    merged: dict[str, FeatureSpec] = {}
+    for model in models.values():
+        for name, spec in model.schema.items():
+            seen = merged.get(name)
+            if seen is None:
+                merged[name] = spec
+            elif seen != spec:
+                kind = seen.kind if seen.kind == spec.kind else "any"
+                merged[name] = FeatureSpec(kind, seen.nullable or spec.nullable)
+    return merged
+
+
+class InferenceService:
+    def __init__(self, store: Store, actor: str, config: ServeConfig, *,
+                 log_predictions: bool = True, log_store: Store | None = None,
+                 logger: PredictionLogger | None = None, poll_s: float = 1.0,
+                 max_rows: int = MAX_ROWS, artifacts: ArtifactStore | None = None):
+        self.store, self.actor, self.config, self.max_rows = store, actor, config, max_rows
+        self.artifacts = artifacts or ArtifactStore.for_store(store.url)
+        self.holders = {b.variant: ModelHolder(store, actor, b, self.artifacts)
+                        for b in config.bindings}
+        self.logger = logger or PredictionLogger(log_store or store, actor,
+                                                 enabled=log_predictions)
+        self.watcher = AliasWatcher(store, list(self.holders.values()), poll_s)
+        self.started = time.monotonic()
+        self.requests = 0
+        self.answered_by: dict[str, int] = {v: 0 for v in self.holders}
+        self.score_errors: dict[str, int] = {v: 0 for v in self.holders}
+        self._schema_key: tuple[int, ...] = ()
+        self._schema: dict[str, FeatureSpec] = {}
+        self._running = False
+
+    @classmethod
+    def open(cls, store: Store, actor: str, graph_path: str, node_id: str,
+             **options: Any) -> InferenceService:
+        return cls(store, actor, resolve_config(graph_path, node_id), **options)
+
+    # -- life cycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        for holder in self.holders.values():
+            holder.record_start()
+        self.logger.start()
+        self.watcher.start()
+
+    def close(self) -> dict[str, Any]:
+        """Stop following aliases and flush the prediction log; returns the log stats."""
+        self.watcher.stop()
+        stats = self.logger.close().as_dict()
+        self._running = False
+        return stats
+
+    # -- scoring -------------------------------------------------------------------------
+    def answering_variant(self, request_id: str) -> str:
+        if self.config.node_kind != "comparator":
+            return self.config.bindings[0].variant
+        if not self.config.shadow and routes_to_challenger(request_id, self.config.traffic_split):
+            return "challenger"
+        return "champion"
+
+    def schema(self, models: Mapping[str, LoadedModel] | None = None) -> dict[str, FeatureSpec]:
+        models = models or {v: h.current for v, h in self.holders.items()}
+        key = tuple(m.version_id for m in models.values())
+        if key != self._schema_key:
+            self._schema, self._schema_key = _merged_schema(models), key
+        return self._schema
+
+    def predict(self, rows: Any, request_id: str | None = None) -> dict[str, Any]:
+        """Score ``rows``; the response body of ``POST /predict`` (see ``app.py``)."""
+        if request_id is not None and (not request_id or len(request_id) > MAX_REQUEST_ID):
+            raise RequestInvalid([Problem(None, None, f"request_id must be 1 to {MAX_REQUEST_ID} "
+                                                      "characters long", "request_id")])
+        rid = request_id or uuid.uuid4().hex
+        models = {v: h.current for v, h in self.holders.items()}
+        problems = check_rows(rows, self.schema(models), self.max_rows)
+        if problems:
+            raise RequestInvalid(problems)
+        ts = now_ms()
+        ids = [rid] if len(rows) == 1 else [f"{rid}#{i}" for i in range(len(rows))]
+        answering = self.answering_variant(rid)
+        frames: dict[tuple[str, ...], Any] = {}
+        answer: tuple[LoadedModel, list[Any], list[float | None]] | None = None
+        failure = ""
+        for variant, model in models.items():
+            try:
+                frame = frames.get(model.features)
+                if frame is None:
+                    frame = frames[model.features] = to_frame(rows, model.features, model.schema)
+                labels, scores = model.predictor.predict_and_score(frame)
+            except Exception as exc:
+                self.score_errors[variant] += 1
+                if variant == answering:
+                    failure = f"{model.label} failed to score the request: {exc}"
+                continue
+            label_list = [_plain(v) for v in np.asarray(labels).tolist()]
+            score_list = [float(s) if math.isfinite(s) else None
+                          for s in np.asarray(scores, dtype=np.float64).tolist()]
+            self.logger.submit(LogEntry(self.holders[variant].binding.log_source,
+                                        model.version_id, ts, ids, label_list, score_list, rows,
+                                        model.predictor, model.schema))
+            if variant == answering:
+                answer = (model, label_list, score_list)
+        if answer is None:
+            raise ScoringError(failure or "no model answered")
+        self.requests += 1
+        self.answered_by[answering] += 1
+        model, labels_out, scores_out = answer
+        return {"predictions": [{"prediction": label, "score": score, "model": model.label,
+                                 "variant": answering}
+                                for label, score in zip(labels_out, scores_out, strict=True)],
+                "request_id": rid}
+
+    # -- status --------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        stats = self.logger.stats()
+        models = [h.describe() for h in self.holders.values()]
+        problems = [m["error"] for m in models if m["error"]]
+        if stats.enabled and stats.write_errors and stats.last_error:
+            problems.append(f"prediction log: {stats.last_error}")
+        if self.watcher.last_error:
+            problems.append(self.watcher.last_error)
+        return {
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
+            "graph": self.config.graph_name,
+            "node": self.config.node_id,
+            "mode": self.config.mode,
+            "traffic_split": self.config.traffic_split if self.config.node_kind == "comparator"
+            else None,
+            "models": [{k: m[k] for k in ("variant", "name", "version", "version_id", "model",
+                                          "alias", "switches")} for m in models],
+            "requests": self.requests,
+            "answered_by": dict(self.answered_by),
+            "score_errors": dict(self.score_errors),
+            "queue_depth": stats.queued_rows,
+            "dropped": stats.dropped,
+            "log": stats.as_dict(),
+            "uptime_s": round(time.monotonic() - self.started, 3),
+        }
+
+    def describe(self) -> dict[str, Any]:
+        schema = self.schema()
+        return {
+            "graph": self.config.graph_name,
+            "node": self.config.node_id,
+            "node_kind": self.config.node_kind,
+            "mode": self.config.mode,
+            "comparator_mode": self.config.comparator_mode or None,
+            "traffic_split": self.config.traffic_split,
+            "shadow": self.config.shadow,
+            "features": list(schema),
+            "feature_types": {name: spec.kind for name, spec in schema.items()},
+            "nullable": sorted(name for name, spec in schema.items() if spec.nullable),
+            "max_rows": self.max_rows,
+            "models": [{**h.describe(), "features": list(h.current.features),
+                        "log_source": h.binding.log_source,
+                        "deployment_source": h.binding.deployment_source}
+                       for h in self.holders.values()],
+        }
