@@ -58,7 +58,7 @@ def test_forcing_cuda_without_a_gpu_is_a_clear_error(chain: Chain, cancer: Step)
     assert not (Path(spec["output_dir"]) / "model.pt").exists()
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.gpu  # not collected by default; `pytest -m gpu tests/engines` on a GPU machine
 def test_auto_picks_cuda_and_records_the_gpu(chain: Chain, cancer: Step,
                                              tmp_path: Path) -> None:
     data = {"data": [cancer.out("data")]}

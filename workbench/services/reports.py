@@ -34,9 +34,9 @@ def _data_summary(frame: Any, limit: int = 40) -> list[dict[str, Any]]:
 def model_card_facts(store: Store, actor: str, name: str, version: int) -> CardFacts:
     import pandas as pd
 
+    from workbench.engines.runtime.explain import permutation_importance
     from workbench.engines.runtime.models import load_model
     from workbench.engines.runtime.split import split_mask
-    from workbench.engines.runtime.explain import permutation_importance
 
     artifacts = ArtifactStore.for_store(store.url)
     with store.read() as uow:

@@ -138,3 +138,14 @@ def step_metrics(store: Store, actor: str, run_id: int, step_id: int | None = No
             points = uow.metrics.points(series_id)
             result[key] = points
         return result
+
+
+def latest_graph_file(store: Store, actor: str) -> Path | None:
+    """The graph file of the newest run that still exists on this machine (to reopen it)."""
+    with store.read() as uow:
+        acting(uow, actor)
+        for run in uow.runs.list(limit=50):
+            path = run.params.get("graph_path")
+            if path and Path(path).is_file():
+                return Path(path)
+    return None

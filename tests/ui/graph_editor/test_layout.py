@@ -52,15 +52,14 @@ def test_chains_stay_straight_and_barycentres_untangle() -> None:
     )
 
 
-def test_a_500_node_graph_is_laid_out_quickly() -> None:
-    import time
-
-    from benchmarks.gui_canvas import build_graph
+def test_a_500_node_graph_is_laid_out_without_overlaps() -> None:
+    from benchmarks.gui_canvas import (
+        build_graph,  # its time: benchmarks/gui_canvas.py (auto_layout_ms)
+    )
 
     graph = build_graph(500, 700)
-    start = time.perf_counter()
     positions = layered_layout(graph, dict.fromkeys(graph.nodes, SIZE))
-    assert time.perf_counter() - start < 2.0
+    assert len(positions) == 500
     assert not _overlaps(positions)
 
 

@@ -16,10 +16,8 @@ sizes); the binding work-arounds live in ``workbench.ui._compat``.
 
 from __future__ import annotations
 
-
-
-from workbench.ui.graph_editor.actions import ACTION_KEYS  # noqa: E402
-from workbench.ui.graph_editor.editor import GraphEditor  # noqa: E402
-from workbench.ui.graph_editor.style import RUN_STATES  # noqa: E402
+from workbench.ui.graph_editor.actions import ACTION_KEYS
+from workbench.ui.graph_editor.editor import GraphEditor
+from workbench.ui.graph_editor.style import RUN_STATES
 
 __all__ = ["ACTION_KEYS", "RUN_STATES", "GraphEditor"]

@@ -46,6 +46,16 @@ class GraphView(QWidget):
         self.run_button.clicked.connect(self._on_run)
         ctx.feed.changed.connect(self._on_changes)
         self._load_targets()
+        self._reopen_last()
+
+    def _reopen_last(self) -> None:
+        """Open the graph of the newest run, as a user coming back to their work expects."""
+        from workbench.services.runs import latest_graph_file
+
+        path = latest_graph_file(self.ctx.store, self.ctx.user)
+        if path is not None and self.editor.open_file(path):
+            self.editor.fit_view()
+            self.ctx.status(f"opened {path.name}, the graph of the latest run")
 
     def _load_targets(self) -> None:
         from workbench.services.targets import list_targets
