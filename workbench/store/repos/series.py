@@ -185,6 +185,13 @@ class ResultsRepo(BulkRepo):
             DriftResultRow.source == source, DriftResultRow.id > since_id).order_by(DriftResultRow.id))
         return [to_entity(DriftResult, r) for r in rows]
 
+    def sources(self) -> list[str]:
+        """Every source with drift, divergence or prediction-window rows, sorted by name."""
+        found: set[str] = set()
+        for column in (DriftResultRow.source, DivergenceResultRow.source, PredictionWindowRow.source):
+            found.update(self.session.scalars(select(column).distinct()))
+        return sorted(found)
+
     def latest_drift(self, source_prefix: str, limit: int = 200) -> list[DriftResult]:
         """The newest drift rows of every source under ``source_prefix`` (a graph's name + '/')."""
         rows = self.session.scalars(select(DriftResultRow).where(DriftResultRow.source.startswith(source_prefix))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -34,19 +35,12 @@ from PySide6.QtWidgets import (
 
 from workbench.governance.permissions import allowed
 from workbench.ui.context import UiContext
+from workbench.ui.views.live_plots import make_plot
 from workbench.ui.views.runs import _fill, _table
 
 TOPICS = {"kpis", "deployments", "models", "prediction_windows"}
 FREQS = (("daily", "D"), ("weekly", "W"))
 METRICS = (("mean score", "score_mean"), ("positive rate", "positive_rate"), ("prediction volume", "count"))
-
-
-def _plot(parent: QWidget, title: str, *, time_axis: bool) -> pg.PlotWidget:
-    plot = pg.PlotWidget(parent, title=title, axisItems={"bottom": pg.DateAxisItem()} if time_axis else {})
-    plot.setDownsampling(auto=True, mode="peak")
-    plot.setClipToView(True)
-    plot.showGrid(x=True, y=True, alpha=0.2)
-    return plot
 
 
 class KpiView(QWidget):
@@ -79,10 +73,10 @@ class KpiView(QWidget):
         bar.addStretch(1)
         for button in (self.import_button, self.png_button, self.csv_button):
             bar.addWidget(button)
-        self.kpi_plot = _plot(self, "KPI and deployments", time_axis=True)
+        self.kpi_plot = make_plot(self, "KPI and deployments", time_axis=True, legend=False)
         self.kpi_curve = self.kpi_plot.plot(pen=pg.mkPen("c", width=2), name="KPI")
-        self.correlation_plot = _plot(self, "Lagged cross-correlation (metric leads KPI at lag > 0)",
-                                      time_axis=False)
+        self.correlation_plot = make_plot(self, "Cross-correlation r(k); k > 0: metric leads",
+                                          time_axis=False, legend=False)
         self.correlation_plot.setLabel("bottom", "lag (periods)")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush="c")
         self.correlation_plot.addItem(self.bars)
@@ -95,7 +89,8 @@ class KpiView(QWidget):
         self.impact_table = _table(["deployment", "time", "level change", "95% CI", "p", "slope change",
                                     "95% CI", "p", "mean before → after"], self)
         self.impact_table.setObjectName("impact_table")
-        self.impact_plot = _plot(self, "Level change at each deployment (95% CI)", time_axis=False)
+        self.impact_plot = make_plot(self, "Level change at each deployment (95% CI)", time_axis=False,
+                                     legend=False)
         self.impact_plot.addItem(pg.InfiniteLine(angle=0, pos=0.0, movable=False, pen=pg.mkPen("w", width=0.5)))
         self.impact_bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), top=np.zeros(0), bottom=np.zeros(0),
                                            beam=0.2, pen=pg.mkPen("y", width=2))
@@ -113,6 +108,8 @@ class KpiView(QWidget):
         main = QSplitter(Qt.Orientation.Vertical, self)
         main.addWidget(self.kpi_plot)
         main.addWidget(lower)
+        for splitter, sizes in ((main, [500, 400]), (lower, [500, 500]), (impact, [150, 250])):
+            splitter.setSizes(sizes)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(main, 1)
@@ -175,10 +172,10 @@ class KpiView(QWidget):
         for line in self.deployment_lines:
             self.kpi_plot.removeItem(line)
         self.deployment_lines = []
-        for mark in review.deployments:
+        for i, mark in enumerate(review.deployments):
             line = pg.InfiniteLine(pos=mark.ts / 1000.0, angle=90, movable=False,
                                    pen=pg.mkPen("y", style=Qt.PenStyle.DashLine), label=mark.label,
-                                   labelOpts={"position": 0.92, "rotateAxis": (1, 0), "anchors": [(0, 1), (0, 1)]})
+                                   labelOpts={"position": 0.92 - 0.08 * (i % 5), "color": "y", "fill": (0, 0, 0, 160)})
             line.setToolTip(f"{mark.label} deployed at {mark.node_id} by {mark.actor}")
             self.kpi_plot.addItem(line)
             self.deployment_lines.append(line)
@@ -206,7 +203,7 @@ class KpiView(QWidget):
         rows = []
         for event in events:
             level, slope = event.level_change, event.slope_change
-            rows.append([event.name, str(event.time), f"{level.value:+.4g}", f"[{level.ci_low:.4g}, {level.ci_high:.4g}]",
+            rows.append([event.name, _event_time(event), f"{level.value:+.4g}", f"[{level.ci_low:.4g}, {level.ci_high:.4g}]",
                          f"{level.p_value:.3g}", f"{slope.value:+.4g}", f"[{slope.ci_low:.4g}, {slope.ci_high:.4g}]",
                          f"{slope.p_value:.3g}", f"{event.before_mean:.4g} → {event.after_mean:.4g}"])
         _fill(self.impact_table, rows)
@@ -217,6 +214,7 @@ class KpiView(QWidget):
         self.impact_bars.setData(x=x, y=y, top=top, bottom=bottom)
         self.impact_points.setData(x=x, y=y)
         self.impact_plot.getAxis("bottom").setTicks([[(i, e.name) for i, e in enumerate(events)]])
+        self.impact_plot.setXRange(-0.75, max(len(events), 1) - 0.25, padding=0)
         if impact.error:
             notes.append(f"no impact: {impact.error}")
         if impact.skipped:
@@ -249,7 +247,8 @@ class KpiView(QWidget):
         if review.impact.result is not None:
             for event in review.impact.result.events:
                 for section, estimate in (("impact_level", event.level_change), ("impact_slope", event.slope_change)):
-                    rows.append([section, event.name, str(event.time), estimate.value, estimate.ci_low,
+                    rows.append([section, event.name, _event_time(event), estimate.value,
+                                 estimate.ci_low,
                                  estimate.ci_high, estimate.p_value])
         with target.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
@@ -289,6 +288,10 @@ class KpiView(QWidget):
                            lambda done: (self.ctx.status(f"imported {done.points} points into {done.series.name}"),
                                          self.load_choices()),
                            lambda message: self.ctx.error(self, "Import KPI", message))
+
+
+def _event_time(event: Any) -> str:
+    return _iso(int(pd.Timestamp(event.time).value // 1_000_000))
 
 
 def _iso(ms: int) -> str:

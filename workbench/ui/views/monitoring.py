@@ -8,10 +8,12 @@ Rules:
 * Live, never re-reading: on ``ctx.feed.changed`` with a topic of this source, one task
   (``ctx.tasks``) reads only rows after the view's :class:`Cursor` through
   ``services.monitoring.updates``; one read runs at a time and changes that arrive meanwhile
-  start one more. Results are appended to growable numpy buffers; a 25 Hz frame timer calls
-  ``setData`` on curves created once, only for what changed (no per-tick ``clear()``).
-  ``rows_drawn`` and ``last_update_monotonic``/``last_update_wall`` record when new rows
-  reached the plots (tests measure latency with them).
+  start one more; a read is applied only if the cursor it started from is still the view's,
+  and choosing another source drops reads still in flight. Results are appended to growable numpy buffers; a 25 Hz frame timer calls
+  ``setData`` on curves created once, only for what changed (no per-tick ``clear()``); rows
+  arriving when no frame was drawn in the last 40 ms are drawn at once (still ≤ 25 Hz).
+  ``rows_drawn``, ``last_update_monotonic``/``last_update_wall`` and ``draw_log`` record
+  when new rows reached the plots (tests measure latency with them).
 * Long series stay interactive: every plot uses ``setDownsampling(mode="peak")`` and
   ``setClipToView(True)``.
 * The plotted drift value of a method is its p-value when its rows have one (tests: drifted
@@ -26,6 +28,7 @@ Rules:
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -43,94 +46,12 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.context import UiContext
+from workbench.ui.views.live_plots import Buffer, Grid, make_plot, set_threshold, threshold_items
 from workbench.ui.views.runs import _table
 
 FRAME_MS = 40  # 25 Hz
 SOURCE_TOPICS = {"drift", "divergence", "prediction_windows"}
 MAX_FINDINGS = 10_000
-
-
-class Buffer:
-    """Growable ``x``/``y`` float64 columns; appending is amortised O(1)."""
-
-    def __init__(self, capacity: int = 256):
-        self._x = np.empty(capacity)
-        self._y = np.empty(capacity)
-        self.n = 0
-
-    def extend(self, x: np.ndarray, y: np.ndarray) -> None:
-        need = self.n + len(x)
-        if need > len(self._x):
-            size = max(need, 2 * len(self._x))
-            self._x = np.resize(self._x, size)
-            self._y = np.resize(self._y, size)
-        self._x[self.n:need] = x
-        self._y[self.n:need] = y
-        self.n = need
-
-    @property
-    def x(self) -> np.ndarray:
-        return self._x[:self.n]
-
-    @property
-    def y(self) -> np.ndarray:
-        return self._y[:self.n]
-
-
-class Grid:
-    """A feature × window matrix of one method, grown as windows and features appear."""
-
-    def __init__(self) -> None:
-        self.windows: dict[tuple[int, int], int] = {}
-        self.features: dict[str, int] = {}
-        self.values = np.full((16, 8), np.nan)
-
-    def put(self, window: tuple[int, int], feature: str, value: float) -> None:
-        col = self.windows.setdefault(window, len(self.windows))
-        row = self.features.setdefault(feature, len(self.features))
-        rows, cols = self.values.shape
-        if col >= rows or row >= cols:
-            grown = np.full((max(rows, 2 * col + 1), max(cols, 2 * row + 1)), np.nan)
-            grown[:rows, :cols] = self.values
-            self.values = grown
-        self.values[col, row] = value
-
-    def image(self) -> np.ndarray:
-        return self.values[:len(self.windows), :len(self.features)]
-
-
-def _plot(parent: QWidget, title: str, *, time_axis: bool = True, legend: bool = True) -> pg.PlotWidget:
-    axis = {"bottom": pg.DateAxisItem()} if time_axis else {}
-    plot = pg.PlotWidget(parent, title=title, axisItems=axis)
-    plot.setDownsampling(auto=True, mode="peak")
-    plot.setClipToView(True)
-    plot.showGrid(x=True, y=True, alpha=0.2)
-    if legend:
-        plot.addLegend()
-    return plot
-
-
-def _threshold_items(plot: pg.PlotWidget) -> tuple[pg.InfiniteLine, pg.LinearRegionItem]:
-    line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("r", width=1, style=Qt.PenStyle.DashLine),
-                           label="threshold {value:.3g}", labelOpts={"position": 0.05})
-    band = pg.LinearRegionItem(orientation="horizontal", movable=False)
-    for item in (band, line):
-        item.hide()
-        plot.addItem(item)
-    return line, band
-
-
-def _set_threshold(line: pg.InfiniteLine, band: pg.LinearRegionItem, value: float | None,
-                   low_is_bad: bool = False) -> None:
-    if value is None or not np.isfinite(value):
-        line.hide()
-        band.hide()
-        return
-    line.setValue(value)
-    band.setRegion((0.0, value))
-    band.setBrush(pg.mkBrush(220, 60, 60, 40) if low_is_bad else pg.mkBrush(60, 170, 90, 35))
-    line.show()
-    band.show()
 
 
 class MonitoringView(QWidget):
@@ -142,7 +63,9 @@ class MonitoringView(QWidget):
         self.rows_drawn = 0
         self.last_update_monotonic: float | None = None
         self.last_update_wall: float | None = None
+        self.draw_log: deque[tuple[float, int]] = deque(maxlen=1000)  # (wall time, rows_drawn)
         self._known_sources: set[str] = set()
+        self._last_frame = 0.0
         self._build()
         self._reset_state()
         self._frame = QTimer(self, interval=FRAME_MS)
@@ -170,9 +93,9 @@ class MonitoringView(QWidget):
         top.addWidget(self.method_box)
         top.addWidget(self.note, 1)
         self.tabs = QTabWidget(self)
-        self.drift_plot = _plot(self, "Drift per feature")
-        self.drift_line, self.drift_band = _threshold_items(self.drift_plot)
-        self.heatmap_plot = _plot(self, "Feature × window", time_axis=False, legend=False)
+        self.drift_plot = make_plot(self, "Drift per feature")
+        self.drift_line, self.drift_band = threshold_items(self.drift_plot)
+        self.heatmap_plot = make_plot(self, "Feature × window", time_axis=False, legend=False)
         self.heatmap_plot.setLabel("bottom", "window")
         self.heatmap = pg.ImageItem()
         self.heatmap.setColorMap(pg.colormap.get("viridis"))
@@ -182,27 +105,30 @@ class MonitoringView(QWidget):
         drift.addWidget(self.heatmap_plot)
         self.findings = _table(["time", "finding", "column", "method", "value", "threshold", "detail"], self)
         self.findings.setObjectName("findings_table")
-        self.canary_plot = _plot(self, "Canary divergence")
-        self.canary_line, self.canary_band = _threshold_items(self.canary_plot)
+        self.canary_plot = make_plot(self, "Canary divergence")
+        self.canary_line, self.canary_band = threshold_items(self.canary_plot)
         self.diverged = self.canary_plot.plot(pen=None, symbol="x", symbolPen="r", name="diverged")
-        self.performance_plot = _plot(self, "Accuracy: label-free estimate vs realised")
+        self.performance_plot = make_plot(self, "Accuracy: label-free estimate vs realised")
         self.estimated_curve = self.performance_plot.plot(pen=pg.mkPen("c", width=2), name="estimated (CBPE)",
                                                           connect="finite")
         self.realised_curve = self.performance_plot.plot(pen=pg.mkPen("y", width=2), symbol="o", symbolSize=5,
-                                                         name="realised", connect="finite")
+                                                         name="realised")
         self.performance_note = QLabel("", self)
         performance = QWidget(self)
         box = QVBoxLayout(performance)
         box.addWidget(self.performance_plot, 1)
         box.addWidget(self.performance_note)
-        self.volume_plot = _plot(self, "Prediction volume (rows per window)")
+        self.volume_plot = make_plot(self, "Prediction volume (rows per window)")
         self.volume_curve = self.volume_plot.plot(pen=pg.mkPen("g", width=2), name="rows")
-        self.latency_plot = _plot(self, "Latency (ms)")
+        self.latency_plot = make_plot(self, "Latency (ms)")
         self.latency_note = QLabel("", self)
-        traffic = QSplitter(Qt.Orientation.Vertical, self)
-        traffic.addWidget(self.volume_plot)
-        traffic.addWidget(self.latency_plot)
-        traffic.addWidget(self.latency_note)
+        plots = QSplitter(Qt.Orientation.Vertical, self)
+        plots.addWidget(self.volume_plot)
+        plots.addWidget(self.latency_plot)
+        traffic = QWidget(self)
+        box = QVBoxLayout(traffic)
+        box.addWidget(plots, 1)
+        box.addWidget(self.latency_note)
         for widget, title in ((drift, "Drift"), (self.findings, "Findings"), (self.canary_plot, "Canary"),
                               (performance, "Performance"), (traffic, "Traffic")):
             self.tabs.addTab(widget, title)
@@ -214,6 +140,7 @@ class MonitoringView(QWidget):
         from workbench.services.monitoring import Cursor
 
         self.cursor = Cursor()
+        self._generation = getattr(self, "_generation", 0) + 1  # results of earlier reads are dropped
         self._fetching = self._pending = False
         self._performance_running = self._performance_pending = False
         self._drift: dict[str, dict[str, Buffer]] = {}
@@ -236,8 +163,8 @@ class MonitoringView(QWidget):
             curve.setData([], [])
         self.heatmap.clear()
         self.findings.setRowCount(0)
-        _set_threshold(self.drift_line, self.drift_band, None)
-        _set_threshold(self.canary_line, self.canary_band, None)
+        set_threshold(self.drift_line, self.drift_band, None)
+        set_threshold(self.canary_line, self.canary_band, None)
         self.latency_note.setText("")
         self.performance_note.setText("")
 
@@ -316,20 +243,24 @@ class MonitoringView(QWidget):
             self._pending = True
             return
         self._fetching, self._pending = True, False
-        source, cursor = self.source, self.cursor
-        self.ctx.tasks.run(lambda: updates(self.ctx.store, self.ctx.user, source, cursor), self._on_updates,
-                           self._on_fetch_failed)
+        source, cursor, generation = self.source, self.cursor, self._generation
+        self.ctx.tasks.run(lambda: updates(self.ctx.store, self.ctx.user, source, cursor),
+                           lambda found: self._on_updates(found, generation, cursor),
+                           lambda message: self._on_fetch_failed(message, generation))
 
-    def _on_fetch_failed(self, message: str) -> None:
-        self._fetching = False
-        self.note.setText(f"cannot read {self.source}: {message}")
+    def _on_fetch_failed(self, message: str, generation: int) -> None:
+        if generation == self._generation:
+            self._fetching = False
+            self.note.setText(f"cannot read {self.source}: {message}")
 
-    def _on_updates(self, found: Any) -> None:
+    def _on_updates(self, found: Any, generation: int, cursor: Any) -> None:
+        if generation != self._generation:
+            return  # read for a source that is no longer shown
         self._fetching = False
-        if found.source == self.source and found.cursor != self.cursor:
+        if cursor == self.cursor and found.cursor != cursor:  # never the same rows twice
             self.cursor = found.cursor
             self._ingest(found)
-        if self._pending or found.source != self.source:
+        if self._pending:
             self.fetch()
 
     # -- ingest (UI thread, cheap: numpy appends) -----------------------------------------
@@ -359,6 +290,8 @@ class MonitoringView(QWidget):
             self._dirty.add("traffic")
         self._add_findings([r for r in found.drift if r.drifted], found.alerts)
         self._undrawn += len(found.drift) + len(found.divergence) + len(found.windows) + len(found.alerts)
+        if time.monotonic() - self._last_frame >= FRAME_MS / 1000.0:
+            self._on_frame()  # idle since the last frame: draw now, still at most 25 times a second
 
     def add_drift_points(self, method: str, column: str, x: np.ndarray, y: np.ndarray, *,
                          threshold: float | None = None, p_values: bool = False,
@@ -421,11 +354,12 @@ class MonitoringView(QWidget):
     def _on_frame(self) -> None:
         if not self._dirty:
             return
+        self._last_frame = time.monotonic()
         dirty, self._dirty = self._dirty, set()
         if "drift" in dirty and self.method is not None:
             for i, (column, buffer) in enumerate(self._drift.get(self.method, {}).items()):
                 self._curve(self.drift_plot, (self.method, column), column, i).setData(buffer.x, buffer.y)
-            _set_threshold(self.drift_line, self.drift_band, self._thresholds.get(self.method),
+            set_threshold(self.drift_line, self.drift_band, self._thresholds.get(self.method),
                            low_is_bad=self.method in self._pvalue_methods)
         if "heatmap" in dirty and self.method in self._grids:
             grid = self._grids[self.method]
@@ -438,7 +372,7 @@ class MonitoringView(QWidget):
             for i, (method, buffer) in enumerate(self._divergence.items()):
                 self._curve(self.canary_plot, method, method, i).setData(buffer.x, buffer.y)
             self.diverged.setData(self._diverged.x, self._diverged.y)
-            _set_threshold(self.canary_line, self.canary_band, self._divergence_threshold)
+            set_threshold(self.canary_line, self.canary_band, self._divergence_threshold)
         if "traffic" in dirty:
             self.volume_curve.setData(self._volume.x, self._volume.y)
             for i, (key, buffer) in enumerate(sorted(self._latency.items())):
@@ -450,6 +384,7 @@ class MonitoringView(QWidget):
             self._undrawn = 0
             self.last_update_monotonic = time.monotonic()
             self.last_update_wall = time.time()
+            self.draw_log.append((self.last_update_wall, self.rows_drawn))
 
     def drift_curve(self, column: str, method: str | None = None) -> pg.PlotDataItem | None:
         """The curve of one feature (for tests): ``None`` until it was drawn."""
@@ -474,22 +409,28 @@ class MonitoringView(QWidget):
         self.performance_note.setText(f"no estimate: {message}")
 
     def _show_performance(self, result: Any) -> None:
+        if result.source != self.source:
+            return  # read for a source that is no longer shown; set_source started a new one
         self._performance_running = False
-        if result.source == self.source:
-            self.performance = result
-            x = np.asarray([p.window_end / 1000.0 for p in result.points], dtype=float)
-            est = np.asarray([np.nan if p.estimated_accuracy is None else p.estimated_accuracy
-                              for p in result.points], dtype=float)
-            real = np.asarray([np.nan if p.realised_accuracy is None else p.realised_accuracy
-                               for p in result.points], dtype=float)
-            self.estimated_curve.setData(x, est)
-            self.realised_curve.setData(x, real)
-            how = (f"calibrated (isotonic) on {result.reference_rows} labelled predictions"
-                   if result.calibration == "isotonic" else "raw scores taken as probabilities (no labelled reference)")
-            labelled = sum(p.n_labelled for p in result.points)
-            self.performance_note.setText(f"CBPE, threshold {result.threshold:g}, {how}; "
-                                          f"{labelled} labelled predictions in {len(result.points)} windows")
-        if self._performance_pending or result.source != self.source:
+        self.performance = result
+        x = np.asarray([p.window_end / 1000.0 for p in result.points], dtype=float)
+        est = np.asarray([np.nan if p.estimated_accuracy is None else p.estimated_accuracy
+                          for p in result.points], dtype=float)
+        real = np.asarray([np.nan if p.realised_accuracy is None else p.realised_accuracy
+                           for p in result.points], dtype=float)
+        self.estimated_curve.setData(x, est)
+        known = np.isfinite(real)  # only windows with labelled predictions
+        self.realised_curve.setData(x[known], real[known])
+        if result.calibration == "isotonic":
+            how = f"calibrated (isotonic) on {result.reference_rows} labelled predictions"
+        elif result.reference_rows:
+            how = f"raw scores kept (calibrating on {result.reference_rows} labelled predictions did not improve them)"
+        else:
+            how = "raw scores taken as probabilities (no labelled reference of both classes)"
+        labelled = sum(p.n_labelled for p in result.points)
+        self.performance_note.setText(f"CBPE, threshold {result.threshold:g}, {how}; "
+                                      f"{labelled} labelled predictions in {len(result.points)} windows")
+        if self._performance_pending:
             self._performance_pending = False
             self._fetch_performance()
 
