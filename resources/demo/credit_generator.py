@@ -41,8 +41,8 @@ def applications(scenario: Scenario) -> pd.DataFrame:
         n = scenario.per_day + int(rng.integers(-20, 21))
         season = np.sin(2 * np.pi * day / 60.0)
         changed = day >= scenario.change_day
-        income = rng.lognormal(mean=10.6 + 0.08 * season, sigma=0.35, size=n)
-        debt_ratio = np.clip(rng.beta(2.2, 5.0, size=n) + (0.18 if changed else 0.0), 0, 1.5)
+        income = rng.lognormal(mean=10.6 + 0.05 * season, sigma=0.35, size=n)
+        debt_ratio = np.clip(rng.beta(2.2, 5.0, size=n) + (0.35 if changed else 0.0), 0, 1.5)
         age = np.clip(rng.normal(41, 12, size=n), 18, 85)
         credit_lines = rng.poisson(4 + (1.5 if changed else 0.0), size=n)
         late_payments = rng.poisson(0.6 + 0.4 * debt_ratio, size=n)

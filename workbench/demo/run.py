@@ -225,9 +225,10 @@ def _monitor(store: Store, user: str, frame: pd.DataFrame, scenario: Any, start_
                  "threshold": r.threshold, "drifted": r.drifted} for r in report.results]
         rows.append({"column": "*", "method": "dataset", "statistic": report.share_drifted, "p_value": None,
                      "threshold": report.drift_share, "drifted": report.drifted})
-        # the mean absolute difference of the two default scores: ~0.06 before the change
+        # the mean absolute difference of the two default scores: under 0.085 on any day before the
+        # change, over 0.095 on every day after it (the models extrapolate differently)
         canary = compare_predictions(champion_scores[today], challenger_scores[today], metric="mean_abs_diff",
-                                     threshold=0.08, label_threshold=APPROVE_BELOW, n_boot=200)
+                                     threshold=0.09, label_threshold=APPROVE_BELOW, n_boot=200)
         scores = champion_scores[today]
         with store.write(user) as uow:
             uow.results.add_drift("Credit default demo/drift", window_start, window_end, rows)
@@ -236,8 +237,7 @@ def _monitor(store: Store, user: str, frame: pd.DataFrame, scenario: Any, start_
                                        {"agreement": canary.agreement, "kappa": canary.kappa})
             uow.predictions.add_window("Credit default demo/champion", champion.id, window_start, window_end,
                                        int(today.sum()), {"score_mean": float(np.mean(scores)),
-                                                          "positive_rate": float(np.mean(scores >= 0.5)),
-                                                          "latency_ms_p50": 4.0})
+                                                          "positive_rate": float(np.mean(scores >= 0.5))})
             for kind, hit in (("drift", report.drifted), ("canary", canary.divergent)):
                 streak[kind] = streak[kind] + 1 if hit else 0
                 if streak[kind] >= 2 and not open_alert[kind]:

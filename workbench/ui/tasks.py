@@ -35,6 +35,19 @@ class _Task(QRunnable):
         self.signals.done.emit(result)
 
 
+def _guarded(callback: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A callback that does nothing once the widgets it touches have been deleted."""
+
+    def call(value: Any) -> None:
+        try:
+            callback(value)
+        except RuntimeError as exc:
+            if "deleted" not in str(exc):
+                raise
+
+    return call
+
+
 class TaskRunner(QObject):
     busy_changed = Signal(int)
 
@@ -50,12 +63,15 @@ class TaskRunner(QObject):
 
         def finish(_: object = None) -> None:
             self._active.discard(task)
-            self.busy_changed.emit(len(self._active))
+            try:
+                self.busy_changed.emit(len(self._active))
+            except RuntimeError:  # the window that owned the runner is gone
+                pass
 
         if on_done:
-            task.signals.done.connect(on_done)
+            task.signals.done.connect(_guarded(on_done))
         if on_error:
-            task.signals.failed.connect(on_error)
+            task.signals.failed.connect(_guarded(on_error))
         task.signals.done.connect(finish)
         task.signals.failed.connect(finish)
         task.setAutoDelete(True)

@@ -46,7 +46,7 @@ VIEWS: dict[str, ViewSpec] = {spec.id: spec for spec in (
 ROLE_VIEWS: dict[str, tuple[str, ...]] = {
     "scientist": ("graph", "runs", "models"),
     "engineer": ("graph", "runs", "targets", "models"),
-    "operator": ("monitoring", "alerts", "runs"),
+    "operator": ("monitoring", "alerts", "runs", "kpis"),
     "analyst": ("kpis", "models"),
     "approver": ("approvals", "models", "audit"),
     "admin": ("users", "audit"),
