@@ -34,6 +34,7 @@ from workbench.store import Store, init_store, now_ms, open_store
 SCIENTIST, RISK_OFFICER = "demo-scientist", "demo-risk-officer"
 LR = ("sklearn.linear_model.LogisticRegression", {"max_iter": 2000, "C": 0.5})
 GB = ("sklearn.ensemble.HistGradientBoostingClassifier", {"max_iter": 120, "learning_rate": 0.08})
+DRIFT_SOURCE, CANARY_SOURCE = "Credit default demo/live drift", "Credit default demo/live canary"
 APPROVE_BELOW = 0.35  # the lender approves applicants whose default score is below this
 
 
@@ -231,8 +232,8 @@ def _monitor(store: Store, user: str, frame: pd.DataFrame, scenario: Any, start_
                                      threshold=0.09, label_threshold=APPROVE_BELOW, n_boot=200)
         scores = champion_scores[today]
         with store.write(user) as uow:
-            uow.results.add_drift("Credit default demo/drift", window_start, window_end, rows)
-            uow.results.add_divergence("Credit default demo/canary", window_start, window_end, canary.metric,
+            uow.results.add_drift(DRIFT_SOURCE, window_start, window_end, rows)
+            uow.results.add_divergence(CANARY_SOURCE, window_start, window_end, canary.metric,
                                        float(canary.value), float(canary.threshold), bool(canary.divergent),
                                        {"agreement": canary.agreement, "kappa": canary.kappa})
             uow.predictions.add_window("Credit default demo/champion", champion.id, window_start, window_end,
@@ -243,7 +244,7 @@ def _monitor(store: Store, user: str, frame: pd.DataFrame, scenario: Any, start_
                 if streak[kind] >= 2 and not open_alert[kind]:
                     what = ("drift of live applications: " + ", ".join(report.drifted_columns[:4])
                             if kind == "drift" else f"canary divergence {canary.metric}={canary.value:.3f}")
-                    uow.alerts.raise_alert(f"Credit default demo/{kind}", kind, f"day {day}: {what}")
+                    uow.alerts.raise_alert(DRIFT_SOURCE if kind == "drift" else CANARY_SOURCE, kind, f"day {day}: {what}")
                     fired.append(f"{kind} alert on day {day} (the change began on day {scenario.change_day}): {what}")
                     open_alert[kind] = True
                 elif streak[kind] == 0:

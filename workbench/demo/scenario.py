@@ -1,5 +1,6 @@
 """The demo's data and graph: the generator shipped in ``resources/demo/`` and the canary
-template adapted to it (a CSV data source, a drift monitor on live traffic).
+template adapted to it (CSV data sources for training and live applications). The daily
+drift and canary monitoring of the simulated calendar is done by ``run`` itself.
 
 The simulated calendar puts day 0 at ``start_ms``; all monitoring windows, KPI points and
 deployment events of the demo use that calendar.
@@ -52,11 +53,6 @@ def build_graph(folder: Path, train_csv: Path, live_csv: Path, estimator: str, p
         for edge in list(graph.edges_into(node, "data")):
             graph.disconnect(edge)
         graph.connect("live", "data", node, "data")
-    graph.add_node("drift_monitor", id="drift", title="Drift of live applications",
-                   params={"consecutive_windows": 2, "window_size": 240, "threshold": 0.2},
-                   position=(520.0, 420.0))
-    graph.connect("data", "data", "drift", "reference")
-    graph.connect("live", "data", "drift", "current")
     path = folder / "credit_demo.yaml"
     save(graph, path)
     return path

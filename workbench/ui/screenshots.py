@@ -67,8 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             demo_graph = Path(url.removeprefix("sqlite:///")).parent / "demo" / "credit_demo.yaml"
             if graph is not None and demo_graph.exists():
                 graph.editor.open_file(demo_graph)
-                graph.editor.fit_view()
         _settle(app, 6.0)
+        if role in ("scientist", "engineer") and window.view("graph") is not None:
+            window.view("graph").editor.fit_view()  # once the docks have their final sizes
+            _settle(app, 1.0)
         path = out / f"{role}.png"
         window.grab().save(str(path))
         written.append(path)

@@ -185,7 +185,8 @@ class MonitoringView(QWidget):
             self.source_box.setCurrentIndex(sources.index(current))
         self.source_box.blockSignals(False)
         if current is None and sources:
-            self.set_source(sources[0])
+            # start on a drift monitor when there is one: that is what an operator checks first
+            self.set_source(next((s for s in sources if "drift" in s.rsplit("/", 1)[-1]), sources[0]))
         elif not sources:
             self.note.setText("no monitoring results yet")
 
