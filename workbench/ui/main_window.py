@@ -73,10 +73,15 @@ class MainWindow(QMainWindow):
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.close)
+        self.open_store_action = QAction("Open store…", self)
+        self.open_store_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.open_store_action.triggered.connect(self._on_open_store)
         self.reset_layout_action = QAction("Reset layout", self)
         self.reset_layout_action.triggered.connect(self._on_reset_layout)
         file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.open_store_action)
         file_menu.addAction(self.quit_action)
+        self.addAction(self.open_store_action)
         self.view_menu = self.menuBar().addMenu("&View")
         for action in (self.palette_action, self.theme_action, self.reset_layout_action):
             self.view_menu.addAction(action)
@@ -194,6 +199,31 @@ class MainWindow(QMainWindow):
         actions = [a for a in self.findChildren(QAction) if a.text() and a.isEnabled() and a.isVisible()]
         CommandPalette(actions, self).exec()
 
+    def open_store(self, url: str) -> MainWindow | None:
+        """Open another store in a new window (this one closes); None if it cannot be opened."""
+        from workbench.errors import WorkbenchError
+        from workbench.ui.app import prepare_store
+
+        try:
+            store, note = prepare_store(url, self.user_name)
+        except WorkbenchError as exc:
+            self.statusBar().showMessage(f"cannot open the store: {exc}", 15000)
+            return None
+        window = MainWindow(store, self.user_name, settings=self.settings)
+        if note:
+            window.statusBar().showMessage(note, 15000)
+        window.show()
+        self.close()
+        self._successor = window
+        return window
+
+    def _on_open_store(self) -> None:
+        from workbench.ui.store_dialog import StoreDialog
+
+        dialog = StoreDialog(self)
+        if dialog.exec() and dialog.chosen_url:
+            self.open_store(dialog.chosen_url)
+
     # -- closing --------------------------------------------------------------------------
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         for dock in self._docks.values():
@@ -206,4 +236,5 @@ class MainWindow(QMainWindow):
         self.feed.stop()
         if self._read_only_store is not None:
             self._read_only_store.close()
+        self.store.close()
         super().closeEvent(event)

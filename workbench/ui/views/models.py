@@ -18,10 +18,14 @@ class ModelsView(QWidget):
         self.alias_box = QComboBox(self)
         self.alias_box.addItems(["champion", "challenger", "candidate", "archived"])
         self.promote_button = QPushButton("Promote", self)
+        self.card_button = QPushButton("Model card…", self)
+        self.card_button.setObjectName("model_card_button")
+        self.card_button.setToolTip("Write an HTML model card of the selected version")
         can_promote = not ctx.read_only and bool({"engineer", "approver"} & set(ctx.roles))
         self.alias_box.setVisible(can_promote)
         self.promote_button.setVisible(can_promote)
         bar = QHBoxLayout()
+        bar.addWidget(self.card_button)
         bar.addStretch(1)
         bar.addWidget(self.alias_box)
         bar.addWidget(self.promote_button)
@@ -29,6 +33,7 @@ class ModelsView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.table)
         self.promote_button.clicked.connect(self._on_promote)
+        self.card_button.clicked.connect(lambda: self.write_card())
         ctx.feed.changed.connect(lambda changes: any(c.topic == "models" for c in changes) and self.refresh())
         self.refresh()
 
@@ -57,6 +62,28 @@ class ModelsView(QWidget):
         self.ctx.tasks.run(lambda: promote(self.ctx.store, self.ctx.user, name, version, alias),
                            lambda _: (self.ctx.status(f"{name} v{version} is now {alias}"), self.refresh()),
                            lambda message: self.ctx.error(self, "Promote", message))
+
+
+    def write_card(self, path: str | None = None) -> None:
+        """Write the selected version's model card (asks where unless ``path`` is given)."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from workbench.services.reports import write_model_card
+
+        row = self.table.currentRow()
+        if row < 0:
+            self.ctx.status("choose a model version first")
+            return
+        name, version = self.table.item(row, 0).text(), int(self.table.item(row, 1).text())
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save model card", f"{name}-v{version}.html",
+                                                  "HTML (*.html)")
+            if not path:
+                return
+        self.ctx.status(f"writing the model card of {name} v{version}…")
+        self.ctx.tasks.run(lambda: write_model_card(self.ctx.store, self.ctx.user, name, version, path),
+                           lambda written: self.ctx.status(f"wrote {written}"),
+                           lambda message: self.ctx.error(self, "Model card", message))
 
 
 def create(ctx: UiContext) -> QWidget:
