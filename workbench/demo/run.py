@@ -165,16 +165,15 @@ def _settle_follow_ups(store: Store, summary: DemoSummary) -> None:
     the summary lists every run of the demo with what started it."""
     from workbench.services.models import decide
 
-    with store.read() as uow:
-        waiting = uow.approvals.list(status="open")
-    for request in waiting:
-        decide(store, RISK_OFFICER, request.id, "rejected",
-               "Demo: superseded by the retraining on post-change labels, which was approved instead.")
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         with store.read() as uow:
+            waiting = uow.approvals.list(status="open")
             runs = uow.runs.list(limit=1000)
-        if all(r.finished for r in runs):
+        for request in waiting:  # a triggered run may reach its gate only now
+            decide(store, RISK_OFFICER, request.id, "rejected",
+                   "Demo: superseded by the retraining on post-change labels, which was approved instead.")
+        if not waiting and all(r.finished for r in runs):
             break
         time.sleep(0.5)
     known = {run_id for run_id, _, _ in summary.runs}
