@@ -28,6 +28,7 @@ BUILTIN_IDS = {
     "data_source",
     "train_sklearn",
     "train_torch",
+    "train_spark",
     "evaluate",
     "approval_gate",
     "promote",
@@ -49,7 +50,7 @@ def test_builtin_kinds_and_their_ports() -> None:
     assert set(cat.kinds()) >= BUILTIN_IDS
     get = cat.get
     assert _ports(get("data_source").outputs) == {"data": ("dataset", False, False)}
-    for trainer in ("train_sklearn", "train_torch"):
+    for trainer in ("train_sklearn", "train_torch", "train_spark"):
         assert _ports(get(trainer).inputs) == {
             "data": ("dataset", True, False),
             "trigger": ("signal", False, False),
@@ -86,7 +87,7 @@ def test_builtin_kinds_and_their_ports() -> None:
 def test_builtin_parameters() -> None:
     cat = default_catalog()
     ds = cat.get("data_source")
-    assert ds.param("format").choices == ("csv", "parquet", "sql", "builtin")
+    assert ds.param("format").choices == ("csv", "parquet", "sql", "builtin", "table")
     assert (
         ds.default_params()["builtin"] == "breast_cancer"
         and ds.default_params()["target"] == "target"

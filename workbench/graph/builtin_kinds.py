@@ -26,18 +26,27 @@ DATA_SOURCE = NodeKind(
     "data_source",
     "Data source",
     category="data",
-    doc="Reads a table: a CSV or Parquet file, a SQL query, or a built-in sample data set.",
+    doc="Reads a table: a CSV or Parquet file, a SQL query, a built-in sample data set, or (on a "
+    "Spark target) a table of the Spark catalog.",
     outputs=(PortSpec("data", "dataset", doc="the table"),),
     params=(
         ParamSpec(
             "format",
             "choice",
             default="builtin",
-            choices=("csv", "parquet", "sql", "builtin"),
-            doc="where the table comes from",
+            choices=("csv", "parquet", "sql", "builtin", "table"),
+            doc="where the table comes from (table: Spark targets only)",
         ),
-        ParamSpec("path", "path", default="", doc="CSV or Parquet file"),
-        ParamSpec("query", "str", default="", doc="SQL query (format sql)"),
+        ParamSpec(
+            "path", "path", default="", doc="CSV or Parquet file (Spark: also a directory or URL)"
+        ),
+        ParamSpec(
+            "query",
+            "str",
+            default="",
+            doc="SQL query (format sql; on Spark without url: Spark SQL), or the table name "
+            "(format table)",
+        ),
         ParamSpec("url", "str", default="", doc="database URL (format sql)"),
         ParamSpec("builtin", "str", default="breast_cancer", doc="built-in sample data set"),
         ParamSpec("target", "str", default="target", doc="name of the label column"),
@@ -99,6 +108,41 @@ TRAIN_TORCH = NodeKind(
             choices=("auto", "cpu", "cuda", "mps"),
             doc="where to train",
         ),
+        _MODEL_NAME,
+    ),
+)
+
+TRAIN_SPARK = NodeKind(
+    "train_spark",
+    "Train (Spark MLlib)",
+    category="training",
+    doc="Trains a Spark MLlib pipeline (feature vector + estimator) on data that stays "
+    "distributed; runs only on Spark targets, and its model is scored on Spark too.",
+    inputs=(_DATA_IN, _TRIGGER_IN),
+    outputs=_TRAIN_OUT,
+    params=(
+        ParamSpec(
+            "algorithm",
+            "choice",
+            default="logistic_regression",
+            choices=("logistic_regression", "gbt", "random_forest"),
+            doc="estimator (gbt: two classes or regression)",
+        ),
+        ParamSpec(
+            "max_iter",
+            "int",
+            default=100,
+            min=1,
+            doc="iterations (logistic regression), boosting rounds (gbt) or trees (random forest)",
+        ),
+        ParamSpec(
+            "features",
+            "list",
+            default=[],
+            item_type="str",
+            doc="feature columns (empty: every numeric column)",
+        ),
+        ParamSpec("label", "str", default="", doc="label column (empty: the data's target)"),
         _MODEL_NAME,
     ),
 )
@@ -312,6 +356,7 @@ BUILTIN_KINDS: tuple[NodeKind, ...] = (
     DATA_SOURCE,
     TRAIN_SKLEARN,
     TRAIN_TORCH,
+    TRAIN_SPARK,
     EVALUATE,
     APPROVAL_GATE,
     PROMOTE,

@@ -25,7 +25,7 @@ from workbench.orchestrator.plan import PlannedStep
 from workbench.orchestrator.sink import StepSink
 from workbench.store.entities import Artifact, ModelVersion, Step
 
-MODEL_KINDS = frozenset({"train_sklearn", "train_torch", "ensemble"})
+MODEL_KINDS = frozenset({"train_sklearn", "train_torch", "train_spark", "ensemble"})
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,12 @@ Formats (part of the engine contract):
   target column; meta ``{"target", "rows", "columns", "source_sha256", "source"}``;
 * predictions — Parquet ``row_id, prediction, score, model_version`` (+ ``timestamp`` in epoch
   ms when the scored data had one);
-* metrics — a JSON object; kpi — Parquet ``ts`` (epoch ms, int64), ``value`` (float64).
+* metrics — a JSON object; kpi — Parquet ``ts`` (epoch ms, int64), ``value`` (float64);
+* a Spark engine's distributed dataset or predictions — a small JSON manifest (format
+  ``workbench.spark-parquet/1``: ``directory``, ``files`` [{``name``, ``bytes``, ``sha256``}],
+  ``rows``, ``columns``) naming a Parquet directory under the artifact root; its part files
+  are checked (size and sha256) and read in the listed order, so the manifest's own sha256
+  content-addresses the data. Any step whose host can reach that directory reads it.
 
 Column rules: ``row_id``, the target and a column named ``timestamp`` are never features;
 datetime columns are not features either. Times are epoch milliseconds: datetime values are
@@ -33,9 +38,12 @@ from workbench.errors import InvalidInputError, UnusableInputError
 
 __all__ = [
     "ROW_ID",
+    "SPARK_PARQUET_FORMAT",
     "TIMESTAMP",
     "feature_columns",
     "read_dataset",
+    "read_spark_parquet",
+    "spark_parquet_manifest",
     "read_table",
     "sha256_bytes",
     "sha256_file",
@@ -46,7 +54,9 @@ __all__ = [
 
 ROW_ID = "row_id"
 TIMESTAMP = "timestamp"
+SPARK_PARQUET_FORMAT = "workbench.spark-parquet/1"
 _CHUNK = 1 << 20
+_MANIFEST_MAX_BYTES = 16 << 20
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -69,15 +79,68 @@ def _is_parquet(path: Path) -> bool:
         return False
 
 
+def spark_parquet_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest in ``path`` when it is a spark-parquet manifest, else ``None``."""
+    try:
+        if path.stat().st_size > _MANIFEST_MAX_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            if handle.read(1) != b"{":
+                return None
+            handle.seek(0)
+            data = json.loads(handle.read().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if isinstance(data, dict) and data.get("format") == SPARK_PARQUET_FORMAT:
+        return data
+    return None
+
+
+def read_spark_parquet(manifest: Mapping[str, Any], where: str, what: str) -> pd.DataFrame:
+    """The rows of a spark-parquet manifest: every part file checked, then read in order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    directory = Path(str(manifest.get("directory") or ""))
+    files = manifest.get("files") or []
+    if not directory.is_dir():
+        raise UnusableInputError(
+            f"the Parquet directory {str(directory)!r} of {what} cannot be reached from here",
+            where=where, hint="run the step where the Spark engine's data directory is mounted")
+    tables = []
+    for entry in files:
+        part = directory / str(entry.get("name"))
+        if not part.is_file() or part.stat().st_size != int(entry.get("bytes", -1)):
+            raise UnusableInputError(f"part file {str(part)!r} of {what} is missing or changed",
+                                     where=where)
+        if sha256_file(part) != entry.get("sha256"):
+            raise UnusableInputError(f"part file {str(part)!r} of {what} does not match its "
+                                     "sha256", where=where, hint="the data was changed on disk")
+        tables.append(pq.read_table(part))
+    if not tables:
+        return pd.DataFrame(columns=list(manifest.get("columns") or []))
+    return pa.concat_tables(tables, promote_options="default").to_pandas()
+
+
 def read_table(path: Path, where: str, what: str = "file") -> pd.DataFrame:
     """A CSV or Parquet file as a DataFrame. Parquet is recognised by its magic bytes (or a
-    ``.parquet``/``.pq`` suffix), so artifacts stored by sha256 without a suffix read too."""
+    ``.parquet``/``.pq`` suffix), so artifacts stored by sha256 without a suffix read too; a
+    spark-parquet manifest reads as the rows it names."""
     if not path.exists():
         raise UnusableInputError(f"{what} {str(path)!r} does not exist", where=where,
                                  hint="check the path")
     if path.is_dir():
         raise UnusableInputError(f"{what} {str(path)!r} is a directory, not a file",
                                  where=where)
+    manifest = spark_parquet_manifest(path)
+    if manifest is not None:
+        try:
+            return read_spark_parquet(manifest, where, what)
+        except UnusableInputError:
+            raise
+        except Exception as exc:  # pyarrow raises its own exception family
+            raise UnusableInputError(f"cannot read {what} {str(path)!r}: {exc}",
+                                     where=where) from None
     try:
         if path.suffix.lower() in {".parquet", ".pq"} or _is_parquet(path):
             return pd.read_parquet(path)

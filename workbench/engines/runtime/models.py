@@ -13,7 +13,9 @@ Formats (``meta["framework"]``; sniffed from the bytes when the meta does not sa
   ``weights_only=True`` (see ``torch_support``); it runs on the CPU;
 * ``ensemble`` — a JSON manifest (``ENSEMBLE_FORMAT``) of member sha256s and metas; members are
   loaded from ``artifact_root/<sha[:2]>/<sha>``, each verified the same way. Classification
-  members are soft-voted (mean of class probabilities), regression members averaged.
+  members are soft-voted (mean of class probabilities), regression members averaged;
+* ``spark_ml`` — a zip of a Spark MLlib ``PipelineModel`` (node kind ``train_spark``): it is
+  scored only by the Spark engine, and loading it here is refused with an error saying so.
 
 ``Predictor``: ``features``, ``task``, ``classes``, ``predict(df)`` (labels or values),
 ``predict_proba(df)`` (binary: positive-class probability, 1-D; more classes: ``(n, K)``;
@@ -53,6 +55,7 @@ from workbench.errors import InvalidInputError, UnusableInputError, WorkbenchErr
 
 __all__ = [
     "ENSEMBLE_FORMAT",
+    "SPARK_ML",
     "EnsemblePredictor",
     "ModelIntegrityError",
     "Predictor",
@@ -63,6 +66,7 @@ __all__ = [
 ]
 
 ENSEMBLE_FORMAT = "workbench.ensemble/1"
+SPARK_ML = "spark_ml"
 _MAX_DEPTH = 8
 
 
@@ -355,6 +359,10 @@ def _load(path: Path, expected: str, meta: Mapping[str, Any], artifact_root: Pat
         return _load_torch(data, meta, actual, where)
     if framework == "ensemble":
         return _load_ensemble(data, meta, actual, where, artifact_root, depth)
+    if framework == SPARK_ML:
+        raise UnusableInputError(
+            "a spark_ml model (a Spark MLlib PipelineModel) is scored only on a Spark target",
+            where=where, hint="assign the node that uses it to a Spark target")
     raise UnusableInputError(f"unknown model framework {framework!r}", where=where,
                              hint="expected sklearn, torch or ensemble")
 

@@ -2,8 +2,10 @@
 
 Rules: one executor per kind, ``(StepContext) -> StepOutcome``; the kinds the orchestrator
 handles itself (``approval_gate``, ``promote``, ``trigger``) are never run here and asking for
-them, or for an unknown kind, is an ``InvalidInputError`` naming the node. Importing this
-module imports no heavy library (each executor imports what it needs when it runs).
+them, or for an unknown kind, is an ``InvalidInputError`` naming the node. ``train_spark``
+(Spark MLlib) runs only on the Spark engine; here its executor refuses with a clear error.
+Importing this module imports no heavy library (each executor imports what it needs when it
+runs).
 """
 
 from __future__ import annotations
@@ -22,10 +24,19 @@ __all__ = ["EXECUTORS", "ORCHESTRATOR_KINDS", "Executor", "executor_for"]
 
 Executor = Callable[[StepContext], StepOutcome]
 
+
+def refuse_train_spark(ctx: StepContext) -> StepOutcome:
+    raise InvalidInputError("train_spark trains with Spark MLlib and runs only on a Spark target",
+                            where=ctx.where,
+                            hint="assign the node to a Spark target (workbench targets add spark …), "
+                                 "or use train_sklearn here")
+
+
 EXECUTORS: dict[str, Executor] = {
     "data_source": run_data_source,
     "train_sklearn": run_train_sklearn,
     "train_torch": run_train_torch,
+    "train_spark": refuse_train_spark,
     "evaluate": run_evaluate,
     "ensemble": run_ensemble,
     "inference": run_inference,
