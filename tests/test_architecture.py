@@ -49,3 +49,9 @@ def test_cli_help_runs_without_qt() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0 and "workbench" in done.stdout, done.stderr
+
+
+def test_the_code_is_lint_clean() -> None:
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "workbench", "tests", "benchmarks", "packaging",
+                           "resources"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-3000:]
