@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QDialog, QPlainTextEdit
 from sqlalchemy import text
 
 from tests.support.store_setup import cast_store
@@ -131,4 +132,8 @@ def test_a_run_paints_node_states_on_the_canvas(qtbot, store, settings, tmp_path
     qtbot.waitUntil(lambda: "succeeded" in view.run_label.text(), timeout=120_000)
     qtbot.waitUntil(lambda: all(view.editor.scene.node_items[n].run_status == "succeeded" for n in ("data", "train")),
                     timeout=30_000)
+    view.editor.nodeActivated.emit("train")  # what a double-click on the node does
+    dialog = next(d for d in view.findChildren(QDialog) if "train" in d.windowTitle())
+    text = dialog.findChild(QPlainTextEdit).toPlainText()
+    assert "trained LogisticRegression" in text and "accuracy" in text
     window.close()

@@ -76,9 +76,20 @@ def test_passphrase_lives_in_the_keyring_never_in_the_store(store, tmp_path: Pat
         target_service.add_target(store, "bob", "locked", "ssh", ssh_params(server, tmp_path), passphrase=secret)
         target_service.trust_target(store, "bob", "locked", lambda offered, known: True)
         assert target_service.check_target(store, "bob", "locked").ok
-        db = Path(store.url.removeprefix("sqlite:///"))
-        for path in [db, *db.parent.glob("store.db*")]:
-            assert secret.encode() not in path.read_bytes()
+        from tests.engines.ssh.test_ssh_runs import scoring_graph
+        from workbench.orchestrator.runner import RunDriver
+        from workbench.services.runs import start_run
+
+        graph = scoring_graph(tmp_path / "locked.yaml", "locked")
+        run = start_run(store, "bob", graph, detach=False)
+        assert RunDriver(store, run.id).drive() == "succeeded"
+        # nothing the workbench wrote — store, artifacts, logs, graph files, known hosts,
+        # the remote work dir — holds the passphrase; only the keyring does
+        keyring_dir = tmp_path / "keyring-data"
+        written = [p for p in tmp_path.rglob("*") if p.is_file() and keyring_dir not in p.parents]
+        assert len(written) >= 8  # store, artifacts, the graph, known hosts, the remote copies
+        for path in written:
+            assert secret.encode() not in path.read_bytes(), path
         import keyring
 
         assert keyring.get_password("mlops-workbench", "ssh-passphrase:locked") == secret

@@ -7,9 +7,11 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -44,6 +46,7 @@ class GraphView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.editor, 1)
         self.run_button.clicked.connect(self._on_run)
+        self.editor.nodeActivated.connect(self.show_step)
         ctx.feed.changed.connect(self._on_changes)
         self._load_targets()
         self._reopen_last()
@@ -107,6 +110,38 @@ class GraphView(QWidget):
         self.editor.set_node_states({node: {"status": s.status, "progress": s.info.get("progress")}
                                      for node, s in latest.items()})
         self.run_label.setText(f"run {view.run.id}: {view.run.status}")
+
+
+    def show_step(self, node_id: str) -> QDialog | None:
+        """The logs and final metrics of this node's latest step in the current run."""
+        from workbench.services.runs import show_run, step_logs
+
+        if self.run_id is None:
+            self.ctx.status("run the graph first: a node's logs come from its run")
+            return None
+        view = show_run(self.ctx.store, self.ctx.user, self.run_id)
+        steps = [s for s in view.steps if s.node_id == node_id]
+        if not steps:
+            self.ctx.status(f"{node_id} has not run yet in run {self.run_id}")
+            return None
+        step = steps[-1]
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"{node_id} — run {self.run_id}, attempt {step.attempt}: {step.status}")
+        text = QPlainTextEdit(dialog)
+        text.setReadOnly(True)
+        lines = [("! " if line.stream == "stderr" else "") + line.line
+                 for line in step_logs(self.ctx.store, self.ctx.user, step.id)]
+        metrics = step.info.get("metrics") or {}
+        if metrics:
+            lines += ["", "metrics:"] + [f"  {k} = {v}" for k, v in sorted(metrics.items()) if not isinstance(v, dict)]
+        if step.error:
+            lines += ["", f"error: {step.error}"]
+        text.setPlainText("\n".join(lines))
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(text)
+        dialog.resize(760, 480)
+        dialog.show()
+        return dialog
 
 
 def create(ctx: UiContext) -> QWidget:
