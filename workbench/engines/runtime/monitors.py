@@ -52,7 +52,7 @@ from workbench.engines.runtime.events import emit_progress, log
 from workbench.engines.runtime.spec import OutputArtifact, StepContext, StepOutcome, jsonable
 from workbench.errors import InvalidInputError, WorkbenchError
 
-__all__ = ["DISTANCE_METHODS", "run_comparator", "run_drift_monitor", "windows"]
+__all__ = ["DISTANCE_METHODS", "drift_settings", "run_comparator", "run_drift_monitor", "windows"]
 
 DISTANCE_METHODS = frozenset({"psi", "js", "jensenshannon", "wasserstein", "hellinger", "linf"})
 WINDOW_ROWS = 500
@@ -207,9 +207,9 @@ def _drift_rows(report: Any, index: int, start: int, end: int, count: int
     return jsonable(rows)
 
 
-def run_drift_monitor(ctx: StepContext) -> StepOutcome:
-    from workbench.monitoring import compare, fit_profile
-
+def drift_settings(ctx: StepContext) -> tuple[list[str], float, int, int, dict[str, float]]:
+    """A drift monitor node's methods, threshold, window size, consecutive windows and the
+    per-method thresholds (distance methods only) — shared by the local and Spark engines."""
     raw_methods = ctx.param("methods", ["psi", "ks"])
     if isinstance(raw_methods, str):
         raw_methods = [raw_methods]
@@ -220,7 +220,13 @@ def run_drift_monitor(ctx: StepContext) -> StepOutcome:
     if size < 1 or consecutive < 1:
         raise InvalidInputError("window_size and consecutive_windows must be at least 1",
                                 where=ctx.where)
-    thresholds = {m: threshold for m in methods if m.lower() in DISTANCE_METHODS}
+    return methods, threshold, size, consecutive, {m: threshold for m in methods if m.lower() in DISTANCE_METHODS}
+
+
+def run_drift_monitor(ctx: StepContext) -> StepOutcome:
+    from workbench.monitoring import compare, fit_profile
+
+    methods, threshold, size, consecutive, thresholds = drift_settings(ctx)
     reference, _ = _features(ctx, "reference")
     current, current_full = _features(ctx, "current")
     predictions = None

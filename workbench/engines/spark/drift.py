@@ -46,7 +46,7 @@ import pandas as pd
 
 from workbench.engines.runtime.artifacts import ROW_ID, TIMESTAMP, write_json
 from workbench.engines.runtime.events import log
-from workbench.engines.runtime.monitors import DISTANCE_METHODS, _drift_rows
+from workbench.engines.runtime.monitors import _drift_rows, drift_settings
 from workbench.engines.runtime.spec import OutputArtifact, StepOutcome, jsonable
 from workbench.engines.spark.datasets import read_input
 from workbench.engines.spark.frames import POS, TS, epoch_ms, with_positions
@@ -315,17 +315,7 @@ def run_drift_monitor(state: SparkStep) -> StepOutcome:
     from workbench.monitoring import fit_profile
 
     ctx = state.ctx
-    raw_methods = ctx.param("methods", ["psi", "ks"])
-    if isinstance(raw_methods, str):
-        raw_methods = [raw_methods]
-    methods = [str(m) for m in raw_methods or []] or ["psi", "ks"]
-    threshold = float(ctx.param("threshold", 0.2))
-    size = int(ctx.param("window_size", 500))
-    consecutive = int(ctx.param("consecutive_windows", 3))
-    if size < 1 or consecutive < 1:
-        raise InvalidInputError("window_size and consecutive_windows must be at least 1",
-                                where=ctx.where)
-    thresholds = {m: threshold for m in methods if m.lower() in DISTANCE_METHODS}
+    methods, threshold, size, consecutive, thresholds = drift_settings(ctx)
     ref_in, cur_in = ctx.require("reference"), ctx.require("current")
     reference = read_input(state.spark, ref_in, ctx.where, "reference data")
     current = read_input(state.spark, cur_in, ctx.where, "current data")
