@@ -57,6 +57,15 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def _zombie(pid: int) -> bool:
+    """A killed process whose parent has not reaped it yet still answers ``kill(pid, 0)``."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] in (["Z"], ["X"])
+
+
 def process_alive(pid: int | None, marker: str) -> bool:
     """Is ``pid`` alive on this host and still the program we started (``marker`` in argv)?"""
     if not pid:
@@ -67,8 +76,10 @@ def process_alive(pid: int | None, marker: str) -> bool:
         return False
     except PermissionError:
         return True
+    if _zombie(pid):
+        return False
     cmdline = _cmdline(pid)
-    return marker in cmdline if cmdline else True
+    return marker in cmdline if cmdline else not Path("/proc").is_dir()
 
 
 def _stop_step_process(pid: int | None) -> None:
