@@ -149,6 +149,13 @@ def training_metrics(predictor: Predictor, data: TrainingData) -> dict[str, Any]
     """Hold-out metrics under plain names plus ``train_`` metrics; emits them as events."""
     held = model_metrics(predictor, data.test_frame, data.target)
     trained = model_metrics(predictor, data.train_frame, data.target)
+    return combine_metrics(held, trained)
+
+
+def combine_metrics(held: dict[str, Any], trained: dict[str, Any]) -> dict[str, Any]:
+    """Hold-out metrics under plain names, training ones as ``train_…``, both also emitted as
+    events — the same for every engine that trains."""
+    trained = dict(trained)
     out: dict[str, Any] = dict(held)
     out["n_test"] = out.pop("n_rows")
     out["n_train"] = trained.pop("n_rows")

@@ -43,12 +43,12 @@ import numpy as np
 import pandas as pd
 
 from workbench.engines.runtime.artifacts import ROW_ID, TIMESTAMP, write_json
-from workbench.engines.runtime.events import emit_metric, emit_progress, log
+from workbench.engines.runtime.events import emit_progress, log
 from workbench.engines.runtime.metrics import scalar_metrics
 from workbench.engines.runtime.models import SPARK_ML, ModelIntegrityError, Predictor
 from workbench.engines.runtime.spec import OutputArtifact, StepOutcome
 from workbench.engines.runtime.split import TEST_FRACTION
-from workbench.engines.runtime.training import MAX_CLASSES
+from workbench.engines.runtime.training import MAX_CLASSES, combine_metrics
 from workbench.engines.spark.datasets import read_input
 from workbench.engines.spark.steps import SparkStep
 from workbench.errors import InvalidInputError, UnusableInputError
@@ -219,17 +219,7 @@ def _training_metrics(scored: Any, task: str, classes: list[Any]) -> dict[str, A
         held, trained = (_classification_metrics(scored, classes, t) for t in (True, False))
     else:
         held, trained = (_regression_metrics(scored, t) for t in (True, False))
-    out: dict[str, Any] = dict(held)
-    out["n_test"] = out.pop("n_rows")
-    out["n_train"] = trained.pop("n_rows")
-    for key, value in scalar_metrics(trained).items():
-        out[f"train_{key}"] = value
-    for key in ("accuracy", "f1", "roc_auc", "log_loss", "rmse", "mae", "r2"):
-        if key in trained:
-            emit_metric(f"train_{key}", 0, trained[key])
-        if key in held:
-            emit_metric(f"validation_{key}", 0, held[key])
-    return out
+    return combine_metrics(held, trained)
 
 
 # ---------------------------------------------------------------------- the model file
