@@ -12,6 +12,7 @@ from scipy.spatial.distance import jensenshannon
 
 from workbench.monitoring import compare
 from workbench.monitoring import univariate as uv
+from workbench.monitoring.ranks import tie_index
 
 
 def _samples(seed: int):
@@ -48,9 +49,7 @@ def test_ks_statistic_and_wasserstein_match_scipy(seed):
     w = stats.wasserstein_distance(a, b)
     assert uv.wasserstein_sorted(a, b) == pytest.approx(w, rel=1e-9, abs=1e-12)
     shift = float(a[len(a) // 2])
-    got = uv.wasserstein_sorted(
-        a, b, shift=shift, prefix=uv.prefix_sums(a, shift), cur_runs=runs, ref_right=at[1]
-    )
+    got = uv.wasserstein_sorted(a, b, shift=shift, prefix=uv.prefix_sums(a, shift))
     assert got == pytest.approx(w, rel=1e-9, abs=1e-12)
 
 
@@ -243,3 +242,68 @@ def test_dense_search_equals_searchsorted():
             assert np.array_equal(
                 searchsorted_dense(ref, keys, side), np.searchsorted(ref, keys, side)
             )
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_quantile_wasserstein_matches_scipy_for_any_sizes(seed):
+    """Window sizes far below, near and above the reference size; ties on either side."""
+    rng = np.random.default_rng(100 + seed)
+    n1 = int(rng.choice([2, 9, 101, 4_000, 60_000]))
+    n2 = int(rng.choice([1, 3, 100, 1_000, 7_777, 60_001]))
+    decimals = int(rng.integers(0, 4))
+    a = np.sort(rng.lognormal(0, 0.8, n1).round(decimals) * rng.choice([1e-3, 1.0, 1e4]))
+    b = np.sort(rng.lognormal(rng.normal(0, 0.2), 0.8, n2).round(decimals) * a.std() + a.min())
+    if seed % 5 == 0:  # the window drawn from the reference itself
+        b = np.sort(rng.choice(a, n2))
+    expected = stats.wasserstein_distance(a, b)
+    assert uv.wasserstein_sorted(a, b) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    shift = float(a[n1 // 2])
+    prefix = uv.prefix_sums(a, shift)
+    plan = uv.quantile_plan(a, n2, shift, prefix)
+    got = uv.wasserstein_sorted(a, b, prefix=prefix, plan=plan)
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    other = uv.quantile_plan(a, n2 + 1, shift, prefix)  # a plan for another size is not used
+    assert uv.wasserstein_sorted(a, b, prefix=prefix, plan=other) == pytest.approx(got, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bounded_ks_with_a_cut_plan_matches_scipy_for_small_windows(seed):
+    rng = np.random.default_rng(200 + seed)
+    a = np.sort(rng.normal(size=200_000).round(int(rng.integers(1, 6))))
+    n2 = int(rng.choice([4_000, 10_000, 33_333]))
+    b = np.sort(rng.normal(rng.choice([0.0, 0.01, 0.2]), 1, n2).round(3))
+    distinct = uv.all_distinct(a)
+    plan = uv.cut_plan(a, n2, ref_distinct=distinct, ref_fence=uv.fence_of(a))
+    assert plan is not None and plan.edges.shape[0] > 10
+    expected = stats.ks_2samp(a, b, method="asymp").statistic
+    got = uv.ks_statistic_bounded(a, b, ref_distinct=distinct, plan=plan)
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_tie_index_counts_equal_searchsorted():
+    rng = np.random.default_rng(4)
+    ref = np.sort(rng.integers(0, 300, 50_000).astype(float))
+    ties = tie_index(ref)
+    assert ties is not None and ties[0].shape[0] <= 300
+    keys = np.sort(np.r_[rng.integers(-5, 305, 2_000).astype(float), 0.5, 299.0, 1e9])
+    below, up_to = uv.ref_counts_at(ref, keys, False, uv.fence_of(ref), ties)
+    assert np.array_equal(below, np.searchsorted(ref, keys, "left"))
+    assert np.array_equal(up_to, np.searchsorted(ref, keys, "right"))
+    assert tie_index(np.sort(rng.normal(size=10_000))) is None  # mostly distinct: no index
+
+
+def test_pelz_good_matches_scipy_where_scipy_uses_it():
+    from scipy.stats._ksstats import _kolmogn_PelzGood
+
+    rng = np.random.default_rng(5)
+    for _ in range(2_000):
+        n = int(rng.integers(141, 3_000_000))
+        x = float(rng.uniform(1e-4, 0.2))
+        if n * x * x >= 2.2:  # scipy sums the Smirnov series there, not this approximation
+            continue
+        assert uv.pelz_good_cdf(n, x) == pytest.approx(
+            float(_kolmogn_PelzGood(n, x)), rel=1e-13, abs=1e-13
+        )
+        assert uv.kolmogorov_sf(n, x) == pytest.approx(
+            float(stats.kstwo.sf(x, n)), rel=1e-9, abs=1e-13
+        )

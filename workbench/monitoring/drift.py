@@ -48,7 +48,7 @@ from workbench.monitoring.profile import (
 )
 from workbench.monitoring.report import ColumnVerdict, DriftReport, MethodResult
 
-BOUNDED_KS_MIN = 20_000  # both samples at least this large: KS by bounds, not every rank
+BOUNDED_KS_MIN = 4_000  # both samples at least this large: KS by bounds, not every rank
 
 
 @dataclass
@@ -106,7 +106,9 @@ def _numeric(
         if "runs" not in cache:
             runs = uv.runs(cur)
             cache["runs"] = runs
-            cache["ref_at"] = uv.ref_counts_at(ref, runs[0], prof.distinct, prof.fence())
+            cache["ref_at"] = uv.ref_counts_at(
+                ref, runs[0], prof.distinct, prof.fence(), prof.ties()
+            )
         return cache["runs"], cache["ref_at"]  # type: ignore[return-value]
 
     def fine() -> np.ndarray:
@@ -114,31 +116,34 @@ def _numeric(
             cache["fine"] = uv.bin_counts(cur, prof.fine_edges)
         return cache["fine"]  # type: ignore[return-value]
 
-    # Wasserstein between unequal sizes reads F_ref at every current value anyway
-    search_anyway = "wasserstein" in methods and ref.shape[0] != n2
     for method in methods:
         p_value: float | None = None
         detail: dict[str, object] = {}
         if method == "ks":
             if max(n1, n2) <= uv.KS_EXACT_MAX_N and not prof.is_sketch:
                 statistic, p_value = uv.ks_test(ref, cur)
-            elif search_anyway or min(ref.shape[0], n2) < BOUNDED_KS_MIN:
+            elif min(ref.shape[0], n2) < BOUNDED_KS_MIN:
                 runs, ref_at = shared()
                 statistic = uv.ks_statistic(ref, cur, cur_runs=runs, ref_at_cur=ref_at)
                 p_value = uv.ks_pvalue(statistic, n1, n2)
-            else:  # large on both sides and nothing else needs every rank: search near the max
+            else:  # both large enough: search only near the maximum
                 statistic = uv.ks_statistic_bounded(
-                    ref, cur, ref_distinct=prof.distinct, ref_fence=prof.fence()
+                    ref,
+                    cur,
+                    ref_distinct=prof.distinct,
+                    ref_fence=prof.fence(),
+                    plan=prof.plan("cuts", n2),  # type: ignore[arg-type]
                 )
                 p_value = uv.ks_pvalue(statistic, n1, n2)
         elif method == "wasserstein":
             if ref.shape[0] == n2:
                 distance = uv.wasserstein_sorted(ref, cur)
             else:
-                runs, ref_at = shared()
-                shift, prefix = prof.prefix()
                 distance = uv.wasserstein_sorted(
-                    ref, cur, shift=shift, prefix=prefix, cur_runs=runs, ref_right=ref_at[1]
+                    ref,
+                    cur,
+                    prefix=prof.prefix()[1],
+                    plan=prof.plan("quantile", n2),  # type: ignore[arg-type]
                 )
             scale = max(prof.std, WASSERSTEIN_STD_FLOOR)
             statistic = distance / scale

@@ -34,9 +34,11 @@ import pandas as pd
 from workbench.errors import InvalidInputError, UnusableInputError
 from workbench.monitoring import univariate as uv
 from workbench.monitoring.columns import category_counts, check_kind, detect_kind, numeric_column
+from workbench.monitoring.ranks import tie_index
 
 FORMAT = "workbench.reference-profile/1"
 PARALLEL_MIN_ROWS = 2_000
+PLANS_KEPT = 8  # window sizes whose reference plans a numeric column keeps
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,35 @@ class NumericProfile:
         if cached is None:
             cached = self._cache["fence"] = uv.fence_of(self.values)
         return cached
+
+    def ties(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The distinct values and their ranks when the values are mostly ties, else None."""
+        if self.distinct:
+            return None
+        if "ties" not in self._cache:
+            self._cache["ties"] = tie_index(self.values)
+        return self._cache["ties"]
+
+    def plan(self, kind: str, n2: int) -> object:
+        """What the ``kind`` kernel (``"quantile"`` for Wasserstein, ``"cuts"`` for bounded KS)
+        reads of the reference for windows of ``n2`` values, kept for the last few sizes: a
+        monitor cutting windows of one size computes it once."""
+        plans: dict = self._cache.setdefault("plans", {})
+        key = (kind, int(n2))
+        found = plans.get(key)
+        if found is None:
+            if kind == "quantile":
+                shift, prefix = self.prefix()
+                found = uv.quantile_plan(self.values, n2, shift, prefix)
+            else:
+                found = uv.cut_plan(
+                    self.values, n2, ref_distinct=self.distinct, ref_fence=self.fence()
+                )
+                found = False if found is None else found
+            while len(plans) >= PLANS_KEPT:
+                plans.pop(next(iter(plans)), None)
+            plans[key] = found
+        return found or None
 
     def prefix(self) -> tuple[float, np.ndarray]:
         """Shift and prefix sums of the sorted values (for Wasserstein), computed once."""

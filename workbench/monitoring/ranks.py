@@ -107,14 +107,40 @@ def searchsorted_dense(ref_sorted: np.ndarray, keys: np.ndarray, side: str = "le
     return out
 
 
+def tie_index(ref_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """For a reference with many ties: its distinct values and ``#ref < value`` (plus ``n``).
+
+    Searching a few thousand distinct values instead of a million tied ones keeps the
+    search in cache; ``None`` when the values are mostly distinct (no gain).
+    """
+    n = ref_sorted.shape[0]
+    distinct, below, _ = runs(ref_sorted)
+    if below is None or distinct.shape[0] * 4 > n:
+        return None
+    cumulative = np.empty(distinct.shape[0] + 1, dtype=np.int64)
+    cumulative[:-1] = below
+    cumulative[-1] = n
+    return distinct, cumulative
+
+
 def ref_counts_at(
     ref_sorted: np.ndarray,
     points: np.ndarray,
     ref_distinct: bool,
     fence: np.ndarray | None = None,
+    ties: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(#ref < x, #ref <= x)`` for sorted ``points``; one search when ref has no ties."""
+    """``(#ref < x, #ref <= x)`` for sorted ``points``; one search when ref has no ties.
+
+    ``ties`` is ``tie_index(ref_sorted)`` when the reference is mostly ties.
+    """
     n1 = ref_sorted.shape[0]
+    if ties is not None and not ref_distinct:
+        distinct, cumulative = ties
+        return (
+            cumulative[np.searchsorted(distinct, points, side="left")],
+            cumulative[np.searchsorted(distinct, points, side="right")],
+        )
     if fence is not None and points.shape[0] * 32 <= n1:
 
         def search(side: str) -> np.ndarray:

@@ -14,9 +14,11 @@ columns, profiles or thresholds. Conventions (the project's DRIFT CONVENTIONS, m
   can hold the maximum. Where scipy sums Smirnov's exact series over ``n`` terms (half a
   second at ``n = 500,000``) the sum is evaluated over its bump only (``smirnov_upper``).
 * **Wasserstein-1** — ``∫ |F_ref - F_cur| dx`` (equal to ``scipy.stats.wasserstein_distance``)
-  computed interval by interval between consecutive current values, with the integral of
-  ``F_ref`` read from prefix sums of the (shifted) sorted reference: again
-  ``O(n_cur log n_ref)``, so a small window against a large reference is cheap.
+  computed in its quantile form ``∫ |Q_ref - Q_cur| dp``, current value by current value,
+  with the integral of ``Q_ref`` read from prefix sums of the (shifted) sorted reference and
+  only a local search in the slice of reference ranks each current value stands for:
+  ``O(n_cur · log(n_ref / n_cur))`` work, read in memory order, so a small window against a
+  large reference is cheap.
 * **Histogram methods** (PSI, Jensen–Shannon, Hellinger, L-infinity) take two count vectors
   over the same bins or categories. PSI is ``Σ (q - p)·ln(q / p)`` with proportions that are
   zero replaced by ``PSI_FLOOR`` (1e-4); Jensen–Shannon is the *distance* (square root of
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special, stats
@@ -91,6 +94,48 @@ def ks_statistic(
     return best
 
 
+@dataclass(frozen=True)
+class CutPlan:
+    """The reference side of ``ks_statistic_bounded`` for one window size: the cut values and
+    the reference counts below and up to each (``#ref < e``, ``#ref <= e``)."""
+
+    n2: int
+    edges: np.ndarray
+    below: np.ndarray
+    up_to: np.ndarray
+    piece_low: np.ndarray  # #ref <= e_{k-1} (0 for the first piece): where piece k starts
+    piece_high: np.ndarray  # #ref < e_k (n1 for the last piece): where it ends
+
+
+def cut_plan(
+    ref_sorted: np.ndarray,
+    n2: int,
+    *,
+    ref_distinct: bool | None = None,
+    ref_fence: np.ndarray | None = None,
+    bins: int = 0,
+) -> CutPlan | None:
+    """Cuts at ``bins`` reference values (default ``min(n1, n2) / 8``, at most 16,384); ``None``
+    when the samples are too small for cutting to pay."""
+    n1 = ref_sorted.shape[0]
+    bins = bins or int(min(max(min(n1, n2) // 8, 16), 16_384))
+    if bins < 4 or min(n1, n2) < 4 * bins:
+        return None
+    ranks = (np.arange(1, bins) * n1) // bins
+    distinct = all_distinct(ref_sorted) if ref_distinct is None else ref_distinct
+    if distinct:
+        edges, below, up_to = ref_sorted[ranks], ranks, ranks + 1
+    else:
+        edges = np.unique(ref_sorted[ranks])
+        fence = fence_of(ref_sorted) if ref_fence is None else ref_fence
+        below = searchsorted_fenced(ref_sorted, fence, edges, "left")
+        up_to = searchsorted_fenced(ref_sorted, fence, edges, "right")
+    zero, end = np.zeros(1, dtype=below.dtype), np.full(1, n1, dtype=below.dtype)
+    return CutPlan(
+        n2, edges, below, up_to, np.concatenate([zero, up_to]), np.concatenate([below, end])
+    )
+
+
 def ks_statistic_bounded(
     ref_sorted: np.ndarray,
     cur_sorted: np.ndarray,
@@ -98,42 +143,36 @@ def ks_statistic_bounded(
     ref_distinct: bool | None = None,
     ref_fence: np.ndarray | None = None,
     bins: int = 0,
+    plan: CutPlan | None = None,
 ) -> float:
     """The KS statistic of two large sorted samples, searching only where the maximum can be.
 
-    The line is cut at ``bins`` reference values (default ``min(n1, n2) / 64``, at most
-    16,384). At each cut the two ECDFs and their left limits are read (by rank for the
-    reference when it has no ties, by a fenced search otherwise); those values are attained,
-    so their largest gap is a lower bound of ``D``. Inside a piece each ECDF moves only
-    between its values at the piece's ends, which bounds the gap there from above; only
-    pieces whose bound beats the lower bound are evaluated point by point. The result is
-    ``ks_statistic``'s (the same pooled points are evaluated) at a fraction of its cost.
+    The line is cut at reference values (``cut_plan``). At each cut the two ECDFs and their
+    left limits are read (by rank for the reference when it has no ties, by a fenced search
+    otherwise); those values are attained, so their largest gap is a lower bound of ``D``.
+    Inside a piece each ECDF moves only between its values at the piece's ends, which bounds
+    the gap there from above; only pieces whose bound beats the lower bound are evaluated
+    point by point. The result is ``ks_statistic``'s (the same pooled points are evaluated)
+    at a fraction of its cost.
     """
     n1, n2 = ref_sorted.shape[0], cur_sorted.shape[0]
     if n1 == 0 or n2 == 0:
         raise ValueError("KS needs two non-empty samples")
-    bins = bins or int(min(max(min(n1, n2) // 64, 16), 16_384))
-    if bins < 4 or min(n1, n2) < 4 * bins:
-        return ks_statistic(ref_sorted, cur_sorted, ref_distinct=ref_distinct)
-    ranks = (np.arange(1, bins) * n1) // bins
     distinct = all_distinct(ref_sorted) if ref_distinct is None else ref_distinct
-    if distinct:
-        edges = ref_sorted[ranks]
-        r_lt, r_le = ranks, ranks + 1
-    else:
-        edges = np.unique(ref_sorted[ranks])
-        fence = fence_of(ref_sorted) if ref_fence is None else ref_fence
-        r_lt = searchsorted_fenced(ref_sorted, fence, edges, "left")
-        r_le = searchsorted_fenced(ref_sorted, fence, edges, "right")
-    cur_fence = fence_of(cur_sorted)
-    c_lt = searchsorted_fenced(cur_sorted, cur_fence, edges, "left")
-    c_le = searchsorted_fenced(cur_sorted, cur_fence, edges, "right")
+    if plan is None or plan.n2 != n2:
+        plan = cut_plan(ref_sorted, n2, ref_distinct=distinct, ref_fence=ref_fence, bins=bins)
+    if plan is None:
+        return ks_statistic(ref_sorted, cur_sorted, ref_distinct=distinct)
+    edges, r_lt, r_le = plan.edges, plan.below, plan.up_to
+    lo1, hi1 = plan.piece_low, plan.piece_high
+    c_lt = np.searchsorted(cur_sorted, edges, side="left")
+    c_le = np.searchsorted(cur_sorted, edges, side="right")
     lower = max(
         float(np.abs(r_le / n1 - c_le / n2).max()), float(np.abs(r_lt / n1 - c_lt / n2).max())
     )
     # piece k is [e_{k-1}, e_k): F_ref runs over [lo1, hi1] / n1 there, F_cur over [lo2, hi2] / n2
-    lo1, hi1 = np.r_[0, r_le], np.r_[r_lt, n1]
-    lo2, hi2 = np.r_[0, c_le], np.r_[c_lt, n2]
+    lo2 = np.concatenate([np.zeros(1, dtype=c_le.dtype), c_le])
+    hi2 = np.concatenate([c_lt, np.full(1, n2, dtype=c_lt.dtype)])
     upper = np.maximum(hi1 / n1 - lo2 / n2, hi2 / n2 - lo1 / n1)
     pieces = np.flatnonzero(upper > lower)
     starts, stops = lo2[pieces], hi2[pieces]  # current values strictly inside each piece
@@ -225,9 +264,74 @@ def kolmogorov_sf(n: int, x: float) -> float:
 
 
 def _kstwo_sf(n: int, x: float) -> float:
+    t = n * x
+    if n > 140 and 1.0 < t < n - 1 and x < 0.5 and t * x < 2.2:  # scipy's large-n CDF branch
+        if t * x >= 18.0:
+            return 0.0
+        if n > 100_000 or n * x**1.5 > 1.4:
+            return min(max(1.0 - pelz_good_cdf(n, x), 0.0), 1.0)
     if _scipy_kolmogn is not None:
         return float(np.clip(_scipy_kolmogn(n, x, cdf=False), 0.0, 1.0))
     return float(stats.distributions.kstwo.sf(x, n))
+
+
+_PI2, _PI4, _PI6 = math.pi**2, math.pi**4, math.pi**6
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+
+
+def pelz_good_cdf(n: int, x: float) -> float:
+    """Pelz and Good's (1976) approximation of ``P(D_n <= x)``, in scalar arithmetic.
+
+    The Li-Chien/Korolyuk expansion ``K0(z) + K1(z)/√n + K2(z)/n + K3(z)/n^1.5`` with
+    ``z = x√n``, each term written with Jacobi theta functions so that it converges for small
+    ``z``; the same terms, in the same order, as scipy's ``kstwo`` uses for large ``n``, at a
+    fraction of the cost of evaluating them on numpy scalars.
+    """
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    z = math.sqrt(n) * x
+    z2 = z * z
+    z3, z4, z6 = z2 * z, z2 * z2, z2 * z2 * z2
+    qlog = -_PI2 / 8 / z2
+    if qlog < -708:
+        return 0.0
+    q = math.exp(qlog)
+    k1a, k1b = -z2, _PI2 / 4
+    k2a = 6 * z6 + 2 * z4
+    k2b = (2 * z4 - 5 * z2) * _PI2 / 4
+    k2c = _PI4 * (1 - 2 * z2) / 16
+    k3d = _PI6 * (5 - 30 * z2) / 64
+    k3c = _PI4 * (-60 * z2 + 212 * z4) / 16
+    k3b = _PI2 * (135 * z4 - 96 * z6) / 4
+    k3a = -30 * z6 - 90 * z**8
+    s0 = s1 = s2 = s3 = 0.0
+    top = math.ceil(16 * z / math.pi)
+    for k in range(top, 0, -1):  # Horner over q^(m²), m odd
+        m2 = float((2 * k - 1) ** 2)
+        m4 = m2 * m2
+        power = q ** (8 * k)
+        s0 = s0 * power + 1.0
+        s1 = s1 * power + (k1a + k1b * m2)
+        s2 = s2 * power + (k2a + k2b * m2 + k2c * m4)
+        s3 = s3 * power + (k3a + k3b * m2 + k3c * m4 + k3d * m4 * m2)
+    scale = q * _SQRT_2PI
+    s0, s1 = s0 * scale / z, s1 * scale / (6 * z4)
+    s2, s3 = s2 * scale / (72 * z**7), s3 * scale / (6480 * z**10)
+    q = math.exp(-_PI2 / 2 / z2)  # the remaining sums over all integers k
+    sqrt3z = math.sqrt(3.0) * z
+    extra2 = extra3 = 0.0
+    for k in range(top, 0, -1):
+        k2 = float(k * k)
+        power = q**k2
+        extra2 += k2 * power
+        kpi = math.pi * k
+        extra3 += (sqrt3z + kpi) * (sqrt3z - kpi) * k2 * power
+    s2 += extra2 * (_PI2 * _SQRT_2PI / (-36 * z3))
+    s3 += extra3 * (_PI2 * _SQRT_2PI / (216 * z6))
+    root = math.sqrt(n)
+    return s0 + s1 / root + s2 / n + s3 / (n * root)
 
 
 def ks_pvalue(d: float, n1: int, n2: int) -> float:
@@ -274,73 +378,109 @@ def prefix_sums(ref_sorted: np.ndarray, shift: float) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class QuantilePlan:
+    """What the quantile-form Wasserstein reads from the reference for one window size ``n2``.
+
+    It depends only on the reference and ``n2``, so a monitor cutting windows of one size
+    computes it once (``NumericProfile.plan``) and each window then reads no reference
+    memory except the slices its values fall inside.
+    """
+
+    n2: int
+    shift: float
+    s: np.ndarray  # s_j = j·n1/n2, j = 0..n2
+    area: np.ndarray  # A(s_j) = ∫_0^{s_j} (Q_ref - shift), from the prefix sums
+    lo: np.ndarray  # ⌊s_j⌋, j < n2
+    hi: np.ndarray  # ⌈s_{j+1}⌉ (at most n1), j < n2
+    first: np.ndarray  # ref[lo_j]
+    last: np.ndarray  # ref[hi_j - 1]
+
+
+def quantile_plan(
+    ref_sorted: np.ndarray, n2: int, shift: float, prefix: np.ndarray
+) -> QuantilePlan:
+    """The plan of ``wasserstein_sorted`` for windows of ``n2`` values (see ``QuantilePlan``)."""
+    n1 = ref_sorted.shape[0]
+    scaled = np.arange(n2 + 1, dtype=np.int64) * n1  # s_j · n2, exact
+    whole = scaled // n2  # ⌊s_j⌋
+    frac = (scaled - whole * n2) / n2  # s_j - ⌊s_j⌋
+    area = ref_sorted.take(np.minimum(whole, n1 - 1)) - shift
+    area *= frac
+    area += prefix.take(whole)
+    lo = whole[:-1]
+    hi = np.minimum(whole[1:] + (frac[1:] > 0), n1)
+    return QuantilePlan(
+        n2=n2,
+        shift=shift,
+        s=whole + frac,
+        area=area,
+        lo=lo,
+        hi=hi,
+        first=ref_sorted.take(np.minimum(lo, n1 - 1)),
+        last=ref_sorted.take(np.maximum(hi - 1, 0)),
+    )
+
+
 def wasserstein_sorted(
     ref_sorted: np.ndarray,
     cur_sorted: np.ndarray,
     *,
     shift: float | None = None,
     prefix: np.ndarray | None = None,
-    cur_runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-    ref_right: np.ndarray | None = None,
+    plan: QuantilePlan | None = None,
 ) -> float:
-    """Wasserstein-1 distance ``∫ |F_ref - F_cur| dx`` of two sorted non-empty samples.
+    """Wasserstein-1 distance of two sorted non-empty samples, ``∫ |Q_ref(p) - Q_cur(p)| dp``.
 
-    Equal sizes use the quantile form ``mean |ref[i] - cur[i]|``. Otherwise, between two
-    consecutive distinct current values ``a < b`` (where ``F_cur = c``) the integral is
-    ``c(2t - a - b) + G(a) + G(b) - 2G(t)`` with ``t`` the point in ``[a, b]`` where ``F_ref``
-    reaches ``c`` and ``G(x) = ∫_{-inf}^{x} F_ref``, read from the prefix sums.
+    That equals ``∫ |F_ref - F_cur| dx``. Equal sizes: ``mean |ref[i] - cur[i]|``. Otherwise
+    the ``j``-th current value ``c`` holds ``Q_cur`` on ``p ∈ (j/n2, (j+1)/n2]``, which is the
+    reference-rank interval ``(s0, s1] = (j·n1/n2, (j+1)·n1/n2]``; with ``A(s) = ∫_0^s Q_ref``
+    read from the prefix sums, ``∫ |Q_ref - c| = (A(s1) - A(s0)) - c(s1 - s0) + 2∫ (c -
+    Q_ref)⁺`` and the last term needs ``#ref < c`` only inside ``[⌊s0⌋, ⌈s1⌉]``: a search in
+    the slice of about ``n1/n2`` reference values that ``c`` stands for, and only when ``c``
+    falls inside it. ``plan`` (``quantile_plan``) is what this reads of the reference.
     """
     n1, n2 = ref_sorted.shape[0], cur_sorted.shape[0]
     if n1 == 0 or n2 == 0:
         raise ValueError("Wasserstein needs two non-empty samples")
     if n1 == n2:
         return float(np.mean(np.abs(ref_sorted - cur_sorted)))
-    if shift is None or prefix is None:
-        shift = float(ref_sorted[n1 // 2])
-        prefix = prefix_sums(ref_sorted, shift)
-    u, cur_left, cur_right = cur_runs if cur_runs is not None else runs(cur_sorted)
-    if cur_right is None:
-        cur_right = rank_counts(n2, cur_left, cur_right)[1]
-    k = ref_right if ref_right is not None else np.searchsorted(ref_sorted, u, side="right")
-    x = u - shift
-    g = k * x
-    g -= prefix[k]
-    g /= n1
-    total = float(g[0])  # left of the first current value F_cur = 0
-    if u.shape[0] > 1:
-        cnt = cur_right[:-1]
-        c = cnt / n2
-        crossing = cnt * float(n1)  # exact below 2**53, so the ceiling is exact
-        crossing /= n2
-        np.ceil(crossing, out=crossing)
-        m = crossing.astype(np.intp)  # F_ref(x) >= c  <=>  x >= ref[m - 1]
-        del crossing
-        kt = np.maximum(m, k[:-1])
-        np.minimum(kt, k[1:], out=kt)
-        m -= 1
-        t = ref_sorted[m]
-        del m
-        t -= shift
-        a, b = x[:-1], x[1:]
-        np.maximum(t, a, out=t)
-        np.minimum(t, b, out=t)
-        gt = kt * t
-        gt -= prefix[kt]
-        gt *= 2.0 / n1
-        piece = g[:-1] + g[1:]
-        piece -= gt
-        t *= 2.0
-        t -= a
-        t -= b
-        t *= c
-        piece += t
-        total += float(piece.sum())
-    top = float(ref_sorted[-1]) - shift
-    last = float(x[-1])
-    if top > last:  # right of the last current value F_cur = 1
-        g_top = (n1 * top - float(prefix[n1])) / n1
-        total += (top - last) - (g_top - float(g[-1]))
-    return max(total, 0.0)
+    if plan is None or plan.n2 != n2:
+        if shift is None or prefix is None:
+            shift = float(ref_sorted[n1 // 2])
+            prefix = prefix_sums(ref_sorted, shift)
+        plan = quantile_plan(ref_sorted, n2, shift, prefix)
+    elif prefix is None:
+        prefix = prefix_sums(ref_sorted, plan.shift)
+    c = cur_sorted - plan.shift
+    a0, a1, s0, s1 = plan.area[:-1], plan.area[1:], plan.s[:-1], plan.s[1:]
+    local = a1 - a0
+    local -= c * (s1 - s0)
+    # t = #ref < c, clipped to [lo, hi]: all the positive part needs
+    above_all = plan.last < cur_sorted
+    t = np.where(above_all, plan.hi, plan.lo)
+    inside = np.flatnonzero(~above_all & (plan.first < cur_sorted))
+    if inside.size:  # ref[pos] < c <= ref[hi - 1]: binary lifting within the slice
+        pos, limit, key = plan.lo[inside], plan.hi[inside], cur_sorted[inside]
+        step = 1 << int((limit - pos).max() - 1).bit_length()
+        while step:
+            ahead = pos + step
+            ok = ahead < limit
+            ok &= ref_sorted.take(np.minimum(ahead, n1 - 1)) < key
+            np.copyto(pos, ahead, where=ok)
+            step >>= 1
+        t[inside] = pos + 1
+    at_t = np.where(t <= s0, a0, a1)
+    between = np.flatnonzero((t > s0) & (t < s1))
+    if between.size:
+        at_t[between] = prefix.take(t[between])
+    m = np.clip(t, s0, s1)
+    m -= s0
+    m *= c
+    m -= at_t
+    m += a0
+    local += 2.0 * m
+    return max(float(local.sum()) / n1, 0.0)
 
 
 # ----------------------------------------------------------------------------- histograms
@@ -425,4 +565,4 @@ def chi2_test(ref_counts: np.ndarray, cur_counts: np.ndarray) -> tuple[float, fl
         diff = expected - observed
         observed = observed + np.minimum(0.5, np.abs(diff)) * np.sign(diff)
     stat = float(np.sum((observed - expected) ** 2 / expected))
-    return stat, float(stats.chi2.sf(stat, dof)), dof
+    return stat, float(special.chdtrc(dof, stat)), dof  # chi2.sf without its overhead
