@@ -1,5 +1,6 @@
-"""The engineer's runs view: runs with a status filter; a run page with its steps, the live
-log of the selected step, its metric curves, and cancel / resume / re-run."""
+"""The engineer's runs view: runs with a status filter; a run page with its steps drawn on a
+time line (and listed in a table), the live log of the selected step, its metric curves, and
+cancel / resume / re-run."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.context import UiContext
+from workbench.ui.views.timeline import StepTimeline
 
 STATUSES = ("", "queued", "running", "awaiting_approval", "succeeded", "failed", "cancelled", "rejected",
             "interrupted")
@@ -60,6 +62,7 @@ class RunsView(QWidget):
         self.runs.setObjectName("runs_table")
         self.steps = _table(["step", "node", "attempt", "status", "target", "exit"], self)
         self.steps.setObjectName("steps_table")
+        self.timeline = StepTimeline(self)
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(20_000)
@@ -80,6 +83,7 @@ class RunsView(QWidget):
         for button in (self.cancel_button, self.resume_button, self.rerun_button):
             top.addWidget(button)
         detail = QSplitter(Qt.Orientation.Vertical, self)
+        detail.addWidget(self.timeline)
         detail.addWidget(self.steps)
         detail.addWidget(self.log)
         detail.addWidget(self.plot)
@@ -98,6 +102,7 @@ class RunsView(QWidget):
         self.status_filter.currentIndexChanged.connect(lambda _: self.refresh())
         self.runs.itemSelectionChanged.connect(self._on_run_selected)
         self.steps.itemSelectionChanged.connect(self._on_step_selected)
+        self.timeline.stepClicked.connect(self._select_step_row)
         self.cancel_button.clicked.connect(lambda: self._act("cancel"))
         self.resume_button.clicked.connect(lambda: self._act("resume"))
         self.rerun_button.clicked.connect(lambda: self._act("rerun"))
@@ -134,6 +139,7 @@ class RunsView(QWidget):
         if view is None or view.run.id != self.selected_run:
             return
         _fill(self.steps, [[s.id, s.node_id, s.attempt, s.status, s.target, s.exit_code] for s in view.steps])
+        self.timeline.set_run(view.run, view.steps)
         status = view.run.status
         self.cancel_button.setEnabled(status in ("queued", "running", "awaiting_approval"))
         self.resume_button.setEnabled(status in ("interrupted", "failed", "cancelled"))
@@ -160,6 +166,7 @@ class RunsView(QWidget):
             self.plot.clear()
             self.plot.addLegend()
             self._curves.clear()
+            self.timeline.clear()
             self.refresh()
 
     def _on_step_selected(self) -> None:
@@ -168,9 +175,17 @@ class RunsView(QWidget):
         step_id = int(item.text()) if item else None
         if step_id != self.selected_step:
             self.selected_step = step_id
+            self.timeline.select(step_id)
             self.log.clear()
             self._last_log_id = 0
             self.refresh()
+
+    def _select_step_row(self, step_id: int) -> None:
+        for row in range(self.steps.rowCount()):
+            item = self.steps.item(row, 0)
+            if item is not None and item.text() == str(step_id):
+                self.steps.selectRow(row)
+                return
 
     def select_run(self, run_id: int) -> None:
         self.selected_run = run_id
