@@ -107,6 +107,11 @@ def test_approving_in_the_dialog_resumes_the_run(qtbot, store, settings, tmp_pat
     dialog.reason.setPlainText("Hold-out accuracy and AUC are well above the bar.")
     assert dialog.approve_button.isEnabled()
     qtbot.waitUntil(lambda: dialog.importance_table.rowCount() > 0, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.label_free_table.rowCount() == 5, timeout=60_000)  # CBPE, no labels
+    estimated = {dialog.label_free_table.item(r, 0).text(): dialog.label_free_table.item(r, 1).text()
+                 for r in range(5)}
+    assert 0.8 < float(estimated["accuracy"]) <= 1.0 and float(estimated["roc_auc"]) > 0.9
+    assert "569 production rows" in dialog.label_free_note.text()
     dialog.approve_button.click()
     assert dialog.decided.status == "approved"
     driver.join(timeout=180)

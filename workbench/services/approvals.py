@@ -1,12 +1,24 @@
 """What a risk officer sees before deciding: the request's evidence, the candidate's lineage,
-earlier decisions on the same model, and (computed on demand) feature importances."""
+earlier decisions on the same model, and (computed on demand, cancellable) feature
+importances and label-free performance estimates on production data.
+
+Label-free estimates (``label_free``) answer "how will these models do on the data the
+application scores now, before its labels arrive": each binary classifier (the candidate and
+the current champion) gets a CBPE estimator calibrated on its own hold-out rows (labels
+known), then scores the production data — the datasets that feed the graph's inference
+steps in the request's run — and CBPE turns its probabilities into expected accuracy,
+precision, recall, F1 and ROC AUC. The realised metrics on the hold-out rows stand beside
+them, so a drop from test to production shows before any label does.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.errors import InvalidInputError
 from workbench.orchestrator.artifacts import ArtifactStore
+from workbench.progress import Progress, quietly
 from workbench.services.identity import acting
 from workbench.store import Store
 from workbench.store.entities import ApprovalRequest
@@ -53,8 +65,10 @@ def details(store: Store, actor: str, request_id: int) -> ApprovalDetails:
         history=history, drift=drift_rows, can_decide=not why_not, why_not=why_not)
 
 
-def importances(store: Store, actor: str, request_id: int) -> list[Any]:
-    """Permutation importances of the candidate on its hold-out rows (slow: call off the UI thread)."""
+def importances(store: Store, actor: str, request_id: int, *,
+                progress: Progress | None = None) -> list[Any]:
+    """Permutation importances of the candidate on its hold-out rows (slow: call off the UI
+    thread; ``progress`` reports a step per feature and cancels between features)."""
     from workbench.engines.runtime.explain import permutation_importance
 
     with store.read() as uow:
@@ -67,4 +81,110 @@ def importances(store: Store, actor: str, request_id: int) -> list[Any]:
         return []
     artifacts = ArtifactStore.for_store(store.url)
     return permutation_importance(artifacts.path(model.sha256), model.sha256, model.lineage.get("meta", {}),
-                                  artifacts.path(datasets[0].sha256), artifacts.root)
+                                  artifacts.path(datasets[0].sha256), artifacts.root, progress=progress)
+
+
+@dataclass(frozen=True)
+class LabelFreeModel:
+    role: str  # "candidate" or "champion"
+    version: int
+    calibration: str  # "isotonic" or "none" (CBPE's choice on the hold-out rows)
+    estimated: dict[str, float]  # on the production rows, without labels
+    holdout: dict[str, float]  # realised on the model's own labelled hold-out rows
+    n_holdout: int
+
+
+@dataclass(frozen=True)
+class LabelFree:
+    production: list[str]  # where the production rows came from
+    n_rows: int
+    models: list[LabelFreeModel] = field(default_factory=list)
+    note: str = ""  # why a model (or everything) has no estimate
+
+
+def _production_datasets(uow: Any, run_id: int) -> list[Any]:
+    """Dataset artifacts the run's inference steps score (their ``data`` inputs' outputs)."""
+    from workbench.graph import loads
+
+    run = uow.runs.get(run_id)
+    if run.graph_version_id is None:
+        return []
+    version = uow.graphs.get(run.graph_version_id)
+    graph = loads(version.text, f"graph version {version.id}", strict=False)
+    feeders = {e.src_node for e in graph.edges
+               if e.dst_port == "data" and graph.nodes[e.dst_node].kind == "inference"}
+    steps = uow.runs.latest_steps(run_id)
+    found = []
+    for node_id in sorted(feeders):
+        step = steps.get(node_id)
+        if step is None or step.status != "succeeded":
+            continue
+        for ids in uow.runs.outputs(step.id).values():
+            found += [a for a in (uow.artifacts.get(i) for i in ids) if a.kind == "dataset"]
+    return found
+
+
+def label_free(store: Store, actor: str, request_id: int, *, progress: Progress | None = None,
+               max_rows: int = 20_000) -> LabelFree:
+    """CBPE estimates of the candidate and the champion on production data (see the module
+    docstring); slow, so call it off the UI thread. Models that are not binary classifiers, or
+    have no labelled hold-out rows, are named in ``note`` instead."""
+    import pandas as pd
+
+    from workbench.engines.runtime.explain import holdout_frame
+    from workbench.engines.runtime.models import load_model
+    from workbench.monitoring.cbpe import fit_cbpe
+
+    progress = quietly(progress)
+    progress.step(0, 0, "finding the production data")
+    with store.read() as uow:
+        acting(uow, actor)
+        request = uow.approvals.get(request_id)
+        champion_id = (request.evidence.get("champion") or {}).get("id")
+        subjects = []
+        for role, version_id in (("candidate", request.model_version_id), ("champion", champion_id)):
+            if version_id is None:
+                continue
+            version = uow.models.get_by_id(int(version_id))
+            model = uow.artifacts.get(version.artifact_id)
+            datasets = [a for a in uow.artifacts.ancestry(model.id) if a.kind == "dataset"]
+            subjects.append((role, version, model, datasets[0] if datasets else None))
+        production = _production_datasets(uow, request.run_id)
+    if not production:
+        return LabelFree([], 0, note="no production data: the graph's inference steps have not read any data "
+                                      "in this run")
+    artifacts = ArtifactStore.for_store(store.url)
+    frames = [pd.read_parquet(artifacts.path(a.sha256)) for a in production]
+    rows = pd.concat(frames, ignore_index=True).tail(max_rows)
+    where = [str(a.lineage.get("meta", {}).get("source") or f"dataset {a.sha256[:12]}") for a in production]
+    results: list[LabelFreeModel] = []
+    notes: list[str] = []
+    for i, (role, version, model, dataset) in enumerate(subjects):
+        progress.step(i, len(subjects), f"estimating the {role} (version {version.version})")
+        meta = model.lineage.get("meta", {})
+        predictor = load_model(artifacts.path(model.sha256), model.sha256, meta, artifacts.root)
+        target = meta.get("target")
+        if not predictor.is_classifier or len(predictor.classes) != 2:
+            notes.append(f"{role} v{version.version} is not a binary classifier")
+            continue
+        if dataset is None or not target:
+            notes.append(f"{role} v{version.version} has no labelled hold-out rows")
+            continue
+        holdout = holdout_frame(artifacts.path(dataset.sha256), meta, max_rows)
+        if target not in holdout.columns:
+            notes.append(f"{role} v{version.version}: its training data lacks the target {target!r}")
+            continue
+        positive = predictor.classes[1]
+        labels = (holdout[target].astype(str) == str(positive)).to_numpy()
+        try:
+            cbpe = fit_cbpe(predictor.score(holdout), labels)
+            progress.check()
+            estimate = cbpe.estimate(predictor.score(rows))
+        except InvalidInputError as exc:
+            notes.append(f"{role} v{version.version}: {exc}")
+            continue
+        reference = cbpe.reference.realised if cbpe.reference and cbpe.reference.realised else {}
+        results.append(LabelFreeModel(role, version.version, cbpe.calibration, dict(estimate.estimated),
+                                      dict(reference), int(len(holdout))))
+    progress.step(len(subjects), len(subjects), "done")
+    return LabelFree(where, int(len(rows)), results, "; ".join(notes))

@@ -14,6 +14,7 @@ import numpy as np
 
 from workbench.governance.model_card import CardFacts, bootstrap_metrics, write
 from workbench.orchestrator.artifacts import ArtifactStore
+from workbench.progress import Cancelled, Progress
 from workbench.services.identity import acting
 from workbench.store import Store
 
@@ -31,7 +32,8 @@ def _data_summary(frame: Any, limit: int = 40) -> list[dict[str, Any]]:
     return rows
 
 
-def model_card_facts(store: Store, actor: str, name: str, version: int) -> CardFacts:
+def model_card_facts(store: Store, actor: str, name: str, version: int, *,
+                     progress: Progress | None = None) -> CardFacts:
     import pandas as pd
 
     from workbench.engines.runtime.explain import permutation_importance
@@ -81,7 +83,9 @@ def model_card_facts(store: Store, actor: str, name: str, version: int) -> CardF
             else:
                 notes.append("metric intervals are computed for classifiers only")
             importances = permutation_importance(artifacts.path(model_artifact.sha256), model_artifact.sha256, meta,
-                                                 artifacts.path(dataset.sha256), artifacts.root)
+                                                 artifacts.path(dataset.sha256), artifacts.root, progress=progress)
+        except Cancelled:
+            raise
         except Exception as exc:  # the card still renders; it says what could not be computed
             notes.append(f"hold-out figures could not be computed: {exc}")
     else:
@@ -93,5 +97,8 @@ def model_card_facts(store: Store, actor: str, name: str, version: int) -> CardF
                      divergence=divergence, audit=audit, generated_by=user.name, notes=notes)
 
 
-def write_model_card(store: Store, actor: str, name: str, version: int, path: str | Path) -> Path:
-    return write(model_card_facts(store, actor, name, version), Path(path))
+def write_model_card(store: Store, actor: str, name: str, version: int, path: str | Path, *,
+                     progress: Progress | None = None) -> Path:
+    """Write the offline HTML card; ``progress`` reports the importances step by step, and a
+    cancelled card writes no file."""
+    return write(model_card_facts(store, actor, name, version, progress=progress), Path(path))

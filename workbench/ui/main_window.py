@@ -3,7 +3,8 @@ role opens its own arrangement of views as dock widgets, and the last layout of 
 remembered (QSettings). The analyst's views see the store through a read-only session.
 
 Also here: the command palette (Ctrl+K), light and dark palettes, the store chooser, and the
-busy indicator for work running off the UI thread.
+status bar's view of work running off the UI thread (progress, Cancel; Ctrl+Shift+X stops
+every background task).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
-    QProgressBar,
     QToolBar,
     QWidget,
 )
@@ -26,7 +26,7 @@ from workbench.governance.permissions import ROLE_TITLES
 from workbench.ui.context import UiContext
 from workbench.ui.feed import ChangeFeedThread
 from workbench.ui.palette import CommandPalette, apply_theme
-from workbench.ui.tasks import TaskRunner
+from workbench.ui.tasks import TaskRunner, TaskStatus
 from workbench.ui.views import ROLE_VIEWS, VIEWS
 
 
@@ -78,12 +78,16 @@ class MainWindow(QMainWindow):
         self.open_store_action.triggered.connect(self._on_open_store)
         self.reset_layout_action = QAction("Reset layout", self)
         self.reset_layout_action.triggered.connect(self._on_reset_layout)
+        self.cancel_tasks_action = QAction("Cancel background tasks", self)
+        self.cancel_tasks_action.setShortcut(QKeySequence("Ctrl+Shift+X"))
+        self.cancel_tasks_action.triggered.connect(self._on_cancel_tasks)
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_store_action)
         file_menu.addAction(self.quit_action)
         self.addAction(self.open_store_action)
         self.view_menu = self.menuBar().addMenu("&View")
-        for action in (self.palette_action, self.theme_action, self.reset_layout_action):
+        for action in (self.palette_action, self.theme_action, self.reset_layout_action,
+                       self.cancel_tasks_action):
             self.view_menu.addAction(action)
             self.addAction(action)
         self.addAction(self.quit_action)
@@ -102,14 +106,15 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.role_box)
 
     def _build_status(self) -> None:
-        self.busy = QProgressBar(self)
-        self.busy.setRange(0, 0)
-        self.busy.setMaximumWidth(120)
-        self.busy.hide()
+        self.busy = TaskStatus(self.tasks, self)
         self.statusBar().addPermanentWidget(self.busy)
         self.statusBar().addPermanentWidget(QLabel(f"{self.user_name} · {self.store.display_url}"))
-        self.tasks.busy_changed.connect(lambda n: self.busy.setVisible(n > 0))
         self.feed.failed.connect(lambda text: self.statusBar().showMessage(f"store unreachable: {text}", 5000))
+
+    def _on_cancel_tasks(self) -> None:
+        count = self.tasks.cancel_all()
+        self.statusBar().showMessage(f"cancelling {count} background task(s)" if count
+                                     else "no background task to cancel", 4000)
 
     # -- roles ----------------------------------------------------------------------------
     def context(self, read_only: bool) -> UiContext:
@@ -233,6 +238,7 @@ class MainWindow(QMainWindow):
                 return
         if self.current_role:
             self.settings.setValue(f"layout/{self.current_role}", self.saveState())
+        self.tasks.cancel_all()  # long work stops at its next step instead of outliving the window
         self.feed.stop()
         if self._read_only_store is not None:
             self._read_only_store.close()

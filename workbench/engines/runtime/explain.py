@@ -1,9 +1,11 @@
-"""Explanations for the people who approve models: permutation feature importance of a model
-on its hold-out rows, and confusion matrices — computed from the artifacts, Qt-free.
+"""Explanations for the people who approve models, computed from the artifacts, Qt-free.
 
-Permutation importance is scikit-learn's (``sklearn.inspection.permutation_importance``)
-with the model's own scoring (accuracy for classifiers, R² for regressors), ``n_repeats``
-shuffles per feature, on the test rows of the model's split (or all rows for other data).
+* ``permutation_importance`` — how much the model's own score (accuracy for classifiers, R²
+  for regressors) drops when one feature's values are shuffled, ``n_repeats`` shuffles per
+  feature, on the test rows of the model's split (or all rows for other data); the mean and
+  standard deviation of the drops, as scikit-learn's ``permutation_importance`` defines them.
+  It reports a step per feature and can be cancelled between features.
+* ``holdout_frame`` — those test rows, shared with the label-free estimates.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from workbench.progress import Progress, quietly
+
 
 @dataclass(frozen=True)
 class Importance:
@@ -22,18 +26,13 @@ class Importance:
     std: float
 
 
-def permutation_importance(model_path: Path, model_sha256: str, model_meta: dict[str, Any],
-                           data_path: Path, artifact_root: Path | None = None, *, n_repeats: int = 5,
-                           max_rows: int = 2000, seed: int = 0) -> list[Importance]:
-    """Importances sorted from most to least important."""
+def holdout_frame(data_path: Path, model_meta: dict[str, Any], max_rows: int = 2000) -> Any:
+    """The test rows of the model's split of a dataset artifact (all rows when it has no
+    ``row_id``), at most ``max_rows`` of them, as a DataFrame."""
     import pandas as pd
-    from sklearn.inspection import permutation_importance as sk_permutation_importance
-    from sklearn.metrics import accuracy_score, r2_score
 
-    from workbench.engines.runtime.models import load_model
     from workbench.engines.runtime.split import split_mask
 
-    predictor = load_model(model_path, model_sha256, model_meta, artifact_root)
     frame = pd.read_parquet(data_path)
     if "row_id" in frame.columns:
         split = model_meta.get("split") or {}
@@ -41,27 +40,47 @@ def permutation_importance(model_path: Path, model_sha256: str, model_meta: dict
                           int(split.get("seed", 0)))
         if mask.any():
             frame = frame[mask]
-    frame = frame.head(max_rows)
+    return frame.head(max_rows)
+
+
+def permutation_importance(model_path: Path, model_sha256: str, model_meta: dict[str, Any],
+                           data_path: Path, artifact_root: Path | None = None, *, n_repeats: int = 5,
+                           max_rows: int = 2000, seed: int = 0,
+                           progress: Progress | None = None) -> list[Importance]:
+    """Importances sorted from most to least important (empty without the target column)."""
+    import pandas as pd
+    from sklearn.metrics import accuracy_score, r2_score
+
+    from workbench.engines.runtime.models import load_model
+
+    progress = quietly(progress)
+    progress.step(0, 0, "loading the model and its test rows")
+    predictor = load_model(model_path, model_sha256, model_meta, artifact_root)
+    frame = holdout_frame(data_path, model_meta, max_rows)
     target = model_meta.get("target")
     if not target or target not in frame.columns:
         return []
     features = list(predictor.features)
-    x, y = frame[features], frame[target].to_numpy()
+    x = frame[features].reset_index(drop=True)
+    truth = frame[target].to_numpy()
 
-    class _Adapter:  # scikit-learn's scorer protocol around our Predictor
-        def fit(self, *_: Any) -> _Adapter:
-            return self
-
-        def predict(self, data: Any) -> np.ndarray:
-            return predictor.predict(pd.DataFrame(data, columns=features))
-
-    def score(estimator: Any, data: Any, truth: np.ndarray) -> float:
-        predicted = estimator.predict(data)
+    def score(data: pd.DataFrame) -> float:
+        predicted = predictor.predict(data)
         if predictor.task == "classification":
             return float(accuracy_score(np.asarray(truth).astype(str), np.asarray(predicted).astype(str)))
         return float(r2_score(truth, predicted))
 
-    result = sk_permutation_importance(_Adapter(), x, y, scoring=score, n_repeats=n_repeats, random_state=seed)
-    items = [Importance(f, float(m), float(s)) for f, m, s in zip(features, result.importances_mean,
-                                                                    result.importances_std, strict=True)]
-    return sorted(items, key=lambda i: i.mean, reverse=True)
+    baseline = score(x)
+    rng = np.random.default_rng(seed)
+    items = []
+    for i, feature in enumerate(features):
+        progress.step(i, len(features), f"shuffling {feature} ({i + 1} of {len(features)})")
+        original = x[feature]
+        drops = np.empty(n_repeats)
+        for r in range(n_repeats):
+            shuffled = x.copy(deep=False)
+            shuffled[feature] = original.to_numpy()[rng.permutation(len(original))]
+            drops[r] = baseline - score(shuffled)
+        items.append(Importance(feature, float(drops.mean()), float(drops.std())))
+    progress.step(len(features), len(features), "done")
+    return sorted(items, key=lambda item: item.mean, reverse=True)

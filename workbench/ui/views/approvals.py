@@ -1,7 +1,9 @@
 """The risk officer's view: approval requests, and the dialog that shows what a decision
-needs — candidate vs champion metrics with deltas, confusion matrices, data lineage and
-drift, permutation feature importances, earlier decisions — and takes the decision with a
-mandatory reason. The requester cannot decide their own request (the service refuses it
+needs — candidate vs champion metrics with deltas, confusion matrices, label-free (CBPE)
+estimates of both on production data, data lineage and drift, permutation feature
+importances, earlier decisions — and takes the decision with a mandatory reason. The two
+slow parts (importances, label-free estimates) run as background tasks with progress in the
+status bar; closing the dialog cancels them. The requester cannot decide their own request (the service refuses it
 too); the decision lands in the audit chain and the waiting run resumes."""
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class ApprovalDialog(QDialog):
         tabs = QTabWidget(self)
         tabs.addTab(self._metrics_tab(), "Candidate vs champion")
         tabs.addTab(self._confusion_tab(), "Confusion matrix")
+        tabs.addTab(self._label_free_tab(), "Label-free estimates")
         tabs.addTab(self._data_tab(), "Data and drift")
         self.importance_table = _table(["feature", "importance", "± std"], self)
         self.importance_table.setObjectName("importance_table")
@@ -74,7 +77,59 @@ class ApprovalDialog(QDialog):
         self.approve_button.clicked.connect(lambda: self._decide("approved"))
         self.reject_button.clicked.connect(lambda: self._decide("rejected"))
         self.decided: Any = None
+        self.jobs: list[Any] = []
+        self.finished.connect(self._cancel_jobs)
         self._load_importances()
+        self._load_label_free()
+
+    def _cancel_jobs(self, *_: Any) -> None:
+        for job in self.jobs:
+            job.cancel()
+
+    def _label_free_tab(self) -> QWidget:
+        box = QWidget(self)
+        layout = QVBoxLayout(box)
+        self.label_free_note = QLabel("Estimating on production data…", box)
+        self.label_free_note.setObjectName("label_free_note")
+        self.label_free_note.setWordWrap(True)
+        self.label_free_table = _table(["metric", "candidate: production (estimated)", "candidate: hold-out",
+                                        "champion: production (estimated)", "champion: hold-out"], box)
+        self.label_free_table.setObjectName("label_free_table")
+        layout.addWidget(self.label_free_note)
+        layout.addWidget(self.label_free_table, 1)
+        return box
+
+    def _show_label_free(self, result: Any) -> None:
+        from workbench.monitoring.cbpe import METRICS
+
+        by_role = {m.role: m for m in result.models}
+        rows = []
+        for metric in METRICS:
+            row: list[Any] = [metric]
+            for role in ("candidate", "champion"):
+                model = by_role.get(role)
+                row += [_number(model.estimated.get(metric)), _number(model.holdout.get(metric))] if model else ["", ""]
+            rows.append(row)
+        _fill(self.label_free_table, rows if result.models else [])
+        parts = []
+        if result.models:
+            parts.append(f"CBPE on {result.n_rows:,} production rows ({', '.join(result.production)}); "
+                         + "; ".join(f"{m.role} v{m.version}: calibration {m.calibration}, "
+                                     f"{m.n_holdout:,} hold-out rows" for m in result.models))
+        if result.note:
+            parts.append(result.note)
+        self.label_free_note.setText(". ".join(parts) or "No estimate.")
+
+    def _load_label_free(self) -> None:
+        from workbench.services.approvals import label_free
+
+        request_id = self.details.request.id
+        self.jobs.append(self.ctx.tasks.start(
+            "Label-free estimates", lambda progress: label_free(self.ctx.store, self.ctx.user, request_id,
+                                                                progress=progress),
+            self._show_label_free,
+            lambda message: self.label_free_note.setText(f"Label-free estimates unavailable: {message}"),
+            lambda message: self.label_free_note.setText("Label-free estimates cancelled.")))
 
     def _metrics_tab(self) -> QWidget:
         champion = (self.details.champion or {}).get("metrics", {})
@@ -151,8 +206,11 @@ class ApprovalDialog(QDialog):
         def show(items: list) -> None:
             _fill(self.importance_table, [[i.feature, f"{i.mean:.4f}", f"{i.std:.4f}"] for i in items[:30]])
 
-        self.ctx.tasks.run(lambda: importances(self.ctx.store, self.ctx.user, request_id), show,
-                           lambda message: self.ctx.status(f"feature importances unavailable: {message}"))
+        self.jobs.append(self.ctx.tasks.start(
+            "Feature importances", lambda progress: importances(self.ctx.store, self.ctx.user, request_id,
+                                                                progress=progress),
+            show, lambda message: self.ctx.status(f"feature importances unavailable: {message}"),
+            lambda message: self.ctx.status("feature importances cancelled")))
 
     def _on_reason(self) -> None:
         enabled = self.details.can_decide and bool(self.reason.toPlainText().strip())

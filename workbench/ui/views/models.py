@@ -80,10 +80,12 @@ class ModelsView(QWidget):
                                                   "HTML (*.html)")
             if not path:
                 return
-        self.ctx.status(f"writing the model card of {name} v{version}…")
-        self.ctx.tasks.run(lambda: write_model_card(self.ctx.store, self.ctx.user, name, version, path),
-                           lambda written: self.ctx.status(f"wrote {written}"),
-                           lambda message: self.ctx.error(self, "Model card", message))
+        self.ctx.tasks.start(f"Model card of {name} v{version}",
+                             lambda progress: write_model_card(self.ctx.store, self.ctx.user, name, version, path,
+                                                               progress=progress),
+                             lambda written: self.ctx.status(f"wrote {written}"),
+                             lambda message: self.ctx.error(self, "Model card", message),
+                             lambda message: self.ctx.status("model card cancelled; no file written"))
 
 
 def create(ctx: UiContext) -> QWidget:
