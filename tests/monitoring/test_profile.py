@@ -158,3 +158,23 @@ def test_all_missing_and_single_row_columns():
     assert profile.columns["s"].n_values == 0
     one = fit_profile(pd.DataFrame({"x": [3.0]}))
     assert one.columns["x"].values.tolist() == [3.0]
+
+
+def test_window_plans_are_kept_per_size_and_give_the_same_report() -> None:
+    from workbench.monitoring.profile import PLANS_KEPT
+
+    rng = np.random.default_rng(11)
+    reference = pd.DataFrame({"x": rng.normal(size=50_000), "k": rng.integers(0, 40, 50_000).astype(float)})
+    profile = fit_profile(reference)
+    column = profile.columns["x"]
+    window = pd.DataFrame({"x": rng.normal(0.05, 1, 5_000), "k": rng.integers(0, 41, 5_000).astype(float)})
+    first = compare(profile, window, ["ks", "wasserstein"]).to_frame()
+    plan = column.plan("quantile", 5_000)
+    assert column.plan("quantile", 5_000) is plan  # computed once per window size
+    again = compare(profile, window, ["ks", "wasserstein"]).to_frame()
+    fresh = compare(reference, window, ["ks", "wasserstein"]).to_frame()  # a new profile: no plans
+    pd.testing.assert_frame_equal(first, again)
+    pd.testing.assert_frame_equal(first, fresh)
+    for size in range(1_000, 1_000 + 3 * PLANS_KEPT):
+        column.plan("quantile", size)
+    assert len(column._cache["plans"]) <= PLANS_KEPT

@@ -72,5 +72,23 @@ def test_a_live_step_grows_with_the_clock(qtbot) -> None:  # noqa: ANN001
     later = {b.step_id: b.rect for b in timeline.bars()}
     assert later[2].right() > first[2].right() - 1  # the running bar reaches "now"
     assert later[1].width() < first[1].width()  # the finished bar takes a smaller share of a longer run
-    assert later[3].width() <= 4  # queued: a marker, not a bar
+    assert later[3].width() <= 5  # queued: a marker, not a bar
     assert "so far" in timeline.describe(timeline.bars()[1])
+
+
+def test_a_step_reused_from_the_cache_is_a_marker_that_says_so(qtbot) -> None:  # noqa: ANN001
+    from workbench.ui.views.timeline import StepTimeline
+
+    timeline = StepTimeline()
+    qtbot.addWidget(timeline)
+    timeline.resize(600, 120)
+    run = SimpleNamespace(started_at=900, finished_at=9_000, finished=True)
+    steps = [SimpleNamespace(id=7, node_id="train", attempt=1, status="succeeded", started_at=1_000,
+                             finished_at=8_000, info={}),
+             SimpleNamespace(id=8, node_id="data", attempt=1, status="succeeded", started_at=None,
+                             finished_at=900, info={"cached_from": 3})]
+    timeline.set_run(run, steps)
+    cached, train = timeline.bars()  # the reused step sorts by when it was done
+    assert cached.label == "data" and cached.rect.width() <= 5
+    assert "reused the result of step 3" in timeline.describe(cached)
+    assert train.rect.width() > 100

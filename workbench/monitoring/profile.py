@@ -39,6 +39,7 @@ from workbench.monitoring.ranks import tie_index
 FORMAT = "workbench.reference-profile/1"
 PARALLEL_MIN_ROWS = 2_000
 PLANS_KEPT = 8  # window sizes whose reference plans a numeric column keeps
+_PLANS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,10 @@ class NumericProfile:
                     self.values, n2, ref_distinct=self.distinct, ref_fence=self.fence()
                 )
                 found = False if found is None else found
-            while len(plans) >= PLANS_KEPT:
-                plans.pop(next(iter(plans)), None)
-            plans[key] = found
+            with _PLANS_LOCK:  # monitors in several threads may share a profile
+                while len(plans) >= PLANS_KEPT:
+                    plans.pop(next(iter(plans)), None)
+                plans[key] = found
         return found or None
 
     def prefix(self) -> tuple[float, np.ndarray]:

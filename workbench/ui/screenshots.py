@@ -30,6 +30,29 @@ def _settle(app, seconds: float) -> None:  # noqa: ANN001
         time.sleep(0.02)
 
 
+def _approval_dialog(app, view, path: Path) -> Path:  # noqa: ANN001
+    """The newest approved request's dialog on its label-free estimates tab."""
+    from PySide6.QtWidgets import QTabWidget
+
+    rows = [r for r in range(view.table.rowCount()) if view.table.item(r, 1).text() == "approved"]
+    dialog = view.dialog_for(int(view.table.item(rows[0] if rows else 0, 0).text()))
+    dialog.resize(1000, 640)
+    tabs = dialog.findChild(QTabWidget)
+    dialog.show()
+    deadline = time.monotonic() + 60
+    while dialog.label_free_table.rowCount() == 0 and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.05)
+    for i in range(tabs.count()):
+        if tabs.tabText(i).startswith("Label-free"):
+            tabs.setCurrentIndex(i)
+    _settle(app, 1.0)
+    dialog.grab().save(str(path))
+    dialog.close()
+    print(path)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workbench.ui.screenshots")
     parser.add_argument("outdir")
@@ -71,10 +94,18 @@ def main(argv: list[str] | None = None) -> int:
         if role in ("scientist", "engineer") and window.view("graph") is not None:
             window.view("graph").editor.fit_view()  # once the docks have their final sizes
             _settle(app, 1.0)
+        runs = window.view("runs")
+        if runs is not None and runs.runs.rowCount():
+            rows = [r for r in range(runs.runs.rowCount()) if runs.runs.item(r, 1).text() == "succeeded"]
+            runs.runs.selectRow(rows[0] if rows else 0)  # the newest finished run: its timeline, steps, metrics
+            _settle(app, 3.0)
         path = out / f"{role}.png"
         window.grab().save(str(path))
         written.append(path)
         print(path)
+        approvals = window.view("approvals")
+        if approvals is not None and approvals.table.rowCount():
+            written.append(_approval_dialog(app, approvals, out / "approval-dialog.png"))
     settings.remove("layout")
     window.close()
     store.close()

@@ -67,6 +67,8 @@ RUN_STATES: dict[str, tuple[str, str]] = {
     "succeeded": ("#27ae60", "succeeded"),
     "failed": ("#e03e3e", "failed"),
     "cancelled": ("#6b7280", "cancelled"),
+    "rejected": ("#b4432f", "rejected"),
+    "interrupted": ("#9b59b6", "interrupted"),
     "skipped": ("#a0a7b4", "skipped"),
 }
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -92,9 +93,10 @@ class ApprovalDialog(QDialog):
         self.label_free_note = QLabel("Estimating on production data…", box)
         self.label_free_note.setObjectName("label_free_note")
         self.label_free_note.setWordWrap(True)
-        self.label_free_table = _table(["metric", "candidate: production (estimated)", "candidate: hold-out",
-                                        "champion: production (estimated)", "champion: hold-out"], box)
+        self.label_free_table = _table(["metric", "candidate\nproduction (estimated)", "candidate\nhold-out (realised)",
+                                        "champion\nproduction (estimated)", "champion\nhold-out (realised)"], box)
         self.label_free_table.setObjectName("label_free_table")
+        self.label_free_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.label_free_note)
         layout.addWidget(self.label_free_table, 1)
         return box
@@ -110,6 +112,11 @@ class ApprovalDialog(QDialog):
                 model = by_role.get(role)
                 row += [_number(model.estimated.get(metric)), _number(model.holdout.get(metric))] if model else ["", ""]
             rows.append(row)
+        headers = ["metric"]
+        for role in ("candidate", "champion"):
+            version = f" v{by_role[role].version}" if role in by_role else ""
+            headers += [f"{role}{version}\nproduction (estimated)", f"{role}{version}\nhold-out (realised)"]
+        self.label_free_table.setHorizontalHeaderLabels(headers)
         _fill(self.label_free_table, rows if result.models else [])
         parts = []
         if result.models:

@@ -28,6 +28,12 @@ class Bar:
     start_ms: int | None
     end_ms: int | None  # None while the step is live
     rect: QRectF
+    cached_from: int | None = None  # the step whose result this one reused
+
+
+def _begin(step: Any) -> int | None:
+    """When a step began, or (reused from the cache, so never started) when it was done."""
+    return step.started_at if step.started_at is not None else step.finished_at
 
 
 def _nice_step(span_s: float, pixels: float) -> float:
@@ -68,8 +74,8 @@ class StepTimeline(QWidget):
     # -- data -------------------------------------------------------------------------------
     def set_run(self, run: Any, steps: list[Any]) -> None:
         """Show ``steps`` of ``run`` (entities with ids, node ids, attempts, states, times)."""
-        self._steps = sorted(steps, key=lambda s: (s.started_at is None, s.started_at or 0, s.id))
-        starts = [s.started_at for s in steps if s.started_at is not None]
+        self._steps = sorted(steps, key=lambda s: (_begin(s) is None, _begin(s) or 0, s.id))
+        starts = [_begin(s) for s in steps if _begin(s) is not None]
         self._run_start = run.started_at if run.started_at is not None else (min(starts) if starts else None)
         self._run_end = run.finished_at if run.finished else None
         live = any(s.status in LIVE for s in steps) and not run.finished
@@ -105,7 +111,7 @@ class StepTimeline(QWidget):
 
     def _span(self) -> tuple[int, int]:
         start = self._run_start or 0
-        ends = [start if s.started_at is None else (s.finished_at or s.started_at) for s in self._steps]
+        ends = [s.finished_at or _begin(s) or start for s in self._steps]
         live = any(s.status in LIVE for s in self._steps)
         return start, max([self._now() if live else 0, self._run_end or 0, *ends, start + 1])
 
@@ -125,15 +131,16 @@ class StepTimeline(QWidget):
         now = self._now()
         for lane, step in enumerate(self._steps):
             y = 4 + lane * LANE
-            if step.started_at is None:  # queued: a thin marker at the left edge
-                rect = QRectF(left, y + LANE * 0.35, 4, LANE * 0.3)
+            if step.started_at is None:  # queued, or reused from the cache: a marker, not a bar
+                at = left + ((step.finished_at or start) - start) * scale
+                rect = QRectF(at, y + LANE * 0.3, 5, LANE * 0.4)
             else:
                 stop = step.finished_at or (now if step.status in LIVE else step.started_at)
                 x0 = left + (step.started_at - start) * scale
                 x1 = left + (max(stop, step.started_at) - start) * scale
                 rect = QRectF(x0, y + 3, max(x1 - x0, 3.0), LANE - 6)
             self._bars.append(Bar(step.id, self._label(step), step.status, step.started_at,
-                                  step.finished_at, rect))
+                                  step.finished_at, rect, (getattr(step, "info", None) or {}).get("cached_from")))
 
     # -- painting ---------------------------------------------------------------------------
     def paintEvent(self, _: Any) -> None:  # noqa: N802 - Qt override
@@ -193,6 +200,8 @@ class StepTimeline(QWidget):
 
     def describe(self, bar: Bar) -> str:
         state = RUN_STATES.get(bar.status, ("", bar.status))[1] or bar.status
+        if bar.cached_from is not None:
+            return f"{bar.label}: {state}, reused the result of step {bar.cached_from} (cache)"
         if bar.start_ms is None:
             return f"{bar.label}: {state}, not started"
         begun = _seconds(bar.start_ms - (self._run_start or bar.start_ms))
