@@ -14,6 +14,7 @@ from typing import Any
 
 from workbench.engines.errors import TargetError
 from workbench.governance import secrets
+from workbench.progress import Progress, quietly
 from workbench.services.identity import acting, authorise
 from workbench.store import Store
 from workbench.store.repos.targets import Target
@@ -79,23 +80,30 @@ def remove_target(store: Store, actor: str, name: str) -> None:
     secrets.delete_secret(PASSPHRASE_KIND, name)
 
 
-def check_target(store: Store, actor: str, name: str) -> TargetCheck:
+def check_target(store: Store, actor: str, name: str, *, progress: Progress | None = None) -> TargetCheck:
+    """Probe a target (versions, CPUs, GPUs, free disk); ``progress`` names each stage and a
+    cancel takes effect when the stage in hand (a connection, a probe) returns."""
     from workbench.engines.registry import build_engine
 
+    progress = quietly(progress)
     target = get_target(store, actor, name)
     try:
         if target.kind == "local":
             from workbench.engines.ssh.bundle import PROBE
 
+            progress.step(0, 1, "probing this machine")
             details = _probe_local(PROBE)
         else:
+            progress.step(0, 2, f"connecting to {name} ({target.kind})")
             engine = build_engine(target.name, target.kind, target.params)
             try:
+                progress.step(1, 2, f"probing {name}")
                 details = engine.probe()  # type: ignore[attr-defined]
             finally:
                 engine.close()
     except TargetError as exc:
         return TargetCheck(name, target.kind, False, {}, str(exc))
+    progress.step(1, 1, "done")
     return TargetCheck(name, target.kind, True, details)
 
 

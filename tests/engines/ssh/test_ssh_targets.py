@@ -12,6 +12,7 @@ from tests.engines.ssh.conftest import ssh_params
 from tests.support import sshd
 from tests.support.postgres import free_port
 from workbench.engines.errors import HostKeyError, TargetError
+from workbench.progress import Cancelled, Progress
 from workbench.services import targets as target_service
 
 
@@ -27,8 +28,14 @@ def test_unknown_host_is_refused_with_its_fingerprint_until_trusted(store, ssh_s
     assert shown[0][0].startswith("ssh-ed25519 SHA256:") and shown[0][1] is None
 
     assert target_service.trust_target(store, "bob", "box", lambda offered, known: True)
-    checked = target_service.check_target(store, "bob", "box")
+    stages: list[str] = []
+    checked = target_service.check_target(store, "bob", "box", progress=Progress(lambda d, t, text: stages.append(text)))
     assert checked.ok, checked.problem
+    assert stages == ["connecting to box (ssh)", "probing box", "done"]  # what the status bar shows
+    stopped = Progress()
+    stopped.cancel()
+    with pytest.raises(Cancelled):
+        target_service.check_target(store, "bob", "box", progress=stopped)
     assert checked.details["cpus"] >= 1 and checked.details["free_disk_gb"] > 0
     assert checked.details["sklearn"] and "gpus" in checked.details
     with store.read() as uow:

@@ -74,9 +74,11 @@ class TargetsView(QWidget):
         name = self._selected()
         if name:
             self.report.setPlainText(f"checking {name}…")
-            self.ctx.tasks.run(lambda: check_target(self.ctx.store, self.ctx.user, name),
-                               lambda r: self.report.setPlainText(
-                                   f"{name}: " + (str(r.details) if r.ok else r.problem)))
+            self.ctx.tasks.start(f"Checking {name}",
+                                 lambda progress: check_target(self.ctx.store, self.ctx.user, name, progress=progress),
+                                 lambda r: self.report.setPlainText(f"{name}: " + (str(r.details) if r.ok else r.problem)),
+                                 lambda message: self.report.setPlainText(f"{name}: {message}"),
+                                 lambda message: self.report.setPlainText(f"{name}: check cancelled"))
 
     def _on_add(self) -> None:
         dialog = AddTargetDialog(self)
