@@ -132,7 +132,7 @@ def _numeric(
                     cur,
                     ref_distinct=prof.distinct,
                     ref_fence=prof.fence(),
-                    plan=prof.plan("cuts", n2),  # type: ignore[arg-type]
+                    plan=prof.plan("cuts", n2),
                 )
                 p_value = uv.ks_pvalue(statistic, n1, n2)
         elif method == "wasserstein":
@@ -143,7 +143,7 @@ def _numeric(
                     ref,
                     cur,
                     prefix=prof.prefix()[1],
-                    plan=prof.plan("quantile", n2),  # type: ignore[arg-type]
+                    plan=prof.plan("quantile", n2),
                 )
             scale = max(prof.std, WASSERSTEIN_STD_FLOOR)
             statistic = distance / scale

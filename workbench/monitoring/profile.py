@@ -101,7 +101,7 @@ class NumericProfile:
             self._cache["ties"] = tie_index(self.values)
         return self._cache["ties"]
 
-    def plan(self, kind: str, n2: int) -> object:
+    def plan(self, kind: str, n2: int) -> Any:
         """What the ``kind`` kernel (``"quantile"`` for Wasserstein, ``"cuts"`` for bounded KS)
         reads of the reference for windows of ``n2`` values, kept for the last few sizes: a
         monitor cutting windows of one size computes it once."""
