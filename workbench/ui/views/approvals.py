@@ -3,8 +3,9 @@ needs — candidate vs champion metrics with deltas, confusion matrices, label-f
 estimates of both on production data, data lineage and drift, permutation feature
 importances, earlier decisions — and takes the decision with a mandatory reason. The two
 slow parts (importances, label-free estimates) run as background tasks with progress in the
-status bar; closing the dialog cancels them. The requester cannot decide their own request (the service refuses it
-too); the decision lands in the audit chain and the waiting run resumes."""
+status bar; closing the dialog cancels them. The requester cannot decide their own request
+(the service refuses it too); the decision lands in the audit chain and the waiting run
+resumes."""
 
 from __future__ import annotations
 
