@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from tests.support.store_setup import cast_store
+from tests.support.store_setup import cast_store, run_to_end, training_graph
 
 
 @pytest.fixture
@@ -64,18 +64,9 @@ def test_a_postgres_password_goes_to_the_keyring_only(qtbot, settings, tmp_path:
 
 
 def test_adding_a_target_and_writing_a_model_card_from_the_gui(qtbot, store, settings, tmp_path: Path) -> None:  # noqa: ANN001
-    from workbench.graph import Graph, save
-    from workbench.orchestrator.runner import RunDriver
-    from workbench.services.runs import start_run
     from workbench.ui.main_window import MainWindow
 
-    graph = Graph("card")
-    graph.add_node("data_source", id="data", params={"format": "builtin"})
-    graph.add_node("train_sklearn", id="train", params={"model_name": "card_model"})
-    graph.connect("data", "data", "train", "data")
-    save(graph, tmp_path / "g.yaml")
-    run = start_run(store, "bob", tmp_path / "g.yaml", detach=False)
-    assert RunDriver(store, run.id).drive() == "succeeded"
+    assert run_to_end(store, "bob", training_graph(tmp_path / "g.yaml", "card_model", "card")) == "succeeded"
 
     window = MainWindow(store, "bob", settings=settings)
     qtbot.addWidget(window)

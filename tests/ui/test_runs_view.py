@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 
-from tests.support.store_setup import cast_store
+from tests.support.store_setup import cast_store, run_to_end, training_graph
 
 
 @pytest.fixture
@@ -20,18 +20,9 @@ def store(tmp_path: Path):  # noqa: ANN201
 
 
 def test_the_timeline_draws_the_steps_of_a_run_and_selects_one_on_click(qtbot, store, tmp_path: Path) -> None:  # noqa: ANN001
-    from workbench.graph import Graph, save
-    from workbench.orchestrator.runner import RunDriver
-    from workbench.services.runs import start_run
     from workbench.ui.main_window import MainWindow
 
-    graph = Graph("timeline")
-    graph.add_node("data_source", id="data", params={"format": "builtin"})
-    graph.add_node("train_sklearn", id="train", params={"model_name": "timeline_model"})
-    graph.connect("data", "data", "train", "data")
-    save(graph, tmp_path / "g.yaml")
-    run = start_run(store, "bob", tmp_path / "g.yaml", detach=False)
-    assert RunDriver(store, run.id).drive() == "succeeded"
+    assert run_to_end(store, "bob", training_graph(tmp_path / "g.yaml", "timeline_model", "timeline")) == "succeeded"
 
     window = MainWindow(store, "bob", settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)

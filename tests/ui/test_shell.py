@@ -12,8 +12,8 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialog, QPlainTextEdit
 from sqlalchemy import text
 
-from tests.support.store_setup import cast_store
-from workbench.graph import Graph, load_template, save
+from tests.support.store_setup import cast_store, training_graph
+from workbench.graph import load_template, save
 from workbench.services.users import set_roles
 from workbench.store import StoreReadOnlyError
 
@@ -123,11 +123,7 @@ def test_approving_in_the_dialog_resumes_the_run(qtbot, store, settings, tmp_pat
 
 
 def test_a_run_paints_node_states_on_the_canvas(qtbot, store, settings, tmp_path: Path) -> None:  # noqa: ANN001
-    graph = Graph("canvas run")
-    graph.add_node("data_source", id="data", params={"format": "builtin"})
-    graph.add_node("train_sklearn", id="train", params={"model_name": "canvas"})
-    graph.connect("data", "data", "train", "data")
-    save(graph, tmp_path / "canvas.yaml")
+    training_graph(tmp_path / "canvas.yaml", "canvas", "canvas run")
     window = _window(qtbot, store, "bob", settings)
     window.switch_role("engineer")
     view = window.view("graph")

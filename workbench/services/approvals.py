@@ -73,15 +73,20 @@ def importances(store: Store, actor: str, request_id: int, *,
 
     with store.read() as uow:
         acting(uow, actor)
-        request = uow.approvals.get(request_id)
-        version = uow.models.get_by_id(request.model_version_id)
-        model = uow.artifacts.get(version.artifact_id)
-        datasets = [a for a in uow.artifacts.ancestry(model.id) if a.kind == "dataset"]
-    if not datasets:
+        _, model, dataset = _trained(uow, uow.approvals.get(request_id).model_version_id)
+    if dataset is None:
         return []
     artifacts = ArtifactStore.for_store(store.url)
     return permutation_importance(artifacts.path(model.sha256), model.sha256, model.lineage.get("meta", {}),
-                                  artifacts.path(datasets[0].sha256), artifacts.root, progress=progress)
+                                  artifacts.path(dataset.sha256), artifacts.root, progress=progress)
+
+
+def _trained(uow: Any, version_id: int) -> tuple[Any, Any, Any]:
+    """A model version, its model artifact and the dataset it was trained on (or None)."""
+    version = uow.models.get_by_id(int(version_id))
+    model = uow.artifacts.get(version.artifact_id)
+    dataset = next((a for a in uow.artifacts.ancestry(model.id) if a.kind == "dataset"), None)
+    return version, model, dataset
 
 
 @dataclass(frozen=True)
@@ -143,12 +148,8 @@ def label_free(store: Store, actor: str, request_id: int, *, progress: Progress 
         champion_id = (request.evidence.get("champion") or {}).get("id")
         subjects = []
         for role, version_id in (("candidate", request.model_version_id), ("champion", champion_id)):
-            if version_id is None:
-                continue
-            version = uow.models.get_by_id(int(version_id))
-            model = uow.artifacts.get(version.artifact_id)
-            datasets = [a for a in uow.artifacts.ancestry(model.id) if a.kind == "dataset"]
-            subjects.append((role, version, model, datasets[0] if datasets else None))
+            if version_id is not None:
+                subjects.append((role, *_trained(uow, version_id)))
         production = _production_datasets(uow, request.run_id)
     if not production:
         return LabelFree([], 0, note="no production data: the graph's inference steps have not read any data "
