@@ -69,3 +69,26 @@ def store(store_url: str):
     opened = open_store(store_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def demo_store_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo built once per test session (about half a minute): the folder holding
+    ``store.db``, its artifacts and the demo's files. Tests never change it; they take
+    ``demo_store`` (a private copy)."""
+    from workbench.demo import run_demo
+
+    folder = tmp_path_factory.mktemp("demo-master")
+    run_demo(f"sqlite:///{folder / 'store.db'}", "newcomer", folder / "files", progress=lambda line: None)
+    return folder
+
+
+@pytest.fixture
+def demo_store(demo_store_master: Path, tmp_path: Path) -> str:
+    """A private copy of the session's demo store (database, artifacts, files): its URL. The
+    acting user ``newcomer`` holds every role."""
+    import shutil
+
+    copy = tmp_path / "demo"
+    shutil.copytree(demo_store_master, copy)
+    return f"sqlite:///{copy / 'store.db'}"
