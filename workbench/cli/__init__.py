@@ -69,11 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(
     argv: Sequence[str] | None = None,
     open_gui: Callable[[CliContext], int] | None = None,
+    check_gui: Callable[[], None] | None = None,
 ) -> int:
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
     ctx = CliContext.from_args(args)
-    ctx.open_gui = open_gui
+    ctx.open_gui, ctx.check_gui = open_gui, check_gui
     try:
         if args.command is None:
             if open_gui is None:

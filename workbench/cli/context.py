@@ -33,6 +33,7 @@ class CliContext:
     user: str
     _stores: dict[bool, Any] = field(default_factory=dict)
     open_gui: Any = None  # set by the console script: opens the desktop workbench
+    check_gui: Any = None  # set by the console script: raises when the desktop cannot start here
 
     @classmethod
     def from_args(cls, args: Any) -> CliContext:

@@ -22,6 +22,8 @@ def _demo(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.orchestrator.artifacts import ArtifactStore
     from workbench.store import resolve_store_url
 
+    if not args.headless and ctx.open_gui is not None and ctx.check_gui is not None:
+        ctx.check_gui()  # before minutes of work that would end in a window that cannot open
     if args.days < 80:
         raise InvalidInputError(f"--days {args.days}: the demo needs at least 80 simulated days")
     url = resolve_store_url(ctx.store_url)
