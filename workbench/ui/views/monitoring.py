@@ -23,6 +23,8 @@ Rules:
   windows or logged labels change; it is not on the latency path.
 * Findings are the drifted drift rows and the alerts of the source, newest last (at most
   ``MAX_FINDINGS``). Nothing here writes; acknowledging is the alerts view's.
+* Every plot sits in a :class:`PlotFrame`: data, or why this source has none and where it is
+  (``empty_states``). Series are drawn in time order; thresholds come from the stored results.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSplitter,
     QTableWidgetItem,
     QTabWidget,
@@ -46,7 +49,9 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.context import UiContext
-from workbench.ui.views.live_plots import Buffer, Grid, make_plot, set_threshold, threshold_items
+from workbench.ui.views import empty_states as empty
+from workbench.ui.views.live_plots import Buffer, Grid, make_frame, set_threshold, threshold_items
+from workbench.ui.views.plot_frame import PlotFrame
 from workbench.ui.views.runs import _table
 
 FRAME_MS = 40  # 25 Hz
@@ -65,6 +70,7 @@ class MonitoringView(QWidget):
         self.last_update_wall: float | None = None
         self.draw_log: deque[tuple[float, int]] = deque(maxlen=1000)  # (wall time, rows_drawn)
         self._known_sources: set[str] = set()
+        self._listed = False  # the sources were read once
         self._last_frame = 0.0
         self._build()
         self._reset_state()
@@ -82,54 +88,62 @@ class MonitoringView(QWidget):
     def _build(self) -> None:
         self.source_box = QComboBox(self)
         self.source_box.setObjectName("monitoring_source")
+        self.source_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.source_box.setMinimumContentsLength(24)
+        self.source_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.method_box = QComboBox(self)
         self.method_box.setObjectName("drift_method")
+        self.method_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.note = QLabel("", self)
+        self.note.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(QLabel("Source:"))
-        top.addWidget(self.source_box)
+        top.addWidget(self.source_box, 3)
         top.addWidget(QLabel("Drift method:"))
         top.addWidget(self.method_box)
-        top.addWidget(self.note, 1)
+        top.addWidget(self.note, 2)
         self.tabs = QTabWidget(self)
-        self.drift_plot = make_plot(self, "Drift per feature")
+        self.drift_frame = make_frame(self, "Drift per feature")
+        self.drift_plot = self.drift_frame.plot
         self.drift_line, self.drift_band = threshold_items(self.drift_plot)
-        self.heatmap_plot = make_plot(self, "Feature × window", time_axis=False, legend=False)
-        self.heatmap_plot.setLabel("bottom", "window")
+        self.heatmap_frame = make_frame(self, "Feature × window", time_axis=False, legend=False)
+        self.heatmap_plot = self.heatmap_frame.plot
+        self.heatmap_plot.setLabel("bottom", "window (UTC)")
         self.heatmap = pg.ImageItem()
         self.heatmap.setColorMap(pg.colormap.get("viridis"))
         self.heatmap_plot.addItem(self.heatmap)
         drift = QSplitter(Qt.Orientation.Vertical, self)
-        drift.addWidget(self.drift_plot)
-        drift.addWidget(self.heatmap_plot)
+        drift.addWidget(self.drift_frame)
+        drift.addWidget(self.heatmap_frame)
         self.findings = _table(["time", "finding", "column", "method", "value", "threshold", "detail"], self)
         self.findings.setObjectName("findings_table")
-        self.canary_plot = make_plot(self, "Canary divergence")
+        self.canary_frame = make_frame(self, "Canary divergence")
+        self.canary_plot = self.canary_frame.plot
         self.canary_line, self.canary_band = threshold_items(self.canary_plot)
         self.diverged = self.canary_plot.plot(pen=None, symbol="x", symbolPen="r", name="diverged")
-        self.performance_plot = make_plot(self, "Accuracy: label-free estimate vs realised")
+        self.performance_frame = make_frame(self, "Accuracy: label-free estimate vs realised")
+        self.performance_plot = self.performance_frame.plot
         self.estimated_curve = self.performance_plot.plot(pen=pg.mkPen("c", width=2), name="estimated (CBPE)",
-                                                          connect="finite")
+                                                          connect="finite", symbol="s", symbolSize=4,
+                                                          symbolBrush="c", symbolPen=None)
         self.realised_curve = self.performance_plot.plot(pen=pg.mkPen("y", width=2), symbol="o", symbolSize=5,
                                                          name="realised")
         self.performance_note = QLabel("", self)
+        self.performance_note.setWordWrap(True)
         performance = QWidget(self)
         box = QVBoxLayout(performance)
-        box.addWidget(self.performance_plot, 1)
+        box.addWidget(self.performance_frame, 1)
         box.addWidget(self.performance_note)
-        self.volume_plot = make_plot(self, "Prediction volume (rows per window)")
-        self.volume_curve = self.volume_plot.plot(pen=pg.mkPen("g", width=2), name="rows")
-        self.latency_plot = make_plot(self, "Latency (ms)")
-        self.latency_note = QLabel("", self)
-        plots = QSplitter(Qt.Orientation.Vertical, self)
-        plots.addWidget(self.volume_plot)
-        plots.addWidget(self.latency_plot)
-        traffic = QWidget(self)
-        box = QVBoxLayout(traffic)
-        box.addWidget(plots, 1)
-        box.addWidget(self.latency_note)
-        for widget, title in ((drift, "Drift"), (self.findings, "Findings"), (self.canary_plot, "Canary"),
+        self.volume_frame = make_frame(self, "Prediction volume (rows per window)")
+        self.volume_plot = self.volume_frame.plot
+        self.volume_curve = self.volume_plot.plot(pen=pg.mkPen("g", width=2), name="rows", symbol="o",
+                                                  symbolSize=4, symbolBrush="g", symbolPen=None)
+        self.latency_frame = make_frame(self, "Latency (ms)")
+        self.latency_plot = self.latency_frame.plot
+        traffic = QSplitter(Qt.Orientation.Vertical, self)
+        traffic.addWidget(self.volume_frame)
+        traffic.addWidget(self.latency_frame)
+        for widget, title in ((drift, "Drift"), (self.findings, "Findings"), (self.canary_frame, "Canary"),
                               (performance, "Performance"), (traffic, "Traffic")):
             self.tabs.addTab(widget, title)
         layout = QVBoxLayout(self)
@@ -165,8 +179,9 @@ class MonitoringView(QWidget):
         self.findings.setRowCount(0)
         set_threshold(self.drift_line, self.drift_band, None)
         set_threshold(self.canary_line, self.canary_band, None)
-        self.latency_note.setText("")
         self.performance_note.setText("")
+        self._read_once = False  # the first read of the source is in
+        self._update_frames()
 
     # -- sources --------------------------------------------------------------------------
     def refresh_sources(self) -> None:
@@ -176,7 +191,7 @@ class MonitoringView(QWidget):
                            lambda message: self.note.setText(f"cannot list sources: {message}"))
 
     def _show_sources(self, sources: list[str]) -> None:
-        self._known_sources = set(sources)
+        self._known_sources, self._listed = set(sources), True
         current = self.source
         self.source_box.blockSignals(True)
         self.source_box.clear()
@@ -189,6 +204,7 @@ class MonitoringView(QWidget):
             self.set_source(next((s for s in sources if "drift" in s.rsplit("/", 1)[-1]), sources[0]))
         elif not sources:
             self.note.setText("no monitoring results yet")
+            self._update_frames()
 
     def _on_source_chosen(self, index: int) -> None:
         if index >= 0:
@@ -261,6 +277,9 @@ class MonitoringView(QWidget):
         if cursor == self.cursor and found.cursor != cursor:  # never the same rows twice
             self.cursor = found.cursor
             self._ingest(found)
+        if not self._read_once:
+            self._read_once = True
+            self._update_frames()
         if self._pending:
             self.fetch()
 
@@ -310,6 +329,7 @@ class MonitoringView(QWidget):
             self._dirty.add("heatmap")
         if self.method_box.findText(method) < 0:
             self.method_box.addItem(method)
+            self.method_box.setMinimumWidth(self.method_box.sizeHint().width())  # never elided
         if self.method is None:
             self.method_box.setCurrentIndex(self.method_box.findText(method))
         self._dirty.add("drift")
@@ -369,6 +389,10 @@ class MonitoringView(QWidget):
             self.heatmap.setImage(image, autoLevels=levels is None, levels=levels)
             names = sorted(grid.features.items(), key=lambda item: item[1])
             self.heatmap_plot.getAxis("left").setTicks([[(i + 0.5, name) for name, i in names]])
+            windows = grid.ordered_windows()
+            every = max(1, -(-len(windows) // 6))  # about six dated ticks
+            self.heatmap_plot.getAxis("bottom").setTicks(
+                [[(i + 0.5, _day(end)) for i, (_, end) in enumerate(windows) if i % every == 0]])
         if "canary" in dirty:
             for i, (method, buffer) in enumerate(self._divergence.items()):
                 self._curve(self.canary_plot, method, method, i).setData(buffer.x, buffer.y)
@@ -378,14 +402,41 @@ class MonitoringView(QWidget):
             self.volume_curve.setData(self._volume.x, self._volume.y)
             for i, (key, buffer) in enumerate(sorted(self._latency.items())):
                 self._curve(self.latency_plot, key, key, i).setData(buffer.x, buffer.y)
-            self.latency_note.setText("" if self._latency else
-                                      "these prediction windows carry no latency (summary key latency_ms)")
         if self._undrawn:
             self.rows_drawn += self._undrawn
             self._undrawn = 0
             self.last_update_monotonic = time.monotonic()
             self.last_update_wall = time.time()
             self.draw_log.append((self.last_update_wall, self.rows_drawn))
+        self._update_frames()
+
+    # -- empty states ---------------------------------------------------------------------
+    def frames(self) -> list[PlotFrame]:
+        return [self.drift_frame, self.heatmap_frame, self.canary_frame, self.performance_frame,
+                self.volume_frame, self.latency_frame]
+
+    def _update_frames(self) -> None:
+        """Each plot shows its data or says why this source has none."""
+        source, known = self.source, self._known_sources
+        if source is None or not self._read_once:
+            for frame in self.frames():
+                frame.show_message(empty.reading(source or "the store") if source or not self._listed
+                                   else empty.NO_STORE_DATA)
+            return
+        self.drift_frame.show_data_or(empty.no_drift(source, known))
+        self.heatmap_frame.show_data_or(empty.no_drift(source, known))
+        self.canary_frame.show_data_or(empty.no_divergence(source, known))
+        self.volume_frame.show_data_or(empty.no_windows(source, known))
+        self.latency_frame.show_data_or(empty.no_latency(source, known, self._volume.n))
+        self._update_performance_frame()
+
+    def _update_performance_frame(self, failure: str | None = None) -> None:
+        if self.source is not None:
+            text = empty.no_performance(self.source, self._known_sources, self.performance, failure)
+            if failure is None and self.performance is not None:
+                self.performance_frame.show_data_or(text)
+            else:
+                self.performance_frame.show_message(text)
 
     def drift_curve(self, column: str, method: str | None = None) -> pg.PlotDataItem | None:
         """The curve of one feature (for tests): ``None`` until it was drawn."""
@@ -408,29 +459,24 @@ class MonitoringView(QWidget):
     def _on_performance_failed(self, message: str) -> None:
         self._performance_running = False
         self.performance_note.setText(f"no estimate: {message}")
+        self._update_performance_frame(message)
 
     def _show_performance(self, result: Any) -> None:
         if result.source != self.source:
             return  # read for a source that is no longer shown; set_source started a new one
         self._performance_running = False
         self.performance = result
-        x = np.asarray([p.window_end / 1000.0 for p in result.points], dtype=float)
+        points = sorted(result.points, key=lambda p: (p.window_end, p.window_id))  # in time order
+        x = np.asarray([p.window_end / 1000.0 for p in points], dtype=float)
         est = np.asarray([np.nan if p.estimated_accuracy is None else p.estimated_accuracy
-                          for p in result.points], dtype=float)
+                          for p in points], dtype=float)
         real = np.asarray([np.nan if p.realised_accuracy is None else p.realised_accuracy
-                           for p in result.points], dtype=float)
+                           for p in points], dtype=float)
         self.estimated_curve.setData(x, est)
         known = np.isfinite(real)  # only windows with labelled predictions
         self.realised_curve.setData(x[known], real[known])
-        if result.calibration == "isotonic":
-            how = f"calibrated (isotonic) on {result.reference_rows} labelled predictions"
-        elif result.reference_rows:
-            how = f"raw scores kept (calibrating on {result.reference_rows} labelled predictions did not improve them)"
-        else:
-            how = "raw scores taken as probabilities (no labelled reference of both classes)"
-        labelled = sum(p.n_labelled for p in result.points)
-        self.performance_note.setText(f"CBPE, threshold {result.threshold:g}, {how}; "
-                                      f"{labelled} labelled predictions in {len(result.points)} windows")
+        self.performance_note.setText(empty.estimate_note(result))
+        self._update_performance_frame()
         if self._performance_pending:
             self._performance_pending = False
             self._fetch_performance()
@@ -447,6 +493,10 @@ class MonitoringView(QWidget):
 
 def _when(ms: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms / 1000.0))
+
+
+def _day(ms: int) -> str:
+    return time.strftime("%d %b", time.gmtime(ms / 1000.0))
 
 
 def create(ctx: UiContext) -> QWidget:

@@ -1,11 +1,17 @@
 """The engineer's runs view: runs with a status filter; a run page with its steps drawn on a
-time line (and listed in a table), the live log of the selected step, its metric curves, and
-cancel / resume / re-run."""
+time line (and listed in a table), the live log of the selected step, the run's metrics, and
+cancel / resume / re-run.
+
+Metrics are drawn as curves over steps (epochs) when a series has more than one point, and
+as labelled horizontal bars of the final values when every series is a single value (what
+scikit-learn training records); with no run chosen, or a run without metrics, the plot's
+frame says so and what would record them."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -13,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -21,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.context import UiContext
+from workbench.ui.views.plot_frame import PlotFrame
 from workbench.ui.views.timeline import StepTimeline
 
 STATUSES = ("", "queued", "running", "awaiting_approval", "succeeded", "failed", "cancelled", "rejected",
@@ -66,10 +74,13 @@ class RunsView(QWidget):
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(20_000)
-        self.plot = pg.PlotWidget(self)
-        self.plot.addLegend()
+        self.metrics_frame = PlotFrame(pg.PlotWidget(title="Metrics"), self, min_height=150)
+        self.metrics_frame.setObjectName("run_metrics")
+        self.plot = self.metrics_frame.plot
         self.plot.setClipToView(True)
         self.plot.setDownsampling(mode="peak")
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.metrics_frame.show_message("Select a run to see its metrics.")
         self.cancel_button = QPushButton("Cancel", self)
         self.resume_button = QPushButton("Resume", self)
         self.rerun_button = QPushButton("Re-run", self)
@@ -82,14 +93,21 @@ class RunsView(QWidget):
         top.addStretch(1)
         for button in (self.cancel_button, self.resume_button, self.rerun_button):
             top.addWidget(button)
+        lanes = QScrollArea(self)  # a run with many steps scrolls instead of growing the view
+        lanes.setWidget(self.timeline)
+        lanes.setWidgetResizable(True)
+        lanes.setFrameShape(QScrollArea.Shape.NoFrame)
+        lanes.setMinimumHeight(80)
         detail = QSplitter(Qt.Orientation.Vertical, self)
-        detail.addWidget(self.timeline)
+        detail.addWidget(lanes)
         detail.addWidget(self.steps)
         detail.addWidget(self.log)
-        detail.addWidget(self.plot)
+        detail.addWidget(self.metrics_frame)
+        detail.setSizes([210, 90, 110, 240])
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.runs)
         split.addWidget(detail)
+        split.setSizes([150, 610])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(split, 1)
@@ -97,6 +115,7 @@ class RunsView(QWidget):
         self.selected_step: int | None = None
         self._last_log_id = 0
         self._curves: dict[str, Any] = {}
+        self._bars_of: tuple[tuple[str, float], ...] | None = None  # what the bars show
         self._refresh_timer = QTimer(self, singleShot=True, interval=200)
         self._refresh_timer.timeout.connect(self.refresh)
         self.status_filter.currentIndexChanged.connect(lambda _: self.refresh())
@@ -148,24 +167,83 @@ class RunsView(QWidget):
             if line.step_id == self.selected_step and line.id > self._last_log_id:
                 self.log.appendPlainText(("! " if line.stream == "stderr" else "") + line.line)
                 self._last_log_id = line.id
-        for i, (key, points) in enumerate(sorted(data.get("metrics", {}).items())):
+        if "metrics" in data:
+            self._show_metrics(view.run.id, data["metrics"])
+
+    def _show_metrics(self, run_id: int, metrics: dict[str, Any]) -> None:
+        series = {key: (np.asarray(points["step"], dtype=float), np.asarray(points["value"], dtype=float))
+                  for key, points in sorted(metrics.items()) if len(points["value"])}
+        if series and all(len(x) == 1 for x, _ in series.values()):
+            self._draw_bars(run_id, tuple((key, float(y[-1])) for key, (_, y) in series.items()))
+        elif series:
+            self._draw_curves(run_id, series)
+        self.metrics_frame.show_data_or(
+            f"Run {run_id} recorded no metrics: training and evaluation steps record them (accuracy, loss, … "
+            f"per epoch or at the end); this run's steps recorded none, or have not reached that point yet.")
+
+    def _clear_metrics(self) -> None:
+        self.plot.clear()
+        self._curves.clear()
+        self._bars_of = None
+        legend = self.plot.getPlotItem().legend
+        if legend is not None:
+            legend.clear()
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).setTicks(None)
+
+    def _draw_curves(self, run_id: int, series: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        if self._bars_of is not None:
+            self._clear_metrics()
+        if self.plot.getPlotItem().legend is None:
+            self.plot.addLegend()
+        self.plot.setTitle(f"Metrics of run {run_id} by step")
+        self.plot.setLabel("bottom", "step")
+        for i, (key, (x, y)) in enumerate(series.items()):
             curve = self._curves.get(key)
             if curve is None:
-                curve = self.plot.plot(name=key, pen=pg.intColor(i, hues=9))
+                color = pg.intColor(i, hues=9)
+                curve = self.plot.plot(name=key, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
+                                       symbolBrush=color, symbolPen=None)
                 self._curves[key] = curve
-            curve.setData(points["step"], points["value"])
+            order = np.argsort(x, kind="stable")
+            curve.setData(x[order], y[order])
+
+    def _draw_bars(self, run_id: int, values: tuple[tuple[str, float], ...]) -> None:
+        if values == self._bars_of:
+            return
+        self._clear_metrics()
+        self._bars_of = values
+        n = len(values)
+        heights = np.asarray([v for _, v in values], dtype=float)
+        rows = np.arange(n - 1, -1, -1, dtype=float)  # the first metric on top
+        self.plot.addItem(pg.BarGraphItem(x0=np.zeros(n), y=rows, height=0.7, width=heights,
+                                          brush=pg.mkBrush(70, 160, 210, 200), pen=None))
+        for (_, value), row in zip(values, rows, strict=True):
+            label = pg.TextItem(f"{value:.4g}", anchor=(0, 0.5) if value >= 0 else (1, 0.5))
+            label.setPos(value, row)
+            self.plot.addItem(label)
+        self.plot.getAxis("left").setTicks([[(row, key) for (key, _), row in zip(values, rows, strict=True)]])
+        self.plot.setTitle(f"Final metrics of run {run_id}")
+        self.plot.setLabel("bottom", "value")
+        low, high = min(0.0, float(heights.min())), max(0.0, float(heights.max()))
+        pad = 0.2 * ((high - low) or 1.0)
+        self.plot.setXRange(low - (pad if low < 0 else 0), high + pad, padding=0)
+        self.plot.setYRange(-0.6, n - 0.4, padding=0)
 
     def _on_run_selected(self) -> None:
         row = self.runs.currentRow()
         item = self.runs.item(row, 0) if row >= 0 else None
-        run_id = int(item.text()) if item else None
+        self.select_run(int(item.text()) if item else None)
+
+    def select_run(self, run_id: int | None) -> None:
+        """Show the page of ``run_id`` (its steps, logs and metrics are read afresh)."""
         if run_id != self.selected_run:
             self.selected_run, self.selected_step = run_id, None
             self.log.clear()
             self._last_log_id = 0
-            self.plot.clear()
-            self.plot.addLegend()
-            self._curves.clear()
+            self._clear_metrics()
+            self.metrics_frame.show_message(f"Reading the metrics of run {run_id}…" if run_id is not None
+                                            else "Select a run to see its metrics.")
             self.timeline.clear()
             self.refresh()
 
@@ -186,10 +264,6 @@ class RunsView(QWidget):
             if item is not None and item.text() == str(step_id):
                 self.steps.selectRow(row)
                 return
-
-    def select_run(self, run_id: int) -> None:
-        self.selected_run = run_id
-        self.refresh()
 
     def _act(self, action: str) -> None:
         from workbench.services import runs as run_service

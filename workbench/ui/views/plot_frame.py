@@ -1,0 +1,111 @@
+"""A plot that is never silently empty: :class:`PlotFrame` holds one pyqtgraph plot and, in
+its place when there is nothing to draw, a plain message saying why and what would produce
+the data.
+
+API: ``frame.plot`` (the ``pg.PlotWidget``); ``show_plot()``; ``show_message(text)``;
+``show_data_or(text)`` (the plot when it has data, else ``text``); ``has_data()`` (True when
+at least one data item — curve, scatter, bars, error bars, image — holds a finite value;
+threshold lines and bands are decorations, not data); ``message()`` (the visible message,
+``''`` while the plot is shown).
+
+Rules: a view wraps every plot it shows in a frame and, whenever it draws, either shows data
+or says why there is none — also while it is still reading ("Reading …"). The frame asks
+little room (``MIN_WIDTH`` × ``min_height``) so views fit a 1366×768 screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
+
+MIN_WIDTH = 200
+
+
+class PlotFrame(QWidget):
+    """One plot and its empty-state message, stacked; exactly one of them is shown."""
+
+    def __init__(self, plot: pg.PlotWidget | None = None, parent: QWidget | None = None, *,
+                 min_height: int = 120):
+        super().__init__(parent)
+        self.setObjectName("plot_frame")
+        self.plot = plot if plot is not None else pg.PlotWidget()
+        self.plot.setMinimumSize(MIN_WIDTH, min_height)
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._title = QLabel(self)
+        self._title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._title.setWordWrap(True)
+        self._title.setStyleSheet("font-weight: bold")
+        self._text = QLabel(self)
+        self._text.setObjectName("plot_message")
+        self._text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._text.setWordWrap(True)
+        self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        page = QWidget(self)
+        page.setMinimumSize(MIN_WIDTH, min_height)
+        box = QVBoxLayout(page)
+        box.addStretch(1)
+        box.addWidget(self._title)
+        box.addWidget(self._text)
+        box.addStretch(1)
+        self._stack = QStackedLayout(self)
+        self._stack.addWidget(self.plot)
+        self._stack.addWidget(page)
+        self._page = page
+
+    # -- state ----------------------------------------------------------------------------
+    def show_plot(self) -> None:
+        self._stack.setCurrentWidget(self.plot)
+
+    def show_message(self, text: str) -> None:
+        """Show ``text`` (why there is no data, and what would produce it) instead of the plot."""
+        self._title.setText(_plain(self.plot.getPlotItem().titleLabel.text))
+        self._title.setVisible(bool(self._title.text()))
+        self._text.setText(text)
+        self._stack.setCurrentWidget(self._page)
+
+    def show_data_or(self, text: str) -> bool:
+        """The plot when it has data, else ``text``; returns whether the plot is shown."""
+        if self.has_data():
+            self.show_plot()
+            return True
+        self.show_message(text)
+        return False
+
+    def message(self) -> str:
+        return self._text.text() if self._stack.currentWidget() is self._page else ""
+
+    def has_data(self) -> bool:
+        return any(_holds_data(item) for item in self.plot.getPlotItem().items)
+
+
+def _holds_data(item: Any) -> bool:
+    if isinstance(item, pg.PlotDataItem):
+        return _finite(item.yData)
+    if isinstance(item, pg.ScatterPlotItem):
+        return item.data is not None and len(item.data) > 0
+    if isinstance(item, pg.BarGraphItem):
+        heights = item.opts.get("height")
+        widths = item.opts.get("width")
+        return _finite(heights) or (np.ndim(widths) > 0 and _finite(widths))
+    if isinstance(item, pg.ErrorBarItem):
+        return _finite(item.opts.get("y"))
+    if isinstance(item, pg.ImageItem):
+        return item.image is not None and _finite(item.image)
+    return False
+
+
+def _finite(values: Any) -> bool:
+    if values is None:
+        return False
+    array = np.asarray(values, dtype=float)
+    return array.size > 0 and bool(np.isfinite(array).any())
+
+
+def _plain(html: str) -> str:
+    import re
+
+    return re.sub(r"<[^>]+>", "", html or "").strip()
