@@ -10,7 +10,23 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+def _offscreen_screen() -> str:
+    """Qt offscreen, on a screen of a laptop's size (1366×768 unless WORKBENCH_TEST_SCREEN says
+    WIDTHxHEIGHT), so that layouts are tested on the space a person has."""
+    import json
+    import tempfile
+
+    width, height = (int(v) for v in os.environ.get("WORKBENCH_TEST_SCREEN", "1366x768").split("x"))
+    config = Path(tempfile.gettempdir()) / f"workbench-offscreen-{width}x{height}.json"
+    # no pretend window frame: a maximised window then covers exactly the screen, as under a window manager
+    config.write_text(json.dumps({"windowFrameMargins": False, "screens": [{"name": "test", "x": 0, "y": 0, "width": width, "height": height,
+                                               "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    return f"offscreen:configfile={config}"
+
+
+if "QT_QPA_PLATFORM" not in os.environ:
+    os.environ["QT_QPA_PLATFORM"] = _offscreen_screen()
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
 
 import pytest  # noqa: E402
@@ -78,6 +94,9 @@ def demo_store_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ``demo_store`` (a private copy)."""
     from workbench.demo import run_demo
 
+    given = os.environ.get("WORKBENCH_TEST_DEMO")  # a child test run reuses its parent's demo
+    if given:
+        return Path(given)
     folder = tmp_path_factory.mktemp("demo-master")
     run_demo(f"sqlite:///{folder / 'store.db'}", "newcomer", folder / "files", progress=lambda line: None)
     return folder

@@ -9,16 +9,21 @@ every background task).
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
+    QFrame,
     QLabel,
     QMainWindow,
+    QScrollArea,
+    QSizePolicy,
     QToolBar,
+    QToolButton,
     QWidget,
 )
 
@@ -27,7 +32,44 @@ from workbench.ui.context import UiContext
 from workbench.ui.feed import ChangeFeedThread
 from workbench.ui.palette import CommandPalette, apply_theme
 from workbench.ui.tasks import TaskRunner, TaskStatus
-from workbench.ui.views import ROLE_VIEWS, VIEWS
+from workbench.ui.views import ROLE_ORDER, ROLE_VIEWS, START_HERE, VIEWS
+
+LAYOUT_VERSION = 2  # bump when the default arrangement changes: older saved layouts are ignored
+DEFAULT_SIZE = (1440, 900)
+
+
+def _layout_version(role: str, keys: list[str]) -> int:
+    """A number that changes when a role's set of docks (or the layout scheme) changes, so that
+    ``restoreState`` refuses a layout saved for another arrangement."""
+    return zlib.crc32(f"{LAYOUT_VERSION}|{role}|{','.join(keys)}".encode()) & 0x7FFFFFFF
+
+
+class ElidedLabel(QLabel):
+    """One line of text that shortens with "…" instead of widening the window; the whole text
+    is its tooltip."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.full_text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def set_full_text(self, text: str) -> None:
+        self.full_text = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._elide()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(self.fontMetrics().horizontalAdvance(self.full_text) + 8, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(120, super().minimumSizeHint().height())
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, max(self.width(), 40)))
 
 
 class MainWindow(QMainWindow):
@@ -38,7 +80,8 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         with store.read() as uow:
             found = uow.users.find(user)
-        self.roles: tuple[str, ...] = found.roles if found else ()
+        held = set(found.roles) if found else set()
+        self.roles: tuple[str, ...] = tuple(r for r in ROLE_ORDER if r in held) + tuple(sorted(held - set(ROLE_ORDER)))
         self._read_only_store: Any = None
         self.tasks = TaskRunner(self)
         self.feed = ChangeFeedThread(store, self)
@@ -47,11 +90,12 @@ class MainWindow(QMainWindow):
         self._contexts: dict[bool, UiContext] = {}
         self.current_role: str | None = None
         self.setWindowTitle(f"MLOps Workbench — {store.display_url}")
-        self.resize(1280, 800)
         self.setDockNestingEnabled(True)
         self._build_actions()
         self._build_toolbar()
+        self._build_hint()
         self._build_status()
+        self._fit_initial_size()
         apply_theme(str(self.settings.value("theme", "light")))
         if self.roles:
             first = str(self.settings.value("last_role", self.roles[0]))
@@ -71,45 +115,115 @@ class MainWindow(QMainWindow):
         self.theme_action.setChecked(self.settings.value("theme", "light") == "dark")
         self.theme_action.triggered.connect(self._on_theme)
         self.quit_action = QAction("&Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.close)
         self.open_store_action = QAction("Open store…", self)
         self.open_store_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
         self.open_store_action.triggered.connect(self._on_open_store)
         self.reset_layout_action = QAction("Reset layout", self)
         self.reset_layout_action.triggered.connect(self._on_reset_layout)
+        self.hint_action = QAction("Start-here hint", self, checkable=True)
+        self.hint_action.triggered.connect(self._on_hint_toggled)
         self.cancel_tasks_action = QAction("Cancel background tasks", self)
         self.cancel_tasks_action.setShortcut(QKeySequence("Ctrl+Shift+X"))
         self.cancel_tasks_action.triggered.connect(self._on_cancel_tasks)
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_store_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
-        self.addAction(self.open_store_action)
+        # The graph editor's document and editing actions, while a role shows the editor.
+        self.graph_menu = self.menuBar().addMenu("&Graph")
+        self.graph_menu.menuAction().setVisible(False)
+        self.role_menu = self.menuBar().addMenu("&Role")
+        self.role_group = QActionGroup(self)
+        self.role_actions: dict[str, QAction] = {}
+        for i, role in enumerate(self.roles):
+            action = QAction(f"{ROLE_TITLES.get(role, role).capitalize()} view", self, checkable=True)
+            action.setObjectName(f"role_{role}")
+            if i < 9:
+                action.setShortcut(QKeySequence(f"Alt+{i + 1}"))
+            action.triggered.connect(lambda _checked=False, role=role: self.switch_role(role))
+            self.role_group.addAction(action)
+            self.role_menu.addAction(action)
+            self.role_actions[role] = action
         self.view_menu = self.menuBar().addMenu("&View")
-        for action in (self.palette_action, self.theme_action, self.reset_layout_action,
+        for action in (self.palette_action, self.theme_action, self.hint_action, self.reset_layout_action,
                        self.cancel_tasks_action):
             self.view_menu.addAction(action)
-            self.addAction(action)
-        self.addAction(self.quit_action)
+        self.addActions([self.open_store_action, self.quit_action, *self.role_actions.values(),
+                         self.palette_action, self.theme_action, self.reset_layout_action, self.cancel_tasks_action])
 
     def _build_toolbar(self) -> None:
-        bar = QToolBar("Main", self)
+        bar = QToolBar("Main toolbar", self)
         bar.setObjectName("main_toolbar")
+        bar.setMovable(False)
+        bar.toggleViewAction().setVisible(False)  # not a command: the palette lists commands
         self.addToolBar(bar)
         bar.addWidget(QLabel(" Role: "))
         self.role_box = QComboBox(self)
         self.role_box.setObjectName("role_switcher")
+        self.role_box.setToolTip("Switch role (Alt+1 … Alt+6, or the Role menu)")
         for role in self.roles:
             self.role_box.addItem(ROLE_TITLES.get(role, role), role)
         self.role_box.setEnabled(bool(self.roles))
         self.role_box.currentIndexChanged.connect(self._on_role_chosen)
         bar.addWidget(self.role_box)
 
+    def _build_hint(self) -> None:
+        """A one-line "start here" for the current role beside the role switcher, until the
+        person dismisses it (View › Start-here hint brings it back)."""
+        bar = self.findChild(QToolBar, "main_toolbar")
+        self.hint = ElidedLabel(self)
+        self.hint.setObjectName("start_here")
+        self.hint_close = QToolButton(self)
+        self.hint_close.setText("Got it")
+        self.hint_close.setToolTip("Hide this hint (View › Start-here hint brings it back)")
+        self.hint_close.clicked.connect(lambda: self._on_hint_toggled(False))
+        spacer = QWidget(self)
+        spacer.setFixedWidth(16)
+        bar.addWidget(spacer)
+        self._hint_actions = (bar.addWidget(self.hint), bar.addWidget(self.hint_close))
+
     def _build_status(self) -> None:
         self.busy = TaskStatus(self.tasks, self)
         self.statusBar().addPermanentWidget(self.busy)
         self.statusBar().addPermanentWidget(QLabel(f"{self.user_name} · {self.store.display_url}"))
         self.feed.failed.connect(lambda text: self.statusBar().showMessage(f"store unreachable: {text}", 5000))
+
+    def _available(self) -> QRect:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry() if screen is not None else QRect(0, 0, *DEFAULT_SIZE)
+
+    def _fit_initial_size(self) -> None:
+        """1440×900 where that fits; otherwise the whole available screen (a 1366×768 laptop)."""
+        area = self._available()
+        width, height = min(DEFAULT_SIZE[0], area.width()), min(DEFAULT_SIZE[1], area.height())
+        self.resize(width, height)
+        self.move(area.x() + (area.width() - width) // 2, area.y() + (area.height() - height) // 2)
+        self._maximise = width < DEFAULT_SIZE[0] or height < DEFAULT_SIZE[1]
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if getattr(self, "_maximise", False):
+            self._maximise = False
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Never larger than the available screen: shrink (and move back on) when a view grew it."""
+        if self.isMaximized() or self.isFullScreen():
+            return
+        area, frame = self._available(), self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        width = min(self.width(), area.width() - extra_w)
+        height = min(self.height(), area.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), area.x()), area.right() - frame.width() + 1)
+        y = min(max(frame.y(), area.y()), area.bottom() - frame.height() + 1)
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
 
     def _on_cancel_tasks(self) -> None:
         count = self.tasks.cancel_all()
@@ -128,48 +242,64 @@ class MainWindow(QMainWindow):
             self._contexts[read_only] = UiContext(store, self.user_name, self.roles, self.feed, self.tasks, self)
         return self._contexts[read_only]
 
+    def _dock(self, view_id: str, ctx: UiContext) -> QDockWidget | None:
+        spec = VIEWS[view_id]
+        key = f"{view_id}{':ro' if ctx.read_only else ''}"
+        dock = self._docks.get(key)
+        if dock is None:
+            factory = spec.factory()
+            if factory is None:
+                return None
+            dock = QDockWidget(spec.title, self)
+            dock.setObjectName(f"dock_{key}")
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+            widget: QWidget = factory(ctx)
+            widget.setObjectName(f"view_{view_id}")
+            # A view larger than its space scrolls instead of growing the window off the screen.
+            scroll = QScrollArea(dock)
+            scroll.setObjectName(f"scroll_{view_id}")
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(widget)
+            dock.setWidget(scroll)
+            self._docks[key] = dock
+            if view_id == "graph":
+                self._fill_graph_menu(widget)
+        return dock
+
+    def role_docks(self, role: str) -> list[QDockWidget]:
+        """The docks a role shows, main view first (created on first use)."""
+        read_only = role == "analyst"
+        ctx = self.context(read_only)
+        docks = []
+        for view_id in ROLE_VIEWS.get(role, ()):
+            if read_only and not VIEWS[view_id].read_only_ok:
+                continue
+            dock = self._dock(view_id, ctx)
+            if dock is not None:
+                docks.append(dock)
+        return docks
+
     def switch_role(self, role: str) -> None:
         if role not in self.roles or role == self.current_role:
             return
-        if self.current_role is not None:
-            self.settings.setValue(f"layout/{self.current_role}", self.saveState())
-        for dock in self._docks.values():
-            self.removeDockWidget(dock)
-            dock.hide()
-        read_only = role == "analyst"
-        ctx = self.context(read_only)
-        shown: list[QDockWidget] = []
-        for view_id in ROLE_VIEWS.get(role, ()):
-            spec = VIEWS[view_id]
-            if read_only and not spec.read_only_ok:
-                continue
-            key = f"{view_id}{':ro' if read_only else ''}"
-            dock = self._docks.get(key)
-            if dock is None:
-                factory = spec.factory()
-                if factory is None:
-                    continue
-                dock = QDockWidget(spec.title, self)
-                dock.setObjectName(f"dock_{key}")
-                widget: QWidget = factory(ctx)
-                widget.setObjectName(f"view_{view_id}")
-                dock.setWidget(widget)
-                self._docks[key] = dock
-            shown.append(dock)
-        for i, dock in enumerate(shown):
-            if i == 0:
-                self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-            else:
-                self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-                if i > 1:
-                    self.tabifyDockWidget(shown[1], dock)
-            dock.show()
-        if len(shown) > 1:
-            self.resizeDocks([shown[0], shown[1]], [int(self.width() * 0.68), int(self.width() * 0.32)],
-                             Qt.Orientation.Horizontal)
-        saved = self.settings.value(f"layout/{role}")
-        if isinstance(saved, QByteArray | bytes):
-            self.restoreState(saved)
+        self._save_layout()
+        shown = self.role_docks(role)
+        keys = [d.objectName() for d in shown]
+        self.setUpdatesEnabled(False)
+        try:
+            for dock in self._docks.values():
+                if dock not in shown:
+                    dock.hide()
+                    self.removeDockWidget(dock)
+            self._default_layout(shown)
+            saved = self.settings.value(f"layout/{role}")
+            if isinstance(saved, QByteArray | bytes) and not self.restoreState(saved, _layout_version(role, keys)):
+                self.settings.remove(f"layout/{role}")  # saved for another arrangement: ignored
+            self._enforce(shown)
+        finally:
+            self.setUpdatesEnabled(True)
         self.current_role = role
         self.settings.setValue("last_role", role)
         index = self.role_box.findData(role)
@@ -177,22 +307,98 @@ class MainWindow(QMainWindow):
             self.role_box.blockSignals(True)
             self.role_box.setCurrentIndex(index)
             self.role_box.blockSignals(False)
+        self.role_actions[role].setChecked(True)
+        self.graph_menu.menuAction().setVisible(self.view("graph") is not None)
+        self._show_hint()
+        self.fit_to_screen()
         self.statusBar().showMessage(f"{ROLE_TITLES.get(role, role)} view"
-                                     + (" (read-only)" if read_only else ""), 4000)
+                                     + (" (read-only)" if role == "analyst" else ""), 4000)
+
+    def _default_layout(self, shown: list[QDockWidget]) -> None:
+        """The role's main view on the left (about 70 % of the width), the others tabbed on the right."""
+        for i, dock in enumerate(shown):
+            dock.setFloating(False)
+            area = Qt.DockWidgetArea.LeftDockWidgetArea if i == 0 else Qt.DockWidgetArea.RightDockWidgetArea
+            self.addDockWidget(area, dock)
+            if i > 1:
+                self.tabifyDockWidget(shown[1], dock)
+            dock.show()
+        if len(shown) > 1:
+            shown[1].raise_()
+            width = max(self.width(), 800)
+            self.resizeDocks([shown[0], shown[1]], [int(width * 0.7), int(width * 0.3)],
+                             Qt.Orientation.Horizontal)
+
+    def _enforce(self, shown: list[QDockWidget]) -> None:
+        """Exactly the role's docks, whatever a restored layout said; none floating off-screen."""
+        area = self._available()
+        for dock in self._docks.values():
+            if dock in shown:
+                if dock.isFloating() and not area.intersects(dock.frameGeometry()):
+                    dock.setFloating(False)
+                if dock.isHidden():
+                    dock.show()
+            elif not dock.isHidden() or self.dockWidgetArea(dock) != Qt.DockWidgetArea.NoDockWidgetArea:
+                dock.hide()
+                self.removeDockWidget(dock)
+
+    def _save_layout(self) -> None:
+        if self.current_role is None:
+            return
+        keys = [d.objectName() for d in self.role_docks(self.current_role)]
+        self.settings.setValue(f"layout/{self.current_role}",
+                               self.saveState(_layout_version(self.current_role, keys)))
+
+    def visible_docks(self) -> list[str]:
+        """Titles of the docks a person sees now (tabbed ones count)."""
+        return [d.windowTitle() for d in self._docks.values()
+                if not d.isHidden() and self.dockWidgetArea(d) != Qt.DockWidgetArea.NoDockWidgetArea]
+
+    def _show_hint(self) -> None:
+        hidden = self.settings.value(f"hint_hidden/{self.current_role}", False) in (True, "true")
+        self.hint.set_full_text(START_HERE.get(self.current_role or "", ""))
+        for action in self._hint_actions:
+            action.setVisible(not hidden and bool(self.hint.full_text))
+        self.hint_action.setChecked(not hidden)
+
+    def _on_hint_toggled(self, shown: bool) -> None:
+        if self.current_role:
+            self.settings.setValue(f"hint_hidden/{self.current_role}", not shown)
+        self._show_hint()
+
+    def _fill_graph_menu(self, graph_view: QWidget) -> None:
+        editor = getattr(graph_view, "editor", None)
+        actions = editor.actions() if editor is not None else {}
+        groups = (("new", "new_from_template", "open", "save", "save_as"),
+                  ("undo", "redo", "cut", "copy", "paste", "duplicate", "delete", "select_all"),
+                  ("add_note", "auto_layout", "zoom_in", "zoom_out", "zoom_reset", "fit_view", "minimap",
+                   "validate"))
+        for group in groups:
+            if self.graph_menu.actions():
+                self.graph_menu.addSeparator()
+            for key in group:
+                if key in actions:
+                    self.graph_menu.addAction(actions[key])
+        align = [a for k, a in actions.items() if k.startswith("align_")]
+        if align:
+            sub = self.graph_menu.addMenu("Align")
+            sub.addActions(align)
 
     def view(self, view_id: str) -> QWidget | None:
         """The widget of a view of the current role (for tests and the palette)."""
         for key, dock in self._docks.items():
-            if key.split(":")[0] == view_id and dock.isVisible():
-                return dock.widget()
+            if key.split(":")[0] == view_id and not dock.isHidden() and dock.widget() is not None:
+                scroll = dock.widget()
+                return scroll.widget() if isinstance(scroll, QScrollArea) else scroll
         return None
 
     def _on_role_chosen(self, index: int) -> None:
         self.switch_role(self.role_box.itemData(index))
 
     def _on_reset_layout(self) -> None:
+        """Forget every role's saved layout; the current role gets its default arrangement."""
         if self.current_role:
-            self.settings.remove(f"layout/{self.current_role}")
+            self.settings.remove("layout")
             role, self.current_role = self.current_role, None
             self.switch_role(role)
 
@@ -200,9 +406,28 @@ class MainWindow(QMainWindow):
         self.settings.setValue("theme", "dark" if dark else "light")
         apply_theme("dark" if dark else "light")
 
+    def command_actions(self) -> list[QAction]:
+        """Every command in the menus and toolbars a person sees now (what the palette lists)."""
+        found: list[QAction] = []
+
+        def walk(actions: list[QAction]) -> None:
+            for action in actions:
+                if not action.isVisible() or action.isSeparator():
+                    continue
+                if action.menu() is not None:
+                    walk(action.menu().actions())
+                elif action.text() and action not in found:
+                    found.append(action)
+
+        walk(self.menuBar().actions())
+        for bar in self.findChildren(QToolBar):
+            if bar.isVisible() and bar.window() is self:
+                walk([a for a in bar.actions() if isinstance(button := bar.widgetForAction(a), QToolButton)
+                      and button.defaultAction() is a])
+        return found
+
     def _on_palette(self) -> None:
-        actions = [a for a in self.findChildren(QAction) if a.text() and a.isEnabled() and a.isVisible()]
-        CommandPalette(actions, self).exec()
+        CommandPalette([a for a in self.command_actions() if a.isEnabled()], self).exec()
 
     def open_store(self, url: str) -> MainWindow | None:
         """Open another store in a new window (this one closes); None if it cannot be opened."""
@@ -231,13 +456,13 @@ class MainWindow(QMainWindow):
 
     # -- closing --------------------------------------------------------------------------
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
-        for dock in self._docks.values():
-            guard = getattr(dock.widget(), "maybe_close", None)
+        for key in self._docks:
+            widget = self.view(key.split(":")[0]) or QWidget()
+            guard = getattr(widget, "maybe_close", None)
             if guard is not None and not guard():
                 event.ignore()
                 return
-        if self.current_role:
-            self.settings.setValue(f"layout/{self.current_role}", self.saveState())
+        self._save_layout()
         self.tasks.cancel_all()  # long work stops at its next step instead of outliving the window
         self.feed.stop()
         if self._read_only_store is not None:

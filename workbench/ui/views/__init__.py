@@ -43,6 +43,10 @@ VIEWS: dict[str, ViewSpec] = {spec.id: spec for spec in (
     ViewSpec("audit", "Audit trail", "workbench.ui.views.audit"),
 )}
 
+ROLE_ORDER: tuple[str, ...] = ("scientist", "engineer", "operator", "analyst", "approver", "admin")
+"""The order roles are offered in, and the one that picks a person's main role: the first of
+theirs in this order (administration is rarely what a person opens the workbench for)."""
+
 ROLE_VIEWS: dict[str, tuple[str, ...]] = {
     "scientist": ("graph", "runs", "models"),
     "engineer": ("graph", "runs", "targets", "models"),
@@ -50,4 +54,19 @@ ROLE_VIEWS: dict[str, tuple[str, ...]] = {
     "analyst": ("kpis", "models"),
     "approver": ("approvals", "models", "audit"),
     "admin": ("users", "audit"),
+}
+
+START_HERE: dict[str, str] = {
+    "scientist": "Start here: open a graph (Ctrl+O) or start one from a template (Ctrl+Shift+N), "
+                 "press Run, and follow its steps in Runs. Double-click a node for its logs.",
+    "engineer": "Start here: add a target (Targets › Add), check it, then choose it beside Run in "
+                "the graph editor; Runs shows each step's timeline and logs.",
+    "operator": "Start here: pick a source in Live monitoring to see drift per feature; open alerts "
+                "are listed in Alerts — acknowledge what you have looked at.",
+    "analyst": "Start here: pick a KPI in KPI review; deployments are marked on it and their impact "
+               "is estimated below. This view is read-only.",
+    "approver": "Start here: open a request in Approvals (double-click) to see the evidence, then "
+                "approve or reject it with a reason; every decision goes to the Audit trail.",
+    "admin": "Start here: add people and give them roles in Users and roles; Verify chain checks "
+             "the audit trail.",
 }

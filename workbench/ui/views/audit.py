@@ -1,10 +1,12 @@
-"""The audit trail: newest entries first, and a check of the whole hash chain."""
+"""The audit trail: newest entries first (local times, readable details), and a check of the
+whole hash chain."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from workbench.ui.context import UiContext
+from workbench.ui.formatting import local_time, payload_text
 from workbench.ui.views.runs import _fill, _table
 
 
@@ -12,7 +14,7 @@ class AuditView(QWidget):
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
-        self.table = _table(["entry", "time (ms)", "actor", "action", "subject", "payload"], self)
+        self.table = _table(["entry", "time", "actor", "action", "subject", "details"], self)
         self.table.setObjectName("audit_table")
         self.verify_button = QPushButton("Verify chain", self)
         self.result = QLabel("", self)
@@ -33,8 +35,18 @@ class AuditView(QWidget):
         def load() -> list:
             return entries(self.ctx.store, limit=100_000)[-500:]
 
-        self.ctx.tasks.run(load, lambda rows: _fill(self.table, [[e.id, e.ts, e.actor, e.action, e.subject,
-                                                                 str(e.payload)[:200]] for e in reversed(rows)]))
+        self.ctx.tasks.run(load, self._show)
+
+    def _show(self, rows: list) -> None:
+        _fill(self.table, [[e.id, local_time(e.ts), e.actor, e.action, e.subject, payload_text(e.payload)]
+                           for e in reversed(rows)])
+        for r, entry in enumerate(reversed(rows)):
+            item = self.table.item(r, 5)
+            if item is not None:
+                item.setToolTip(payload_text(entry.payload, limit=4000))
+        self.table.resizeColumnsToContents()
+        for column, most in ((0, 60), (1, 150), (2, 140), (3, 170), (4, 160)):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), most))
 
     def verify(self) -> None:
         from workbench.services.audit import verify

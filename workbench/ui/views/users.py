@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from workbench.store.schema import ROLES
 from workbench.ui.context import UiContext
+from workbench.ui.views import ROLE_ORDER
 from workbench.ui.views.runs import _fill, _table
 
 
@@ -17,17 +17,20 @@ class UsersView(QWidget):
         self.table.setObjectName("users_table")
         self.name = QLineEdit(self)
         self.name.setPlaceholderText("user name")
-        self.role_boxes = {role: QCheckBox(role, self) for role in ROLES}
+        self.role_boxes = {role: QCheckBox(role, self) for role in ROLE_ORDER}
         self.add_button = QPushButton("Add user", self)
         self.roles_button = QPushButton("Set roles of selected", self)
         form = QHBoxLayout()
-        form.addWidget(self.name)
-        for box in self.role_boxes.values():
-            form.addWidget(box)
+        form.addWidget(self.name, 1)
         form.addWidget(self.add_button)
         form.addWidget(self.roles_button)
+        boxes = QHBoxLayout()  # a row of its own, so the view stays narrow enough for a laptop
+        for box in self.role_boxes.values():
+            boxes.addWidget(box)
+        boxes.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
+        layout.addLayout(boxes)
         layout.addLayout(form)
         self.add_button.clicked.connect(self._on_add)
         self.roles_button.clicked.connect(self._on_roles)
