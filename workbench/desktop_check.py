@@ -105,10 +105,16 @@ def missing_libraries(platform: str | None = None) -> list[str]:
                   qt / "lib" / "libQt6Widgets.so.6"]
     if platform == "xcb":
         candidates.append(qt / "lib" / "libQt6XcbQpa.so.6")
+    return missing_in([c for c in candidates if c.exists()], ldd)
+
+
+def missing_in(binaries: list[Path], ldd: str | None = None) -> list[str]:
+    """The shared libraries ``ldd`` cannot find for any of ``binaries``."""
+    ldd = ldd or shutil.which("ldd")
+    if ldd is None:
+        return []
     missing: list[str] = []
-    for binary in candidates:
-        if not binary.exists():
-            continue
+    for binary in binaries:
         try:
             out = subprocess.run([ldd, str(binary)], capture_output=True, text=True, timeout=20).stdout
         except (OSError, subprocess.SubprocessError):
