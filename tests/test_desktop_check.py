@@ -77,3 +77,10 @@ def test_a_quit_timer_shorter_than_start_up_still_ends_the_program(tmp_path: Pat
     result = workbench(env=env, timeout=120)  # used to wait forever: the quit fired before the event loop
     assert result.returncode == 0, result.stderr
     assert "first_window" in result.stdout and "interactive" in result.stdout
+
+
+def test_the_readme_lists_the_same_system_packages() -> None:
+    from workbench.desktop_check import ALL_DEBIAN, ALL_FEDORA
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"sudo apt-get install {ALL_DEBIAN}" in readme and f"sudo dnf install {ALL_FEDORA}" in readme
