@@ -46,14 +46,15 @@ def payload_text(payload: Any, limit: int = 160) -> str:
     if isinstance(payload, dict):
         parts = []
         for key, value in payload.items():
-            if isinstance(value, int | float) and not isinstance(value, bool) and _is_time_key(str(key)) and value > 1e11:
-                shown = local_time(value)
+            name = str(key)
+            if isinstance(value, int | float) and not isinstance(value, bool) and _is_time_key(name) and value > 1e11:
+                shown, name = local_time(value), name.removesuffix("_ms")
             elif isinstance(value, dict | list):
                 shown = json.dumps(value, default=str, separators=(", ", ": "))
                 shown = shown if len(shown) <= 60 else shown[:59] + "…"
             else:
                 shown = number(value) if isinstance(value, int | float) else str(value)
-            parts.append(f"{str(key).replace('_', ' ')}: {shown}")
+            parts.append(f"{name.replace('_', ' ')}: {shown}")
         text = " · ".join(parts)
     else:
         text = json.dumps(payload, default=str) if isinstance(payload, list) else str(payload)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from workbench.ui.context import UiContext
+from workbench.ui.formatting import local_time, number
 from workbench.ui.views.runs import _fill, _table
 
 
@@ -13,7 +14,7 @@ class ModelsView(QWidget):
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
-        self.table = _table(["name", "version", "aliases", "accuracy", "roc_auc", "trained by", "run"], self)
+        self.table = _table(["name", "version", "aliases", "accuracy", "roc_auc", "trained", "by", "run"], self)
         self.table.setObjectName("models_table")
         self.alias_box = QComboBox(self)
         self.alias_box.addItems(["champion", "challenger", "candidate", "archived"])
@@ -45,10 +46,11 @@ class ModelsView(QWidget):
     def _show(self, versions: list) -> None:
         def metric(v, key: str) -> str:  # noqa: ANN001
             value = v.metrics.get(key)
-            return f"{value:.4f}" if isinstance(value, int | float) else ""
+            return number(value) if isinstance(value, int | float) else ""
 
         _fill(self.table, [[v.name, v.version, ", ".join(v.aliases), metric(v, "accuracy"), metric(v, "roc_auc"),
-                            v.created_by, v.run_id] for v in versions])
+                            local_time(v.created_at, seconds=False), v.created_by, v.run_id] for v in versions])
+        self.table.resizeColumnsToContents()
 
     def _on_promote(self) -> None:
         from workbench.services.models import promote
@@ -62,7 +64,6 @@ class ModelsView(QWidget):
         self.ctx.tasks.run(lambda: promote(self.ctx.store, self.ctx.user, name, version, alias),
                            lambda _: (self.ctx.status(f"{name} v{version} is now {alias}"), self.refresh()),
                            lambda message: self.ctx.error(self, "Promote", message))
-
 
     def write_card(self, path: str | None = None) -> None:
         """Write the selected version's model card (asks where unless ``path`` is given)."""
