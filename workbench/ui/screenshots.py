@@ -1,75 +1,116 @@
-"""``python -m workbench.ui.screenshots OUTDIR``: a PNG of each role's main view.
+"""``python -m workbench.ui.screenshots OUTDIR [--size 1366x768]``: a PNG of each role's view
+and of the approval dialog, taken along the paths a person takes.
 
-Without ``--store`` it builds the demo (a simulation) in a fresh store first, so every view
-has something on it. Runs offscreen unless a display is set.
+The window is opened as on a first start (no saved layout) on a screen of the given size and
+sizes itself as it would for a person; roles are switched with the role switcher; the graph is
+opened and fitted with the editor's own actions; a run is picked in the runs table; the
+approval dialog is opened with the Review button and captured while it is open (modal, as a
+person sees it). Without ``--store`` it builds the demo (a simulation) in a fresh store first.
+Runs offscreen on a screen of ``--size`` unless a display is set (then that display's screen
+is used, e.g. ``xvfb-run -s "-screen 0 1366x768x24"``).
 
-    python -m workbench.ui.screenshots docs/screenshots [--store URL] [--user NAME]
+    python -m workbench.ui.screenshots docs/screenshots/1366x768 --size 1366x768 [--store URL] [--user NAME]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
-def _settle(app, seconds: float) -> None:  # noqa: ANN001
-    from PySide6.QtCore import QThreadPool
+def _offscreen(size: tuple[int, int], folder: Path) -> str:
+    config = folder / "screen.json"
+    config.write_text(json.dumps({"windowFrameMargins": False, "screens": [
+        {"name": "screen", "x": 0, "y": 0, "width": size[0], "height": size[1], "logicalDpi": 96,
+         "logicalBaseDpi": 96, "dpr": 1}]}))
+    return f"offscreen:configfile={config}"
 
+
+def _settle(app: Any, window: Any, seconds: float) -> None:
+    """Process events until background reads are done (at most ``seconds``), then a little more."""
     deadline = time.monotonic() + seconds
+    started = time.monotonic()
     while time.monotonic() < deadline:
         app.processEvents()
-        if QThreadPool.globalInstance().activeThreadCount() == 0 and time.monotonic() > deadline - seconds + 1.0:
+        if window.tasks.busy == 0 and time.monotonic() - started > 0.5:
             break
-        time.sleep(0.05)
-    for _ in range(20):
+        time.sleep(0.03)
+    for _ in range(15):
         app.processEvents()
         time.sleep(0.02)
 
 
-def _approval_dialog(app, view, path: Path) -> Path:  # noqa: ANN001
-    """The newest approved request's dialog on its label-free estimates tab."""
-    from PySide6.QtWidgets import QTabWidget
+def _review_dialog(app: Any, window: Any, view: Any, path: Path) -> Path | None:
+    """Select the newest approved request, press Review…, and capture the dialog while it is open."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QPushButton, QTabWidget
 
-    rows = [r for r in range(view.table.rowCount()) if view.table.item(r, 1).text() == "approved"]
-    dialog = view.dialog_for(int(view.table.item(rows[0] if rows else 0, 0).text()))
-    dialog.resize(1000, 640)
-    tabs = dialog.findChild(QTabWidget)
-    dialog.show()
-    deadline = time.monotonic() + 60
-    while dialog.label_free_table.rowCount() == 0 and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.05)
-    for i in range(tabs.count()):
-        if tabs.tabText(i).startswith("Label-free"):
-            tabs.setCurrentIndex(i)
-    _settle(app, 1.0)
-    dialog.grab().save(str(path))
-    dialog.close()
-    print(path)
-    return path
+    table = view.table
+    rows = [r for r in range(table.rowCount()) if table.item(r, 1) and table.item(r, 1).text() == "approved"]
+    if not table.rowCount():
+        return None
+    table.selectRow(rows[0] if rows else 0)
+    button = view.findChild(QPushButton, "review_button")
+    started = time.monotonic()
+    taken: list[Path] = []
+
+    def poll() -> None:
+        dialog = app.activeModalWidget()
+        if dialog is None:
+            return
+        ready = getattr(dialog, "label_free_table", None)
+        if ready is not None and ready.rowCount() == 0 and time.monotonic() - started < 60:
+            return  # the label-free estimates are still being computed
+        timer.stop()
+        tabs = dialog.findChild(QTabWidget)
+        if tabs is not None:
+            for i in range(tabs.count()):
+                if tabs.tabText(i).startswith("Label-free"):
+                    tabs.setCurrentIndex(i)
+        for _ in range(20):
+            app.processEvents()
+            time.sleep(0.02)
+        dialog.grab().save(str(path))
+        taken.append(path)
+        dialog.reject()
+
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(100)
+    button.click()  # opens the dialog modally; ``poll`` captures and closes it
+    timer.stop()
+    if taken:
+        print(path)
+    return taken[0] if taken else None
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m workbench.ui.screenshots")
-    parser.add_argument("outdir")
-    parser.add_argument("--store", help="an existing store (default: build the demo in a fresh one)")
-    parser.add_argument("--user", default="demo-admin")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
-    out = Path(args.outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    url = args.store
-    if url is None:
-        from workbench.demo import run_demo
+def _graph(app: Any, window: Any, graph_file: Path | None) -> None:
+    view = window.view("graph")
+    if view is None or graph_file is None or not graph_file.exists():
+        return
+    view.editor.open_file(graph_file)  # where File › Open… ends once a file is chosen
+    _settle(app, window, 2.0)
+    view.editor.actions()["fit_view"].trigger()  # Fit to View, as a person presses it
+    _settle(app, window, 0.5)
 
-        folder = Path(tempfile.mkdtemp(prefix="wb-screens-"))
-        url = f"sqlite:///{folder / 'store.db'}"
-        run_demo(url, args.user, folder / "demo", progress=lambda line: print(line, file=sys.stderr))
 
+def _pick_run(app: Any, window: Any) -> None:
+    runs = window.view("runs")
+    table = getattr(runs, "runs", None)
+    if table is None or not table.rowCount():
+        return
+    rows = [r for r in range(table.rowCount()) if table.item(r, 1) and table.item(r, 1).text() == "succeeded"]
+    table.selectRow(rows[0] if rows else 0)  # the newest finished run: its timeline, steps, metrics
+    _settle(app, window, 5.0)
+
+
+def take(url: str, user: str, out: Path, graph_file: Path | None) -> list[Path]:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -77,39 +118,62 @@ def main(argv: list[str] | None = None) -> int:
     from workbench.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    settings = QSettings(str(out / ".screenshots.ini"), QSettings.Format.IniFormat)
+    settings_dir = Path(tempfile.mkdtemp(prefix="wb-screens-settings-"))
+    settings = QSettings(str(settings_dir / "ui.ini"), QSettings.Format.IniFormat)  # a first start
     store = open_store(url)
-    window = MainWindow(store, args.user, settings=settings)
-    window.resize(1440, 900)
+    window = MainWindow(store, user, settings=settings)
     window.show()
-    written = []
-    for role in window.roles:
-        window.switch_role(role)
+    _settle(app, window, 6.0)
+    written: list[Path] = []
+    for index in range(window.role_box.count()):
+        role = window.role_box.itemData(index)
+        window.role_box.setCurrentIndex(index)  # the role switcher, as a person uses it
+        _settle(app, window, 6.0)
         if role in ("scientist", "engineer"):
-            graph = window.view("graph")
-            demo_graph = Path(url.removeprefix("sqlite:///")).parent / "demo" / "credit_demo.yaml"
-            if graph is not None and demo_graph.exists():
-                graph.editor.open_file(demo_graph)
-        _settle(app, 6.0)
-        if role in ("scientist", "engineer") and window.view("graph") is not None:
-            window.view("graph").editor.fit_view()  # once the docks have their final sizes
-            _settle(app, 1.0)
-        runs = window.view("runs")
-        if runs is not None and runs.runs.rowCount():
-            rows = [r for r in range(runs.runs.rowCount()) if runs.runs.item(r, 1).text() == "succeeded"]
-            runs.runs.selectRow(rows[0] if rows else 0)  # the newest finished run: its timeline, steps, metrics
-            _settle(app, 3.0)
+            _graph(app, window, graph_file)
+        _pick_run(app, window)
         path = out / f"{role}.png"
         window.grab().save(str(path))
         written.append(path)
         print(path)
         approvals = window.view("approvals")
-        if approvals is not None and approvals.table.rowCount():
-            written.append(_approval_dialog(app, approvals, out / "approval-dialog.png"))
-    settings.remove("layout")
+        if approvals is not None:
+            dialog = _review_dialog(app, window, approvals, out / "approval-dialog.png")
+            if dialog is not None:
+                written.append(dialog)
     window.close()
     store.close()
-    (out / ".screenshots.ini").unlink(missing_ok=True)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workbench.ui.screenshots")
+    parser.add_argument("outdir")
+    parser.add_argument("--store", help="an existing store (default: build the demo in a fresh one)")
+    parser.add_argument("--user", default="demo-admin")
+    parser.add_argument("--size", default="1366x768", help="the screen, WIDTHxHEIGHT (offscreen only)")
+    args = parser.parse_args(argv)
+    try:
+        size = tuple(int(v) for v in args.size.lower().split("x"))
+        assert len(size) == 2 and min(size) >= 200
+    except (ValueError, AssertionError):
+        print(f"error: --size {args.size!r}: write WIDTHxHEIGHT, e.g. 1366x768", file=sys.stderr)
+        return 2
+    out = Path(args.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="wb-screens-"))
+    if not os.environ.get("DISPLAY"):
+        os.environ["QT_QPA_PLATFORM"] = _offscreen(size, work)  # type: ignore[arg-type]
+    url, graph_file = args.store, None
+    if url is None:
+        from workbench.demo import run_demo
+
+        url = f"sqlite:///{work / 'store.db'}"
+        run_demo(url, args.user, work / "demo", progress=lambda line: print(line, file=sys.stderr))
+        graph_file = work / "demo" / "credit_demo.yaml"
+    elif url.startswith("sqlite:///"):
+        graph_file = Path(url.removeprefix("sqlite:///")).parent / "demo" / "credit_demo.yaml"
+    written = take(url, args.user, out, graph_file)
     return 0 if written else 1
 
 
