@@ -43,7 +43,7 @@ def test_roles_switch_views_and_remember_layouts(qtbot, store, settings: QSettin
     set_roles(store, "alice", "olga", ["operator", "analyst", "approver"])
     window = _window(qtbot, store, "olga", settings)
     roles = [window.role_box.itemData(i) for i in range(window.role_box.count())]
-    assert roles == ["analyst", "approver", "operator"]
+    assert roles == ["operator", "analyst", "approver"]  # the fixed order, main role first
     window.switch_role("approver")
     assert window.view("approvals") is not None and window.view("graph") is None
     window.switch_role("analyst")
