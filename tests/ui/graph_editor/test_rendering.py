@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QPalette
 
 from workbench.ui import _compat
+from workbench.ui.graph_editor.overview import OVERVIEW_ZOOM
+from workbench.ui.graph_editor.title_text import TITLE_MIN_PX
+from workbench.ui.graph_editor.view import MIN_ZOOM, READABLE_ZOOM
 
 
 def test_light_and_dark_palettes_are_respected(editor) -> None:  # noqa: ANN001
@@ -45,8 +49,19 @@ def test_a_500_node_graph_builds_and_draws(editor) -> None:  # noqa: ANN001
     assert len(editor.scene.node_items) == 500 and len(editor.scene.edge_items) == 700
     editor.auto_layout()
     assert editor.undo_stack.count() == 1
-    assert editor.scene.overview_active  # fitted: far out, drawn in batches
-    editor.view.viewport().grab()
+    # fitted, but no further out than titles stay readable: a big graph scrolls
+    assert editor.view.zoom() == pytest.approx(READABLE_ZOOM)
+    assert not editor.scene.overview_active
+    titles = editor.painted_titles()
+    assert len(titles) > 20 and all(px >= TITLE_MIN_PX and text for text, px in titles.values())
+    editor.view.set_zoom(0.2)  # far out: drawn in batches, titles shortened but drawn
+    assert editor.scene.overview_active and OVERVIEW_ZOOM > 0.2
+    titles = editor.painted_titles()
+    assert len(titles) > 50 and all(px >= TITLE_MIN_PX and text for text, px in titles.values())
+    assert any(text.endswith("…") for text, _ in titles.values())
+    editor.view.fit_view(readable=False)  # as far out as it goes: nodes of 9 px hold no letter
+    assert editor.view.zoom() == pytest.approx(MIN_ZOOM)
+    assert set(editor.painted_titles().values()) == {("", 0.0)}
     editor.view.set_zoom(1.0)
     editor.view.centre_on(editor.scene.content_rect().center())
     editor.view.viewport().grab()

@@ -55,6 +55,7 @@ ACTION_KEYS = (
     "fit_view",
     "minimap",
     "validate",
+    "properties",
 )
 
 
@@ -127,6 +128,15 @@ def build_actions(editor: GraphEditor) -> dict[str, QAction]:
     minimap.setChecked(True)
     minimap.toggled.connect(editor.view.minimap.setVisible)
     make("validate", "&Validate", editor.validate, ("F7",), "Check the graph and list its problems")
+    details = make(
+        "properties",
+        "&Properties",
+        lambda: None,
+        ("F4",),
+        "Show the selected node's properties and the graph's problems",
+    )
+    details.setCheckable(True)
+    details.toggled.connect(editor.show_details)
     editor.addActions(list(actions.values()))
     return actions
 

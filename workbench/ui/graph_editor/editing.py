@@ -48,6 +48,7 @@ class EditingMixin:
     _actions: dict[str, QAction]
     _paste_text: str
     _paste_count: int
+    _paste_base: tuple[float, float] | None
 
     if TYPE_CHECKING:  # pragma: no cover
 
@@ -168,14 +169,19 @@ class EditingMixin:
             QPointF(max(p[0] for p in points) + NODE_WIDTH, max(p[1] for p in points) + 80.0),
         )
         step = _PASTE_STEP * self._paste_count
-        if self.view.visible_scene_rect().contains(box.center()):
-            offset = (step, step)
-        else:  # the originals are out of sight (another window, scrolled away): paste in view
-            centre = self.view.visible_scene_rect().center() - box.center()
-            offset = (
-                round(centre.x(), 1) + step - _PASTE_STEP,
-                round(centre.y(), 1) + step - _PASTE_STEP,
-            )
+        visible = self.view.visible_scene_rect()
+        base = self._paste_base if self._paste_count > 1 else None
+        if base is not None and not visible.contains(
+            box.center() + QPointF(base[0] + step - _PASTE_STEP, base[1] + step - _PASTE_STEP)
+        ):
+            base = None  # the last paste is out of sight now: start again in view
+        if base is None and visible.contains(box.center()):
+            base = (0.0, 0.0)
+        elif base is None:  # the originals are out of sight (another window, scrolled away)
+            centre = visible.center() - box.center()
+            base = (round(centre.x(), 1) - _PASTE_STEP, round(centre.y(), 1) - _PASTE_STEP)
+        self._paste_base = base  # repeated pastes step on from here, wherever the view is
+        offset = (base[0] + step, base[1] + step)
         count = len(fragment.nodes)
         label = f"{verb} {count} node{'s' * (count != 1)}" if count else f"{verb} note"
         command = self.controller.paste(fragment, offset, text=label)

@@ -15,6 +15,10 @@ Rules:
   windows and into a text editor; paste takes any graph YAML from the clipboard.
 * Run states from the run view are shown with ``set_node_states``; a double-click on a node
   emits ``nodeActivated(node_id)``.
+* The canvas gets the room (``columns``): a narrow palette, and the details column (properties,
+  problems) collapsed until a node or note is selected, problems are found or the person
+  opens it (Properties, F4). ``painted_titles`` tells what each visible node's title looks
+  like on screen; ``use_settings`` remembers whether the minimap is shown.
 * Node pixmaps are cached (``QPixmapCache``); the editor raises the process-wide cache limit
   to ``PIXMAP_CACHE_KB`` (Qt's default of 10 MB thrashes on a few hundred visible nodes).
 """
@@ -26,7 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRectF, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QPixmapCache, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -43,6 +47,7 @@ from PySide6.QtWidgets import (
 from workbench.errors import WorkbenchError
 from workbench.graph import Graph, load, load_template, save
 from workbench.ui.graph_editor.actions import build_actions, update_actions
+from workbench.ui.graph_editor.columns import EditorColumns
 from workbench.ui.graph_editor.controller import GraphController
 from workbench.ui.graph_editor.editing import EditingMixin
 from workbench.ui.graph_editor.palette import NodePalette
@@ -75,6 +80,9 @@ class GraphEditor(EditingMixin, QWidget):
         self._info_listener: Any = None
         self._paste_text = ""
         self._paste_count = 0
+        self._paste_base: tuple[float, float] | None = None
+        self._open_details_on_release = False
+        self._settings: QSettings | None = None
         if QPixmapCache.cacheLimit() < PIXMAP_CACHE_KB:  # node caches of a big graph fit
             QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
         self.controller = GraphController(parent=self)
@@ -103,6 +111,9 @@ class GraphEditor(EditingMixin, QWidget):
         self.view.nudgeRequested.connect(self._on_nudge)
         self.palette_panel.kindActivated.connect(self.add_node_at_centre)
         self.problems.problemActivated.connect(self.focus_node)
+        self.problems.validated.connect(self._on_validated)
+        self.view.mouseReleased.connect(self._on_mouse_released)
+        self.splitter.detailsToggled.connect(self._on_details_toggled)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.undo_stack.indexChanged.connect(self._on_index_changed)
         QApplication.clipboard().dataChanged.connect(self._on_clipboard_changed)
@@ -127,21 +138,18 @@ class GraphEditor(EditingMixin, QWidget):
             None,
             "add_note",
             "validate",
+            "properties",
         ):
             if key is None:
                 self.toolbar.addSeparator()
             else:
                 self.toolbar.addAction(self._actions[key])
-        right = QSplitter(Qt.Orientation.Vertical, self)
-        right.addWidget(self.properties)
-        right.addWidget(self.problems)
-        right.setSizes([420, 180])
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.addWidget(self.palette_panel)
-        self.splitter.addWidget(self.view)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([200, 800, 300])
+        self.details = QSplitter(Qt.Orientation.Vertical, self)
+        self.details.setObjectName("graph_details")
+        self.details.addWidget(self.properties)
+        self.details.addWidget(self.problems)
+        self.details.setSizes([420, 180])
+        self.splitter = EditorColumns(self.palette_panel, self.view, self.details, self)
         self.status_label = QLabel(self)
         self.status_label.setObjectName("graph_status")
         self.status_label.setWordWrap(True)
@@ -202,6 +210,8 @@ class GraphEditor(EditingMixin, QWidget):
             return False
         self._replace(graph, Path(path))
         count = len(self.problems.problems)
+        if count:
+            self.splitter.open_details(pinned=True)
         self._show_status(f"Opened {path}" + (f" — {count} problem(s) listed." if count else "."))
         return True
 
@@ -300,10 +310,50 @@ class GraphEditor(EditingMixin, QWidget):
     # -- selection -----------------------------------------------------------------------------
 
     def _on_selection_changed(self) -> None:
-        self.properties.show_selection(
-            self.scene.selected_node_ids(), self.scene.selected_annotation_ids()
-        )
+        nodes, notes = self.scene.selected_node_ids(), self.scene.selected_annotation_ids()
+        self.properties.show_selection(nodes, notes)
         update_actions(self)
+        if nodes or notes:
+            if QApplication.mouseButtons() != Qt.MouseButton.NoButton:
+                self._open_details_on_release = True  # not while a node is being dragged
+            else:
+                self.splitter.open_details()
+        elif not self.splitter.pinned:
+            self._open_details_on_release = False
+            self.splitter.close_details()
+
+    def _on_mouse_released(self) -> None:
+        if self._open_details_on_release:
+            self._open_details_on_release = False
+            if self.scene.selected_node_ids() or self.scene.selected_annotation_ids():
+                self.splitter.open_details()
+
+    def show_details(self, shown: bool = True) -> None:
+        """Open (and keep open) or close the properties and problems column."""
+        if shown:
+            self.splitter.open_details(pinned=True)
+        else:
+            self.splitter.close_details()
+
+    def _on_details_toggled(self, shown: bool) -> None:
+        if shown:  # the column covers the canvas's right part: keep the selection in sight
+            box = QRectF()
+            for item in self.scene.selectedItems():
+                box = box.united(item.sceneBoundingRect())
+            if not box.isNull() and not self.view.visible_scene_rect().contains(box):
+                self.view.ensureVisible(box, 24, 24)
+        action = self._actions["properties"]
+        if action.isChecked() != shown:
+            action.blockSignals(True)
+            action.setChecked(shown)
+            action.blockSignals(False)
+
+    def _on_validated(self, problems: list[Any]) -> None:
+        action = self._actions["properties"]
+        count = len(problems)
+        action.setText(
+            f"&Properties ({count} problem{'s' * (count != 1)})" if count else "&Properties"
+        )
 
     def select_all(self) -> None:
         self.scene.select(self.graph.nodes, self.graph.annotations)
@@ -329,10 +379,30 @@ class GraphEditor(EditingMixin, QWidget):
         self.view.set_zoom(1.0)
 
     def fit_view(self) -> None:
+        """Show the whole graph, zoomed out no further than titles stay readable (see view)."""
         self.view.fit_view()
+
+    def painted_titles(self) -> dict[str, tuple[str, float]]:
+        """For each node at least partly inside the canvas's viewport: its title as drawn now
+        (lines joined by spaces, "…" where shortened; "" if none was drawn) and the on-screen
+        pixel size of its font. Repaints the canvas to find out."""
+        return self.view.painted_titles()
+
+    def use_settings(self, settings: QSettings) -> None:
+        """Remember in ``settings`` whether the minimap is shown (and show it as remembered)."""
+        self._settings = settings
+        action = self._actions["minimap"]
+        action.setChecked(settings.value("graph_editor/minimap", True) not in (False, "false"))
+        action.toggled.connect(self._on_minimap_toggled)
+
+    def _on_minimap_toggled(self, shown: bool) -> None:
+        if self._settings is not None:
+            self._settings.setValue("graph_editor/minimap", shown)
 
     def validate(self) -> list[Any]:
         problems = self.problems.validate_now()
+        if problems:
+            self.splitter.open_details(pinned=True)
         errors = sum(p.severity == "error" for p in problems)
         self._show_status(
             "The graph is valid."

@@ -1,6 +1,10 @@
 """The minimap: an overview of the whole graph in a corner of the canvas, with the visible
 rect drawn on it; a click (or drag) centres the canvas there.
 
+Size: at most ``MAX_FRACTION`` of the canvas's width and height (and ``MAX_SIZE``), shaped
+like the graph, in the bottom-right corner; it follows the canvas's size and the graph's
+extent. The editor's Minimap action (Ctrl+M) hides and shows it.
+
 Rules: the overview is drawn with QPainter primitives (node blocks, straight edge lines) into
 a pixmap at the screen's device pixel ratio, re-rendered only after the scene changed
 (debounced), never while panning or zooming; it maps the nodes' bounding rect (plus a
@@ -21,9 +25,14 @@ from workbench.ui.graph_editor.node_item import NodeItem
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.ui.graph_editor.view import GraphView
 
-__all__ = ["MiniMap"]
+__all__ = ["MAX_FRACTION", "MAX_SIZE", "MiniMap"]
 
-_MARGIN = 12
+_MARGIN = 8
+_AREA_MARGIN = 60.0
+#: The minimap never takes more than this share of the canvas's width, nor of its height.
+MAX_FRACTION = 0.2
+MAX_SIZE = (220, 150)
+_MIN_SIZE = (48, 32)
 
 
 class MiniMap(QWidget):
@@ -33,7 +42,7 @@ class MiniMap(QWidget):
         super().__init__(view)
         self.view = view
         self.setObjectName("graph_minimap")
-        self.setFixedSize(220, 150)
+        self.setFixedSize(*MAX_SIZE)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Overview — click to centre the canvas there")
         self._pixmap: QPixmap | None = None
@@ -46,8 +55,28 @@ class MiniMap(QWidget):
         view.graph_scene.changed.connect(self.invalidate)
 
     def place(self) -> None:
+        """Size (see the module rules) and move to the canvas's bottom-right corner."""
         port = self.view.viewport().geometry()
+        box_w = min(MAX_SIZE[0], port.width() * MAX_FRACTION)
+        box_h = min(MAX_SIZE[1], port.height() * MAX_FRACTION)
+        area = self._graph_area()
+        aspect = area.width() / max(area.height(), 1.0)
+        width, height = box_w, box_w / aspect
+        if height > box_h:
+            width, height = box_h * aspect, box_h
+        size = (
+            max(_MIN_SIZE[0], min(int(box_w), round(width))),
+            max(_MIN_SIZE[1], min(int(box_h), round(height))),
+        )
+        if size != (self.width(), self.height()):
+            self.setFixedSize(*size)
+            self._pixmap = None
         self.move(port.right() - self.width() - _MARGIN, port.bottom() - self.height() - _MARGIN)
+
+    def _graph_area(self) -> QRectF:
+        content = self.view.graph_scene.content_rect()
+        area = content if not content.isNull() else self.view.visible_scene_rect()
+        return area.adjusted(-_AREA_MARGIN, -_AREA_MARGIN, _AREA_MARGIN, _AREA_MARGIN)
 
     def invalidate(self, *_: object) -> None:
         """The scene changed: re-render the overview soon."""
@@ -60,15 +89,14 @@ class MiniMap(QWidget):
         """Re-render the overview at the next paint (the palette or the scene changed)."""
         self._timer.stop()
         self._pixmap = None
+        self.place()
         self.update()
 
     # -- mapping -------------------------------------------------------------------------------
 
     def _render(self) -> None:
         scene = self.view.graph_scene
-        content = scene.content_rect()
-        area = content if not content.isNull() else self.view.visible_scene_rect()
-        area = area.adjusted(-60.0, -60.0, 60.0, 60.0)
+        area = self._graph_area()
         inner = QRectF(self.rect()).adjusted(4.0, 4.0, -4.0, -4.0)
         scale = min(
             inner.width() / max(area.width(), 1.0), inner.height() / max(area.height(), 1.0)

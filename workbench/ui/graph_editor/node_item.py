@@ -5,9 +5,12 @@ a new ``Node`` after each model event (``set_node``) and moves it on ``node_move
 painted by the node itself (no child items) and found by geometry (``port_at``), which keeps
 the item count low for big graphs. The body is cached in device coordinates
 (``DeviceCoordinateCache``), text is laid out (elided, ``QStaticText``) and ports are placed
-when the node changes, never while painting, and below a level of detail the node is drawn
-as a plain block without text (far out, the scene's overview draws it instead). Attached
-``EdgeItem``s are re-routed only when this item really moves.
+when the node changes, never while painting. Zoomed out so far that the title font would be
+smaller than ``TITLE_MIN_PX`` on screen, the node is drawn compact: a block in its category's
+colour, port dots, and the title wrapped and elided in screen pixels (``title_text``, cached
+by on-screen size) — shortened, never hidden; further out the scene's overview draws it the
+same way. ``painted_title`` is what the last paint drew. Attached ``EdgeItem``s are re-routed
+only when this item really moves.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontInfo,
     QFontMetricsF,
     QPainter,
     QPainterPath,
@@ -36,11 +40,11 @@ from PySide6.QtWidgets import (
 
 from workbench.graph import Node, NodeKind, PortSpec
 from workbench.ui.graph_editor import style
+from workbench.ui.graph_editor.badge import draw_badge
 from workbench.ui.graph_editor.style import (
     BODY_PADDING,
     CORNER,
     HEADER_HEIGHT,
-    LOD_SIMPLE,
     NODE_WIDTH,
     PORT_HIT_RADIUS,
     PORT_RADIUS,
@@ -48,6 +52,7 @@ from workbench.ui.graph_editor.style import (
     RUN_STATES,
     Colors,
 )
+from workbench.ui.graph_editor.title_text import TITLE_MIN_PX, DrawnTitle, draw_title
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.ui.graph_editor.edge_item import EdgeItem
@@ -94,6 +99,9 @@ class NodeItem(QGraphicsItem):
         self._bounds = QRectF()
         self._shape = QPainterPath()
         self._title = QStaticText()
+        self._title_wide = QStaticText()
+        self._title_text = ""
+        self.painted_title: DrawnTitle | None = None
         self._subtitle = QStaticText()
         self._glyphs: list[_Glyph] = []
         flags = QGraphicsItem.GraphicsItemFlag
@@ -167,14 +175,20 @@ class NodeItem(QGraphicsItem):
         """Show ``node`` (same id): title, id and tooltip are laid out here, once."""
         self.node = node
         title_font, small_font = style.font("title"), style.font("small")
-        title = QFontMetricsF(title_font).elidedText(
+        metrics = QFontMetricsF(title_font)
+        title = metrics.elidedText(
             node.title or node.id, Qt.TextElideMode.ElideRight, NODE_WIDTH - 40
+        )
+        wide = metrics.elidedText(
+            node.title or node.id, Qt.TextElideMode.ElideRight, NODE_WIDTH - 18
         )
         kind = node.kind if self.kind is not None else f"{node.kind} (unknown kind)"
         subtitle = QFontMetricsF(small_font).elidedText(
             f"{node.id} · {kind}", Qt.TextElideMode.ElideRight, NODE_WIDTH - 40
         )
-        self._title = _static_text(title, title_font)
+        self._title = _static_text(title, title_font)  # room left for a run-state badge
+        self._title_wide = _static_text(wide, title_font)
+        self._title_text = node.title or node.id
         self._subtitle = _static_text(subtitle, small_font)
         self._node_tooltip = self._describe()
         self.setToolTip(self._node_tooltip)
@@ -313,9 +327,11 @@ class NodeItem(QGraphicsItem):
         category = self.kind.category if self.kind is not None else ""
         header = colors.header(category) if self.kind is not None else QColor("#7a7a7a")
         state = colors.state(self.run_status) if self.run_status else None
-        if lod < LOD_SIMPLE:
-            self._paint_simple(painter, body, header, state, colors)
+        if lod * _title_pixel_size() < TITLE_MIN_PX:
+            self._paint_compact(painter, body, header, state, colors)
             return
+        title = self._title if state is not None else self._title_wide
+        self.painted_title = DrawnTitle((title.text(),), _title_pixel_size() * lod)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if state is not None:
             painter.setPen(QPen(state, 3.0))
@@ -330,12 +346,12 @@ class NodeItem(QGraphicsItem):
         painter.drawPath(_header_path())
         painter.setPen(_WHITE)
         painter.setFont(style.font("title"))
-        painter.drawStaticText(QPointF(10.0, 5.0), self._title)
+        painter.drawStaticText(QPointF(10.0, 5.0), title)
         painter.setPen(_FAINT_WHITE)
         painter.setFont(style.font("small"))
         painter.drawStaticText(QPointF(10.0, 21.0), self._subtitle)
         if state is not None and self.run_status is not None:
-            _draw_badge(
+            draw_badge(
                 painter, QPointF(NODE_WIDTH - 16.0, HEADER_HEIGHT / 2), self.run_status, state
             )
         self._paint_ports(painter, colors)
@@ -349,18 +365,24 @@ class NodeItem(QGraphicsItem):
                 QRectF(bar.x(), bar.y(), bar.width() * self.run_progress, bar.height()), 2.0, 2.0
             )
 
-    def _paint_simple(
+    def _paint_compact(
         self, painter: QPainter, body: QRectF, header: QColor, state: QColor | None, colors: Colors
     ) -> None:
-        painter.setPen(QPen(colors.highlight, 3.0) if self.isSelected() else Qt.PenStyle.NoPen)
-        painter.setBrush(colors.node_body)
-        painter.drawRect(body)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(header)
-        painter.drawRect(QRectF(0.0, 0.0, NODE_WIDTH, HEADER_HEIGHT))
+        """Zoomed out: a block in the category colour, port dots and the title in screen pixels."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if state is not None:
-            painter.setBrush(state)
-            painter.drawRect(QRectF(0.0, HEADER_HEIGHT, NODE_WIDTH, self._height - HEADER_HEIGHT))
+            painter.setPen(_cosmetic(state, 3.0))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(body)
+        selected = self.isSelected()
+        painter.setPen(_cosmetic(colors.highlight, 2.5) if selected else Qt.PenStyle.NoPen)
+        painter.setBrush(header)
+        painter.drawRoundedRect(body, CORNER, CORNER)
+        painter.setPen(_cosmetic(_WHITE, 1.0))
+        for glyph in self._glyphs:
+            painter.setBrush(glyph.color)
+            painter.drawEllipse(glyph.center, PORT_RADIUS, PORT_RADIUS)
+        self.painted_title = draw_title(painter, body, self._title_text, _WHITE)
 
     def _paint_ports(self, painter: QPainter, colors: Colors) -> None:
         connected = self.connected_ports()
@@ -397,6 +419,23 @@ _FAINT_WHITE = QColor(255, 255, 255, 200)
 _PENS: dict[tuple[int, float], QPen] = {}
 
 
+def _cosmetic(color: QColor, width: float) -> QPen:
+    """A pen ``width`` screen pixels wide at any zoom."""
+    pen = QPen(color, width)
+    pen.setCosmetic(True)
+    return pen
+
+
+_TITLE_PX: list[float] = []
+
+
+def _title_pixel_size() -> float:
+    """The pixel size of the title font at 100 % zoom."""
+    if not _TITLE_PX:
+        _TITLE_PX.append(float(QFontInfo(style.font("title")).pixelSize()))
+    return _TITLE_PX[0]
+
+
 def _pen(color: QColor, width: float) -> QPen:
     key = (color.rgba(), width)
     pen = _PENS.get(key)
@@ -428,43 +467,6 @@ def _header_path() -> QPainterPath:
         clip.addRect(QRectF(0.0, 0.0, NODE_WIDTH, HEADER_HEIGHT))
         _HEADER_PATH.append(body.intersected(clip))
     return _HEADER_PATH[0]
-
-
-def _draw_badge(painter: QPainter, c: QPointF, status: str, color: QColor) -> None:
-    """A small round badge with a glyph per run state, drawn with primitives."""
-    r = 8.0
-    painter.setPen(QPen(QColor("#ffffff"), 1.2))
-    painter.setBrush(color)
-    painter.drawEllipse(c, r, r)
-    pen = QPen(
-        QColor("#ffffff"),
-        1.8,
-        Qt.PenStyle.SolidLine,
-        Qt.PenCapStyle.RoundCap,
-        Qt.PenJoinStyle.RoundJoin,
-    )
-    painter.setPen(pen)
-    painter.setBrush(Qt.BrushStyle.NoBrush)
-    x, y = c.x(), c.y()
-    if status == "succeeded":
-        painter.drawPolyline([QPointF(x - 4, y), QPointF(x - 1, y + 3), QPointF(x + 4, y - 3)])
-    elif status == "failed":
-        painter.drawLine(QPointF(x - 3, y - 3), QPointF(x + 3, y + 3))
-        painter.drawLine(QPointF(x - 3, y + 3), QPointF(x + 3, y - 3))
-    elif status == "queued":
-        painter.drawLine(QPointF(x, y), QPointF(x, y - 4))
-        painter.drawLine(QPointF(x, y), QPointF(x + 3, y + 1.5))
-    elif status == "running":
-        painter.drawArc(QRectF(x - 4, y - 4, 8, 8), 90 * 16, -270 * 16)
-    elif status == "awaiting_approval":
-        painter.drawLine(QPointF(x - 2, y - 3.5), QPointF(x - 2, y + 3.5))
-        painter.drawLine(QPointF(x + 2, y - 3.5), QPointF(x + 2, y + 3.5))
-    elif status == "cancelled":
-        painter.drawEllipse(c, 4.0, 4.0)
-        painter.drawLine(QPointF(x - 2.8, y + 2.8), QPointF(x + 2.8, y - 2.8))
-    elif status == "skipped":
-        painter.drawPolyline([QPointF(x - 4, y - 3), QPointF(x - 1, y), QPointF(x - 4, y + 3)])
-        painter.drawPolyline([QPointF(x, y - 3), QPointF(x + 3, y), QPointF(x, y + 3)])
 
 
 def _distance(a: QPointF, b: QPointF) -> float:

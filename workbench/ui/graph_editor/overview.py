@@ -2,11 +2,15 @@
 
 Rules: when the view is zoomed out below ``OVERVIEW_ZOOM`` the node and edge items keep
 existing (selection, rubber band, dragging and hit tests work as always) but stop painting
-(``ItemHasNoContents``); this one item draws them instead: node blocks batched by colour and
-edges as one path (or, very far out, one batch of straight lines) per port type. Batches are
-rebuilt lazily, only when something changed since the last paint and only while shown, so a
-pan or zoom frame over 500 nodes and 700 edges is a handful of draw calls instead of 1,200
-Python paint calls. It reads the items; it never touches the model.
+(``ItemHasNoContents``); this one item draws them instead: node blocks in their category's
+colour batched by colour, state and selection rings, edges as one path (or, very far out, one
+batch of straight lines) per port type, and each exposed node's title in screen pixels as a
+compact node draws it (``title_text``: shortened with "…", never smaller than
+``TITLE_MIN_PX``; left out only where not even one letter fits). Batches are rebuilt lazily,
+only when something changed since the last paint and only while shown, so a pan or zoom
+frame over 500 nodes and 700 edges is a few draw calls plus one text call per readable
+title instead of 1,200 Python paint calls. ``painted_titles`` is what the last paint drew.
+It reads the items; it never touches the model.
 """
 
 from __future__ import annotations
@@ -18,15 +22,17 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from workbench.ui.graph_editor import style
-from workbench.ui.graph_editor.style import HEADER_HEIGHT, LOD_SIMPLE, NODE_WIDTH
+from workbench.ui.graph_editor.style import NODE_WIDTH
+from workbench.ui.graph_editor.title_text import DrawnTitle, draw_title, layout_title
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.ui.graph_editor.scene import GraphScene
 
 __all__ = ["OVERVIEW_ZOOM", "OverviewItem"]
 
-#: Below this zoom the overview draws the graph (the same level as a node's simple drawing).
-OVERVIEW_ZOOM = LOD_SIMPLE
+#: Below this zoom the overview draws the graph (nodes look as a compact node does).
+OVERVIEW_ZOOM = 0.3
+_WHITE = QColor("#ffffff")
 
 
 class OverviewItem(QGraphicsItem):
@@ -37,12 +43,15 @@ class OverviewItem(QGraphicsItem):
         self._scene = scene
         self._dirty = True
         self._bounds: QRectF | None = None
-        self._bodies: list[QRectF] = []
-        self._blocks: dict[str, list[QRectF]] = {}  # colour name -> header/state rects
+        self._blocks: dict[str, list[QRectF]] = {}  # colour name -> node rects
+        self._rings: dict[str, list[QRectF]] = {}  # run-state colour name -> node rects
         self._selected: list[QRectF] = []
+        self._titles: list[tuple[str, QRectF, str]] = []  # node id, rect, title
+        self.painted_titles: dict[str, DrawnTitle] = {}
         self._curves: dict[tuple[str, bool], QPainterPath] = {}
         self._lines: dict[tuple[str, bool], list[QLineF]] = {}
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
         self.setZValue(0.5)
         self.setVisible(False)
 
@@ -63,23 +72,19 @@ class OverviewItem(QGraphicsItem):
     def _rebuild(self) -> None:
         scene = self._scene
         colors = scene.colors
-        self._bodies, self._blocks, self._selected = [], {}, []
+        self._blocks, self._rings, self._selected, self._titles = {}, {}, [], []
         for item in scene.node_items.values():
             pos = item.pos()
             body = QRectF(pos.x(), pos.y(), NODE_WIDTH, item.height)
-            self._bodies.append(body)
-            header = QRectF(pos.x(), pos.y(), NODE_WIDTH, HEADER_HEIGHT)
             category = item.kind.category if item.kind is not None else ""
             color = colors.header(category) if item.kind is not None else QColor("#7a7a7a")
-            self._blocks.setdefault(color.name(), []).append(header)
+            self._blocks.setdefault(color.name(), []).append(body)
             if item.run_status:
                 state = colors.state(item.run_status).name()
-                rest = QRectF(
-                    pos.x(), pos.y() + HEADER_HEIGHT, NODE_WIDTH, item.height - HEADER_HEIGHT
-                )
-                self._blocks.setdefault(state, []).append(rest)
+                self._rings.setdefault(state, []).append(body)
             if item.isSelected():
                 self._selected.append(body)
+            self._titles.append((item.node_id, body, item.node.title or item.node_id))
         self._curves, self._lines = {}, {}
         for edge in scene.edge_items.values():
             key = (style.port_color(edge.port_type).name(), edge.is_signal)
@@ -108,14 +113,27 @@ class OverviewItem(QGraphicsItem):
             else:
                 painter.drawPath(self._curves[(color, dashed)])
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(colors.node_body)
-        painter.drawRects(self._bodies)
         for color, rects in self._blocks.items():
             painter.setBrush(QColor(color))
             painter.drawRects(rects)
-        if self._selected:
-            pen = QPen(colors.highlight, 2.0)
-            pen.setCosmetic(True)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRects(self._selected)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for color, rects in (*self._rings.items(), (colors.highlight.name(), self._selected)):
+            if rects:
+                pen = QPen(QColor(color), 3.0 if rects is not self._selected else 2.0)
+                pen.setCosmetic(True)
+                painter.setPen(pen)
+                painter.drawRects(rects)
+        self._paint_titles(painter, option.exposedRect, lod)
+
+    def _paint_titles(self, painter: QPainter, exposed: QRectF, lod: float) -> None:
+        """Each exposed node's title in screen pixels, where one letter and "…" fit."""
+        if not layout_title("Mm", NODE_WIDTH * lod - 4.0, 100.0):  # too far out for any letter
+            self.painted_titles = {}
+            return
+        drawn: dict[str, DrawnTitle] = {}
+        for node_id, rect, title in self._titles:
+            if rect.intersects(exposed):
+                found = draw_title(painter, rect, title, _WHITE)
+                if found is not None:
+                    drawn[node_id] = found
+        self.painted_titles = drawn

@@ -78,6 +78,7 @@ class NodePalette(QWidget):
         self.tree = _KindTree(self)
         self.tree.setObjectName("palette_tree")
         self.tree.setHeaderHidden(True)
+        self.tree.setIndentation(10)  # the palette is a narrow column: room for the titles
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -245,6 +245,13 @@ class GraphScene(QGraphicsScene):
             rect = rect.united(item.sceneBoundingRect())
         return rect
 
+    def graph_rect(self) -> QRectF:
+        """What Fit to View shows: nodes, notes and the curves of edges between them."""
+        rect = self.content_rect()
+        for edge in self.edge_items.values():
+            rect = rect.united(edge.path().boundingRect())
+        return rect
+
     def flush_scene_rect(self) -> None:
         """Apply a pending scene-rect update now (before the view scrolls or fits)."""
         if self._rect_timer.isActive():

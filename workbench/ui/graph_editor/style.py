@@ -37,7 +37,7 @@ PORT_RADIUS = 5.5
 PORT_HIT_RADIUS = 11.0
 SNAP_RADIUS = 48.0
 CORNER = 6.0
-LOD_SIMPLE = 0.42  # below this level of detail nodes are drawn without text
+LOD_SIMPLE = 0.42  # below this level of detail edges are thin lines and notes lose their text
 
 #: Colours of the built-in port types; signal edges are also drawn dashed.
 PORT_COLORS: dict[str, str] = {

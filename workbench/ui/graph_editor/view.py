@@ -2,6 +2,9 @@
 
 Rules: the view changes how the scene is looked at, never the graph. Ctrl+wheel (and the
 zoom actions) zoom around the mouse or the centre, clamped to ``MIN_ZOOM``..``MAX_ZOOM``;
+Fit to View shows the whole graph but never zooms out below ``READABLE_ZOOM``, where every
+node's title is still readable (wrapped, shortened with "…" only if very long): a graph too
+big for that is centred and the view scrolls;
 the middle button or Space+left button pan; the left button on empty canvas draws a rubber
 band. A node kind dropped from the palette is announced (``kindDropped``) for the editor to
 add as an undo command; arrow keys ask to nudge the selection (``nudgeRequested``).
@@ -38,9 +41,11 @@ from workbench.ui.graph_editor.overview import OVERVIEW_ZOOM
 from workbench.ui.graph_editor.palette import NODE_KIND_MIME
 from workbench.ui.graph_editor.scene import GraphScene
 
-__all__ = ["MAX_ZOOM", "MIN_ZOOM", "GraphView"]
+__all__ = ["MAX_ZOOM", "MIN_ZOOM", "READABLE_ZOOM", "GraphView"]
 
 MIN_ZOOM = 0.05
+#: Fit to View zooms out no further: a node is ~74 px wide, its title wrapped in 10 px text.
+READABLE_ZOOM = 0.4
 ZOOM_SETTLE_MS = 250
 MAX_ZOOM = 4.0
 _GRID = 20.0
@@ -52,6 +57,7 @@ class GraphView(QGraphicsView):
     kindDropped = Signal(str, QPointF)
     nudgeRequested = Signal(float, float)
     viewChanged = Signal()
+    mouseReleased = Signal()
 
     def __init__(self, scene: GraphScene, parent: QWidget | None = None):
         super().__init__(scene, parent)
@@ -60,6 +66,7 @@ class GraphView(QGraphicsView):
         self._pan_from: QPoint | None = None
         self._space_down = False
         self._fit_on_show = False
+        self._fit_readable = True
         self.setObjectName("graph_view")
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
@@ -110,14 +117,16 @@ class GraphView(QGraphicsView):
     def set_zoom(self, value: float) -> None:
         self.zoom_by(value / self.zoom())
 
-    def fit_view(self, rect: QRectF | None = None) -> None:
-        """Show ``rect`` (default: every node and note), at most at 100 %; before the view is
-        shown, on its first show."""
+    def fit_view(self, rect: QRectF | None = None, *, readable: bool = True) -> None:
+        """Show ``rect`` (default: every node and note), at most at 100 % and, when
+        ``readable``, at least at ``READABLE_ZOOM`` (a bigger graph is centred and scrolls);
+        before the view is shown, on its first show."""
         if not self.isVisible():
             self._fit_on_show = True
+            self._fit_readable = readable
             return
         self.graph_scene.flush_scene_rect()
-        content = rect if rect is not None else self.graph_scene.content_rect()
+        content = rect if rect is not None else self.graph_scene.graph_rect()
         if content.isNull():
             self.resetTransform()
             self.centerOn(0.0, 0.0)
@@ -125,10 +134,11 @@ class GraphView(QGraphicsView):
             self.fitInView(
                 content.adjusted(-40.0, -40.0, 40.0, 40.0), Qt.AspectRatioMode.KeepAspectRatio
             )
+            least = READABLE_ZOOM if readable else MIN_ZOOM
             if self.zoom() > 1.0:
                 self.set_zoom(1.0)
-            elif self.zoom() < MIN_ZOOM:
-                self.set_zoom(MIN_ZOOM)
+            elif self.zoom() < least:
+                self.set_zoom(least)
             self.centerOn(content.center())
         self._on_zoom_changed()
         self.viewChanged.emit()
@@ -136,8 +146,38 @@ class GraphView(QGraphicsView):
     def _on_zoom_settled(self) -> None:
         self.graph_scene.set_zooming(False)
 
+    def settle(self) -> None:
+        """End a zoom gesture now: nodes are drawn crisply at the current zoom again."""
+        self._settle.stop()
+        self._on_zoom_settled()
+
     def _on_zoom_changed(self) -> None:
         self.graph_scene.set_overview(self.zoom() < OVERVIEW_ZOOM)
+
+    def painted_titles(self) -> dict[str, tuple[str, float]]:
+        """Repaint the viewport and report, for each node at least partly in it, the title as
+        drawn (lines joined by spaces; "" if none) and its on-screen pixel size (0 if none)."""
+        self.settle()
+        scene = self.graph_scene
+        scene.flush_scene_rect()
+        for item in scene.node_items.values():
+            item.painted_title = None
+            item.update()  # a cached item paints again
+        scene.overview.painted_titles = {}
+        scene.overview.update()
+        self.viewport().grab()
+        visible = self.visible_scene_rect()
+        found: dict[str, tuple[str, float]] = {}
+        for node_id, item in scene.node_items.items():
+            if not item.sceneBoundingRect().intersects(visible):
+                continue
+            drawn = (
+                scene.overview.painted_titles.get(node_id)
+                if scene.overview_active
+                else item.painted_title
+            )
+            found[node_id] = (drawn.text, drawn.pixel_size) if drawn else ("", 0.0)
+        return found
 
     def visible_scene_rect(self) -> QRectF:
         return self.mapToScene(self.viewport().rect()).boundingRect()
@@ -248,6 +288,7 @@ class GraphView(QGraphicsView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+        self.mouseReleased.emit()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasFormat(NODE_KIND_MIME):
@@ -295,7 +336,7 @@ class GraphView(QGraphicsView):
         super().showEvent(event)
         if self._fit_on_show:
             self._fit_on_show = False
-            self.fit_view()
+            self.fit_view(readable=self._fit_readable)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -28,6 +28,9 @@ class GraphView(QWidget):
         super().__init__()
         self.ctx = ctx
         self.editor = GraphEditor(self)
+        settings = getattr(ctx.window, "settings", None)
+        if settings is not None:
+            self.editor.use_settings(settings)  # the minimap stays as the person left it
         self.run_id: int | None = None
         self.target_box = QComboBox(self)
         self.target_box.setObjectName("target_box")
