@@ -73,4 +73,8 @@ def estimate_note(result: Any) -> str:
     else:
         how = "raw scores taken as probabilities (no labelled reference of both classes)"
     labelled = sum(p.n_labelled for p in result.points)
-    return f"CBPE, threshold {result.threshold:g}, {how}; {labelled} labelled predictions in {len(result.points)} windows"
+    n, estimated = len(result.points), sum(p.estimated_accuracy is not None for p in result.points)
+    gaps = "" if estimated == n else f" ({n - estimated} have no score histogram of a binary classifier)"
+    return (f"CBPE, threshold {result.threshold:g}, {how}; estimated for {estimated} of {n} windows{gaps}; "
+            f"{labelled} labelled predictions" + ("" if labelled else f" (true labels are logged under "
+                                                                  f"'{result.source}#labels')"))

@@ -4,6 +4,11 @@ metric (bars with the ±z/√n band), and the interrupted-time-series impact of 
 (table and error bars of the level change with its confidence interval); exportable as PNG
 and CSV.
 
+Every plot sits in a :class:`PlotFrame` that says why it is empty (no KPI yet, no
+correlation, no deployment to measure). The view fits a 1366×768 screen beside another view:
+its choosers sit on two rows and never ask for more room than a short name needs (full names
+in their tooltips).
+
 Rules: the view only reads (``services.kpis.kpi_review``, in ``ctx.tasks``) and works on the
 analyst's read-only store. Exports write local files, never the store. The only action that
 changes the store, "Import KPI…", exists only for roles holding ``kpis.import`` on a
@@ -28,6 +33,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -35,7 +41,8 @@ from PySide6.QtWidgets import (
 
 from workbench.governance.permissions import allowed
 from workbench.ui.context import UiContext
-from workbench.ui.views.live_plots import make_plot
+from workbench.ui.views.live_plots import make_frame
+from workbench.ui.views.plot_frame import NoteLabel, PlotFrame
 from workbench.ui.views.runs import _fill, _table
 
 TOPICS = {"kpis", "deployments", "models", "prediction_windows"}
@@ -65,18 +72,23 @@ class KpiView(QWidget):
         self.can_import = not ctx.read_only and allowed(ctx.roles, "kpis.import")
         self.import_button.setVisible(self.can_import)
         self.import_button.setEnabled(self.can_import)
-        bar = QHBoxLayout()
-        for label, box in (("KPI:", self.kpi_box), ("Model:", self.model_box), ("Metric:", self.metric_box),
-                           ("Periods:", self.freq_box)):
-            bar.addWidget(QLabel(label))
-            bar.addWidget(box)
-        bar.addStretch(1)
+        choose, act = QHBoxLayout(), QHBoxLayout()  # two rows: fits beside another view at 1366 px
+        for row, label, box in ((choose, "KPI:", self.kpi_box), (choose, "Model:", self.model_box),
+                                (act, "Metric:", self.metric_box), (act, "Periods:", self.freq_box)):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(14 if row is choose else 10)
+            box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            row.addWidget(QLabel(label))
+            row.addWidget(box, 1 if row is choose else 0)
+        act.addStretch(1)
         for button in (self.import_button, self.png_button, self.csv_button):
-            bar.addWidget(button)
-        self.kpi_plot = make_plot(self, "KPI and deployments", time_axis=True, legend=False)
+            act.addWidget(button)
+        self.kpi_frame = make_frame(self, "KPI and deployments", time_axis=True, legend=False)
+        self.kpi_plot = self.kpi_frame.plot
         self.kpi_curve = self.kpi_plot.plot(pen=pg.mkPen("c", width=2), name="KPI")
-        self.correlation_plot = make_plot(self, "Cross-correlation r(k); k > 0: metric leads",
-                                          time_axis=False, legend=False)
+        self.correlation_frame = make_frame(self, "Cross-correlation r(k); k > 0: metric leads",
+                                            time_axis=False, legend=False)
+        self.correlation_plot = self.correlation_frame.plot
         self.correlation_plot.setLabel("bottom", "lag (periods)")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush="c")
         self.correlation_plot.addItem(self.bars)
@@ -89,31 +101,35 @@ class KpiView(QWidget):
         self.impact_table = _table(["deployment", "time", "level change", "95% CI", "p", "slope change",
                                     "95% CI", "p", "mean before → after"], self)
         self.impact_table.setObjectName("impact_table")
-        self.impact_plot = make_plot(self, "Level change at each deployment (95% CI)", time_axis=False,
-                                     legend=False)
+        self.impact_table.setMinimumHeight(60)
+        self.impact_frame = make_frame(self, "Level change at each deployment (95% CI)", time_axis=False,
+                                       legend=False)
+        self.impact_plot = self.impact_frame.plot
         self.impact_plot.addItem(pg.InfiniteLine(angle=0, pos=0.0, movable=False, pen=pg.mkPen("w", width=0.5)))
         self.impact_bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), top=np.zeros(0), bottom=np.zeros(0),
                                            beam=0.2, pen=pg.mkPen("y", width=2))
         self.impact_points = pg.ScatterPlotItem(size=8, brush="y")
         self.impact_plot.addItem(self.impact_bars)
         self.impact_plot.addItem(self.impact_points)
-        self.note = QLabel("", self)
-        self.note.setWordWrap(True)
+        self.note = NoteLabel("", self)
         impact = QSplitter(Qt.Orientation.Vertical, self)
         impact.addWidget(self.impact_table)
-        impact.addWidget(self.impact_plot)
+        impact.addWidget(self.impact_frame)
         lower = QSplitter(Qt.Orientation.Horizontal, self)
-        lower.addWidget(self.correlation_plot)
+        lower.addWidget(self.correlation_frame)
         lower.addWidget(impact)
         main = QSplitter(Qt.Orientation.Vertical, self)
-        main.addWidget(self.kpi_plot)
+        main.addWidget(self.kpi_frame)
         main.addWidget(lower)
         for splitter, sizes in ((main, [500, 400]), (lower, [500, 500]), (impact, [150, 250])):
             splitter.setSizes(sizes)
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
+        layout.addLayout(choose)
+        layout.addLayout(act)
         layout.addWidget(main, 1)
         layout.addWidget(self.note)
+        for frame in self.frames():
+            frame.show_message("Reading the KPIs…")
         self._refresh_timer = QTimer(self, singleShot=True, interval=500)
         self._refresh_timer.timeout.connect(self.load_choices)
         for box in (self.kpi_box, self.model_box, self.metric_box, self.freq_box):
@@ -133,7 +149,15 @@ class KpiView(QWidget):
             return ([s.name for s in list_kpis(self.ctx.store, self.ctx.user)],
                     deployed_models(self.ctx.store, self.ctx.user))
 
-        self.ctx.tasks.run(load, self._show_choices, lambda message: self.note.setText(message))
+        self.ctx.tasks.run(load, self._show_choices, self._on_failed)
+
+    def _on_failed(self, message: str) -> None:
+        self.note.setText(message)
+        for frame in self.frames():
+            frame.show_message(f"Cannot read the KPI review: {message}")
+
+    def frames(self) -> list[PlotFrame]:
+        return [self.kpi_frame, self.correlation_frame, self.impact_frame]
 
     def _show_choices(self, choices: tuple[list[str], list[str]]) -> None:
         for box, names in zip((self.kpi_box, self.model_box), choices, strict=True):
@@ -144,6 +168,7 @@ class KpiView(QWidget):
             if current in names:
                 box.setCurrentIndex(names.index(current))
             box.blockSignals(False)
+            box.setToolTip(box.currentText())
         self.refresh()
 
     def choose(self, kpi: str | None = None, model: str | None = None) -> None:
@@ -155,12 +180,17 @@ class KpiView(QWidget):
         from workbench.services.kpis import kpi_review
 
         kpi, model = self.kpi_box.currentText(), self.model_box.currentText()
+        for box in (self.kpi_box, self.model_box):
+            box.setToolTip(box.currentText())  # the full name, when the chooser is narrower
         if not kpi:
             self.note.setText("no KPI series in this store yet")
+            for frame in self.frames():
+                frame.show_message("No KPI series in this store yet: an operator or engineer imports one from a "
+                                   "CSV file of dates and values (Import KPI…).")
             return
         metric, freq = self.metric_box.currentData(), self.freq_box.currentData()
         self.ctx.tasks.run(lambda: kpi_review(self.ctx.store, self.ctx.user, kpi, model, metric=metric, freq=freq),
-                           self._show, lambda message: self.note.setText(message))
+                           self._show, self._on_failed)
 
     # -- showing --------------------------------------------------------------------------
     def _show(self, review: Any) -> None:
@@ -197,6 +227,13 @@ class KpiView(QWidget):
             notes.append(f"no correlation: {review.correlation_error}")
         self._show_impact(review.impact, notes)
         self.note.setText(" · ".join(notes))
+        self.kpi_frame.show_data_or(f"The KPI '{review.kpi.name}' has no points yet: import its values (Import "
+                                    f"KPI…).")
+        self.correlation_frame.show_data_or(f"No cross-correlation of {review.kpi.name} with the model's "
+                                            f"{self.metric_box.currentText()}: {review.correlation_error}")
+        why = review.impact.error or (f"no deployment of {review.model_name or 'a model'} inside the KPI's time "
+                                      f"range, with enough periods before and after it")
+        self.impact_frame.show_data_or(f"No impact estimate: {why}")
 
     def _show_impact(self, impact: Any, notes: list[str]) -> None:
         events = impact.result.events if impact.result is not None else ()

@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
 from workbench.ui.context import UiContext
 from workbench.ui.views import empty_states as empty
 from workbench.ui.views.live_plots import Buffer, Grid, make_frame, set_threshold, threshold_items
-from workbench.ui.views.plot_frame import PlotFrame
+from workbench.ui.views.plot_frame import NoteLabel, PlotFrame
 from workbench.ui.views.runs import _table
 
 FRAME_MS = 40  # 25 Hz
@@ -94,8 +94,7 @@ class MonitoringView(QWidget):
         self.method_box = QComboBox(self)
         self.method_box.setObjectName("drift_method")
         self.method_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.note = QLabel("", self)
-        self.note.setWordWrap(True)
+        self.note = NoteLabel("", self)
         top = QHBoxLayout()
         top.addWidget(QLabel("Source:"))
         top.addWidget(self.source_box, 3)
@@ -128,8 +127,7 @@ class MonitoringView(QWidget):
                                                           symbolBrush="c", symbolPen=None)
         self.realised_curve = self.performance_plot.plot(pen=pg.mkPen("y", width=2), symbol="o", symbolSize=5,
                                                          name="realised")
-        self.performance_note = QLabel("", self)
-        self.performance_note.setWordWrap(True)
+        self.performance_note = NoteLabel("", self)
         performance = QWidget(self)
         box = QVBoxLayout(performance)
         box.addWidget(self.performance_frame, 1)
@@ -218,6 +216,7 @@ class MonitoringView(QWidget):
         self.method = None
         self.method_box.blockSignals(True)
         self.method_box.clear()
+        self.method_box.setEnabled(False)  # until this source's drift methods are read
         self.method_box.blockSignals(False)
         index = self.source_box.findText(source)
         if index >= 0 and index != self.source_box.currentIndex():
@@ -329,6 +328,7 @@ class MonitoringView(QWidget):
             self._dirty.add("heatmap")
         if self.method_box.findText(method) < 0:
             self.method_box.addItem(method)
+            self.method_box.setEnabled(True)
             self.method_box.setMinimumWidth(self.method_box.sizeHint().width())  # never elided
         if self.method is None:
             self.method_box.setCurrentIndex(self.method_box.findText(method))

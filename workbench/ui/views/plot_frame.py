@@ -8,6 +8,10 @@ at least one data item — curve, scatter, bars, error bars, image — holds a f
 threshold lines and bands are decorations, not data); ``message()`` (the visible message,
 ``''`` while the plot is shown).
 
+:class:`NoteLabel` is a word-wrapped label for notes under plots: it takes the height its
+text needs at its width, but does not hand its layout a height-for-width — a scroll area
+around a view would otherwise size the view to its preferred height and scroll.
+
 Rules: a view wraps every plot it shows in a frame and, whenever it draws, either shows data
 or says why there is none — also while it is still reading ("Reading …"). The frame asks
 little room (``MIN_WIDTH`` × ``min_height``) so views fit a 1366×768 screen.
@@ -25,6 +29,31 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, 
 MIN_WIDTH = 200
 
 
+class NoteLabel(QLabel):
+    """Word-wrapped text that grows to the lines it needs, without height-for-width."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
+        return False
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        height = self.heightForWidth(max(self.width(), MIN_WIDTH)) if self.text() else 0
+        if height != self.minimumHeight():
+            self.setMinimumHeight(height)
+
+
 class PlotFrame(QWidget):
     """One plot and its empty-state message, stacked; exactly one of them is shown."""
 
@@ -35,14 +64,12 @@ class PlotFrame(QWidget):
         self.plot = plot if plot is not None else pg.PlotWidget()
         self.plot.setMinimumSize(MIN_WIDTH, min_height)
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self._title = QLabel(self)
+        self._title = NoteLabel("", self)
         self._title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._title.setWordWrap(True)
         self._title.setStyleSheet("font-weight: bold")
-        self._text = QLabel(self)
+        self._text = NoteLabel("", self)
         self._text.setObjectName("plot_message")
         self._text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._text.setWordWrap(True)
         self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         page = QWidget(self)
         page.setMinimumSize(MIN_WIDTH, min_height)
@@ -87,10 +114,10 @@ def _holds_data(item: Any) -> bool:
         return _finite(item.yData)
     if isinstance(item, pg.ScatterPlotItem):
         return item.data is not None and len(item.data) > 0
-    if isinstance(item, pg.BarGraphItem):
-        heights = item.opts.get("height")
-        widths = item.opts.get("width")
-        return _finite(heights) or (np.ndim(widths) > 0 and _finite(widths))
+    if isinstance(item, pg.BarGraphItem):  # bars: every per-bar array non-empty, some value finite
+        arrays = [item.opts.get(k) for k in ("x", "y", "x0", "y0", "x1", "y1", "height", "width")]
+        arrays = [a for a in arrays if a is not None and np.ndim(a) > 0]
+        return bool(arrays) and all(np.size(a) > 0 for a in arrays) and all(_finite(a) for a in arrays)
     if isinstance(item, pg.ErrorBarItem):
         return _finite(item.opts.get("y"))
     if isinstance(item, pg.ImageItem):

@@ -177,6 +177,8 @@ class RunsView(QWidget):
             self._draw_bars(run_id, tuple((key, float(y[-1])) for key, (_, y) in series.items()))
         elif series:
             self._draw_curves(run_id, series)
+        else:
+            self._clear_metrics()
         self.metrics_frame.show_data_or(
             f"Run {run_id} recorded no metrics: training and evaluation steps record them (accuracy, loss, … "
             f"per epoch or at the end); this run's steps recorded none, or have not reached that point yet.")
