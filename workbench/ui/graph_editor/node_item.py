@@ -382,7 +382,16 @@ class NodeItem(QGraphicsItem):
         for glyph in self._glyphs:
             painter.setBrush(glyph.color)
             painter.drawEllipse(glyph.center, PORT_RADIUS, PORT_RADIUS)
-        self.painted_title = draw_title(painter, body, self._title_text, _WHITE)
+        text_rect = body
+        if state is not None and self.run_status is not None:  # a small badge, top right
+            world = painter.worldTransform()
+            corner = world.map(QPointF(NODE_WIDTH, 0.0))
+            badge = QTransform.fromTranslate(corner.x() - 8.0, corner.y() + 8.0)
+            painter.setWorldTransform(badge.scale(0.75, 0.75))
+            draw_badge(painter, QPointF(0.0, 0.0), self.run_status, state)
+            painter.setWorldTransform(world)
+            text_rect = body.adjusted(0.0, 0.0, -14.0 / max(world.m11(), 1e-6), 0.0)
+        self.painted_title = draw_title(painter, text_rect, self._title_text, _WHITE)
 
     def _paint_ports(self, painter: QPainter, colors: Colors) -> None:
         connected = self.connected_ports()
