@@ -207,3 +207,22 @@ def test_scientist_view_at_1366x768_canvas_and_titles(
     assert editor.view.viewport().width() >= window.width() / 2
     _assert_every_title_readable(editor, load(demo, strict=False))
     window.close()
+
+
+def test_a_note_keeps_readable_text_far_out(qtbot) -> None:  # noqa: ANN001
+    editor = _laptop_editor(qtbot)
+    editor.new_from_template("retrain")
+    (note,) = editor.scene.note_items.values()
+    for zoom in (0.25, 0.4, 1.0):
+        editor.view.set_zoom(zoom)
+        editor.view.centre_on(note.sceneBoundingRect().center())
+        editor.view.settle()
+        image = editor.view.viewport().grab().toImage()
+        box = editor.view.mapFromScene(note.sceneBoundingRect()).boundingRect()
+        box = box.intersected(image.rect())
+        ink = sum(
+            image.pixelColor(x, y).lightness() < 120
+            for y in range(box.top(), box.bottom() + 1)
+            for x in range(box.left(), box.right() + 1)
+        )
+        assert ink >= 20, (zoom, ink)  # the note's dark text, not a blank yellow box

@@ -3,18 +3,21 @@ bubble that says why an edit was refused (``MessageBubble``).
 
 Rules: an ``AnnotationItem`` shows one frozen ``Annotation``; it is moved and edited only
 through undo commands (the scene records a drag on release, the editor turns a text edit into
-``UpdateAnnotation``). Text is laid out (word-wrapped) when the note changes, not per paint.
+``UpdateAnnotation``). Text is laid out (word-wrapped) when the note changes, not per paint;
+zoomed out, it is drawn in screen pixels no smaller than ``TITLE_MIN_PX`` (``title_text``),
+shortened with "…" where the note is too small on screen.
 The bubble ignores the view's zoom so it is readable at any scale, and hides itself.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QColor, QFontInfo, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
 from workbench.graph import Annotation
 from workbench.ui.graph_editor import style
+from workbench.ui.graph_editor.title_text import TITLE_MIN_PX, draw_title
 
 __all__ = ["AnnotationItem", "MessageBubble"]
 
@@ -69,9 +72,12 @@ class AnnotationItem(QGraphicsItem):
         painter.setPen(QPen(edge, 2.0 if self.isSelected() else 1.0))
         painter.setBrush(fill)
         painter.drawRoundedRect(self._rect, 4.0, 4.0)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < style.LOD_SIMPLE:
+        ink = QColor("#f3ecd0") if colors.dark else QColor("#3d3a2a")
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod * QFontInfo(style.font("port")).pixelSize() < TITLE_MIN_PX:  # far out: readable
+            draw_title(painter, self._rect, self.annotation.text, ink, note=True)
             return
-        painter.setPen(QColor("#f3ecd0") if colors.dark else QColor("#3d3a2a"))
+        painter.setPen(ink)
         painter.setFont(style.font("port"))
         painter.drawText(self._text_rect, int(Qt.TextFlag.TextWordWrap), self.annotation.text)
 

@@ -1,4 +1,4 @@
-"""Node titles as drawn when the canvas is zoomed out: wrapped and elided in screen pixels, in a
+"""Node titles (and notes' text) as drawn when the canvas is zoomed out: wrapped and elided in screen pixels, in a
 font that never gets smaller on screen than ``TITLE_MIN_PX``.
 
 Rules: text is laid out in device (screen) pixels, not scene units, so a title stays the same
@@ -46,39 +46,40 @@ class DrawnTitle:
         return " ".join(self.lines)
 
 
-_fonts: dict[int, QFont] = {}
-_metrics: dict[int, QFontMetricsF] = {}
-_layouts: dict[tuple[str, int, int, int], tuple[str, ...]] = {}
+_fonts: dict[tuple[int, bool], QFont] = {}
+_metrics: dict[tuple[int, bool], QFontMetricsF] = {}
+_layouts: dict[tuple[str, int, int, int, bool], tuple[str, ...]] = {}
 _LAYOUT_CACHE_MAX = 20_000
 
 
-def title_font(pixel_size: int = TITLE_MIN_PX) -> QFont:
-    """The bold title font at ``pixel_size`` screen pixels (shared)."""
-    font = _fonts.get(pixel_size)
+def title_font(pixel_size: int = TITLE_MIN_PX, bold: bool = True) -> QFont:
+    """The title font (or, not ``bold``, a note's) at ``pixel_size`` screen pixels (shared)."""
+    key = (pixel_size, bold)
+    font = _fonts.get(key)
     if font is None:
         font = QFont()
         font.setPixelSize(pixel_size)
-        font.setBold(True)
-        _fonts[pixel_size] = font
-        _metrics[pixel_size] = QFontMetricsF(font)
+        font.setBold(bold)
+        _fonts[key] = font
+        _metrics[key] = QFontMetricsF(font)
     return font
 
 
-def _metrics_of(pixel_size: int) -> QFontMetricsF:
-    title_font(pixel_size)
-    return _metrics[pixel_size]
+def _metrics_of(pixel_size: int, bold: bool = True) -> QFontMetricsF:
+    title_font(pixel_size, bold)
+    return _metrics[(pixel_size, bold)]
 
 
 def layout_title(
-    text: str, width: float, height: float, pixel_size: int = TITLE_MIN_PX
+    text: str, width: float, height: float, pixel_size: int = TITLE_MIN_PX, bold: bool = True
 ) -> tuple[str, ...]:
     """``text`` word-wrapped into ``width`` × ``height`` screen pixels; the last line that fits
     is elided with "…" when more text follows; () when not even one character and "…" fit."""
-    key = (text, int(width), int(height), pixel_size)
+    key = (text, int(width), int(height), pixel_size, bold)
     cached = _layouts.get(key)
     if cached is not None:
         return cached
-    metrics = _metrics_of(pixel_size)
+    metrics = _metrics_of(pixel_size, bold)
     room = int(width)
     if height < metrics.ascent():
         max_lines = 0
@@ -118,24 +119,34 @@ def _wrap(text: str, metrics: QFontMetricsF, room: int, max_lines: int) -> tuple
 
 
 def draw_title(
-    painter: QPainter, rect: QRectF, text: str, color: QColor, pixel_size: int = TITLE_MIN_PX
+    painter: QPainter,
+    rect: QRectF,
+    text: str,
+    color: QColor,
+    pixel_size: int = TITLE_MIN_PX,
+    *,
+    note: bool = False,
 ) -> DrawnTitle | None:
-    """Draw ``text`` centred in ``rect`` (item coordinates) in screen pixels; what was drawn,
-    or None when the rect is too small on screen for even one character."""
+    """Draw ``text`` centred in ``rect`` (item coordinates) in screen pixels (a ``note``: in
+    the regular weight, from the top left); what was drawn, or None when the rect is too
+    small on screen for even one character."""
     world = painter.worldTransform()
     device = world.mapRect(rect).adjusted(_PAD, 0.0, -_PAD, 0.0)
-    lines = layout_title(text, device.width(), device.height(), pixel_size)
+    bold = not note
+    lines = layout_title(text, device.width(), device.height(), pixel_size, bold)
     if not lines:
         return None
-    metrics = _metrics_of(pixel_size)
+    metrics = _metrics_of(pixel_size, bold)
     spacing = metrics.lineSpacing()
     block = spacing * len(lines) - metrics.leading()
-    y = device.center().y() - block / 2 + metrics.ascent()
+    top = device.top() if note else device.center().y() - block / 2
+    y = top + metrics.ascent()
     painter.setWorldTransform(QTransform())
     painter.setPen(color)
-    painter.setFont(title_font(pixel_size))
+    painter.setFont(title_font(pixel_size, bold))
     for line in lines:
-        x = device.center().x() - metrics.horizontalAdvance(line) / 2
+        width = metrics.horizontalAdvance(line)
+        x = device.left() if note else device.center().x() - width / 2
         painter.drawText(QPointF(round(x), round(y)), line)
         y += spacing
     painter.setWorldTransform(world)
