@@ -146,3 +146,16 @@ def test_a_note_grows_to_its_lines_without_making_a_scroll_area_scroll(qtbot) ->
     scroll = _in_scroll_area(qtbot, note)
     assert not scroll.verticalScrollBar().isVisible()
     assert note.height() >= note.heightForWidth(note.width()) > QFontMetrics(note.font()).height() * 1.5
+
+
+def test_the_band_under_a_threshold_does_not_stretch_the_range(qtbot) -> None:  # noqa: ANN001
+    frame = make_frame(None, "Canary divergence")
+    qtbot.addWidget(frame)
+    frame.resize(420, 260)
+    frame.show()
+    frame.plot.plot([0.0, 10.0], [0.06, 0.11])
+    line, band = threshold_items(frame.plot)
+    set_threshold(line, band, 0.09)
+    frame.plot.getPlotItem().getViewBox().autoRange(padding=0)
+    low, high = frame.plot.getPlotItem().getViewBox().viewRange()[1]
+    assert low == pytest.approx(0.06, abs=0.005) and high == pytest.approx(0.11, abs=0.005)

@@ -90,6 +90,15 @@ class Grid:
         return self.values[columns, :len(self.features)]
 
 
+# distinct on a dark background, in order (Tableau 10): neighbouring series never share a hue
+PALETTE = ("#4e9ee8", "#f28e2b", "#e15759", "#76d7c4", "#59c44f", "#edc948", "#c67fd9", "#ff9da7", "#c4a484",
+           "#bab0ac")
+
+
+def series_color(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
 def make_plot(parent: QWidget, title: str, *, time_axis: bool = True, legend: bool = True) -> pg.PlotWidget:
     axis = {"bottom": TimeAxis()} if time_axis else {}
     plot = pg.PlotWidget(parent, title=title, axisItems=axis)
@@ -114,9 +123,10 @@ def threshold_items(plot: pg.PlotWidget) -> tuple[pg.InfiniteLine, pg.LinearRegi
                            labelOpts={"position": 0.98, "color": "r", "fill": (0, 0, 0, 160),
                                       "anchors": [(1.0, 0.0), (1.0, 1.0)]})
     band = pg.LinearRegionItem(orientation="horizontal", movable=False)
-    for item in (band, line):
-        item.hide()
-        plot.addItem(item)
+    band.hide()
+    plot.addItem(band, ignoreBounds=True)  # the band reaches 0; the data, not the band, sets the range
+    line.hide()
+    plot.addItem(line)
     return line, band
 
 

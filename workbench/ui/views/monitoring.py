@@ -50,7 +50,7 @@ from PySide6.QtWidgets import (
 
 from workbench.ui.context import UiContext
 from workbench.ui.views import empty_states as empty
-from workbench.ui.views.live_plots import Buffer, Grid, make_frame, set_threshold, threshold_items
+from workbench.ui.views import live_plots as lp
 from workbench.ui.views.plot_frame import NoteLabel, PlotFrame
 from workbench.ui.views.runs import _table
 
@@ -102,10 +102,10 @@ class MonitoringView(QWidget):
         top.addWidget(self.method_box)
         top.addWidget(self.note, 2)
         self.tabs = QTabWidget(self)
-        self.drift_frame = make_frame(self, "Drift per feature")
+        self.drift_frame = lp.make_frame(self, "Drift per feature")
         self.drift_plot = self.drift_frame.plot
-        self.drift_line, self.drift_band = threshold_items(self.drift_plot)
-        self.heatmap_frame = make_frame(self, "Feature × window", time_axis=False, legend=False)
+        self.drift_line, self.drift_band = lp.threshold_items(self.drift_plot)
+        self.heatmap_frame = lp.make_frame(self, "Feature × window", time_axis=False, legend=False)
         self.heatmap_plot = self.heatmap_frame.plot
         self.heatmap_plot.setLabel("bottom", "window (UTC)")
         self.heatmap = pg.ImageItem()
@@ -116,11 +116,11 @@ class MonitoringView(QWidget):
         drift.addWidget(self.heatmap_frame)
         self.findings = _table(["time", "finding", "column", "method", "value", "threshold", "detail"], self)
         self.findings.setObjectName("findings_table")
-        self.canary_frame = make_frame(self, "Canary divergence")
+        self.canary_frame = lp.make_frame(self, "Canary divergence")
         self.canary_plot = self.canary_frame.plot
-        self.canary_line, self.canary_band = threshold_items(self.canary_plot)
+        self.canary_line, self.canary_band = lp.threshold_items(self.canary_plot)
         self.diverged = self.canary_plot.plot(pen=None, symbol="x", symbolPen="r", name="diverged")
-        self.performance_frame = make_frame(self, "Accuracy: label-free estimate vs realised")
+        self.performance_frame = lp.make_frame(self, "Accuracy: label-free estimate vs realised")
         self.performance_plot = self.performance_frame.plot
         self.estimated_curve = self.performance_plot.plot(pen=pg.mkPen("c", width=2), name="estimated (CBPE)",
                                                           connect="finite", symbol="s", symbolSize=4,
@@ -132,11 +132,11 @@ class MonitoringView(QWidget):
         box = QVBoxLayout(performance)
         box.addWidget(self.performance_frame, 1)
         box.addWidget(self.performance_note)
-        self.volume_frame = make_frame(self, "Prediction volume (rows per window)")
+        self.volume_frame = lp.make_frame(self, "Prediction volume (rows per window)")
         self.volume_plot = self.volume_frame.plot
         self.volume_curve = self.volume_plot.plot(pen=pg.mkPen("g", width=2), name="rows", symbol="o",
                                                   symbolSize=4, symbolBrush="g", symbolPen=None)
-        self.latency_frame = make_frame(self, "Latency (ms)")
+        self.latency_frame = lp.make_frame(self, "Latency (ms)")
         self.latency_plot = self.latency_frame.plot
         traffic = QSplitter(Qt.Orientation.Vertical, self)
         traffic.addWidget(self.volume_frame)
@@ -155,15 +155,15 @@ class MonitoringView(QWidget):
         self._generation = getattr(self, "_generation", 0) + 1  # results of earlier reads are dropped
         self._fetching = self._pending = False
         self._performance_running = self._performance_pending = False
-        self._drift: dict[str, dict[str, Buffer]] = {}
-        self._grids: dict[str, Grid] = {}
+        self._drift: dict[str, dict[str, lp.Buffer]] = {}
+        self._grids: dict[str, lp.Grid] = {}
         self._thresholds: dict[str, float] = {}
         self._pvalue_methods: set[str] = set()
-        self._divergence: dict[str, Buffer] = {}
+        self._divergence: dict[str, lp.Buffer] = {}
         self._divergence_threshold: float | None = None
-        self._diverged = Buffer()
-        self._volume = Buffer()
-        self._latency: dict[str, Buffer] = {}
+        self._diverged = lp.Buffer()
+        self._volume = lp.Buffer()
+        self._latency: dict[str, lp.Buffer] = {}
         self._dirty: set[str] = set()
         self._undrawn = 0
         self.performance: Any = None
@@ -175,8 +175,8 @@ class MonitoringView(QWidget):
             curve.setData([], [])
         self.heatmap.clear()
         self.findings.setRowCount(0)
-        set_threshold(self.drift_line, self.drift_band, None)
-        set_threshold(self.canary_line, self.canary_band, None)
+        lp.set_threshold(self.drift_line, self.drift_band, None)
+        lp.set_threshold(self.canary_line, self.canary_band, None)
         self.performance_note.setText("")
         self._read_once = False  # the first read of the source is in
         self._update_frames()
@@ -295,7 +295,7 @@ class MonitoringView(QWidget):
             self.add_drift_points(method, column, x, y, threshold=rows[-1].threshold, p_values=pvalues,
                                   windows=[(r.window_start, r.window_end) for r in rows])
         for row in found.divergence:
-            self._divergence.setdefault(row.method, Buffer()).extend([row.window_end / 1000.0], [row.statistic])
+            self._divergence.setdefault(row.method, lp.Buffer()).extend([row.window_end / 1000.0], [row.statistic])
             self._divergence_threshold = row.threshold
             if row.diverged:
                 self._diverged.extend([row.window_end / 1000.0], [row.statistic])
@@ -304,7 +304,7 @@ class MonitoringView(QWidget):
         for window in found.windows:
             self._volume.extend([window.window_end / 1000.0], [window.count])
             for key, value in window.latency_ms.items():
-                self._latency.setdefault(key, Buffer()).extend([window.window_end / 1000.0], [value])
+                self._latency.setdefault(key, lp.Buffer()).extend([window.window_end / 1000.0], [value])
         if found.windows:
             self._dirty.add("traffic")
         self._add_findings([r for r in found.drift if r.drifted], found.alerts)
@@ -316,13 +316,13 @@ class MonitoringView(QWidget):
                          threshold: float | None = None, p_values: bool = False,
                          windows: list[tuple[int, int]] | None = None) -> None:
         """Append drift values (x: epoch seconds) of one feature and method; drawn next frame."""
-        self._drift.setdefault(method, {}).setdefault(column, Buffer()).extend(x, y)
+        self._drift.setdefault(method, {}).setdefault(column, lp.Buffer()).extend(x, y)
         if threshold is not None:
             self._thresholds[method] = float(threshold)
         if p_values:
             self._pvalue_methods.add(method)
         if windows is not None:
-            grid = self._grids.setdefault(method, Grid())
+            grid = self._grids.setdefault(method, lp.Grid())
             for window, value in zip(windows, y, strict=True):
                 grid.put(window, column, float(value))
             self._dirty.add("heatmap")
@@ -366,7 +366,7 @@ class MonitoringView(QWidget):
         curves = self._curves.setdefault(id(plot), {})
         curve = curves.get(key)
         if curve is None:
-            curve = pg.PlotDataItem(pen=pg.mkPen(pg.intColor(index, hues=12), width=1.5), name=name)
+            curve = pg.PlotDataItem(pen=pg.mkPen(lp.series_color(index), width=1.5), name=name)
             curves[key] = curve
         if curve.scene() is None:
             plot.addItem(curve)
@@ -380,7 +380,7 @@ class MonitoringView(QWidget):
         if "drift" in dirty and self.method is not None:
             for i, (column, buffer) in enumerate(self._drift.get(self.method, {}).items()):
                 self._curve(self.drift_plot, (self.method, column), column, i).setData(buffer.x, buffer.y)
-            set_threshold(self.drift_line, self.drift_band, self._thresholds.get(self.method),
+            lp.set_threshold(self.drift_line, self.drift_band, self._thresholds.get(self.method),
                            low_is_bad=self.method in self._pvalue_methods)
         if "heatmap" in dirty and self.method in self._grids:
             grid = self._grids[self.method]
@@ -392,12 +392,13 @@ class MonitoringView(QWidget):
             windows = grid.ordered_windows()
             every = max(1, -(-len(windows) // 6))  # about six dated ticks
             self.heatmap_plot.getAxis("bottom").setTicks(
-                [[(i + 0.5, _day(end)) for i, (_, end) in enumerate(windows) if i % every == 0]])
+                [[(i + 0.5, time.strftime("%d %b", time.gmtime(end / 1000))) for i, (_, end)
+                  in enumerate(windows) if i % every == 0]])
         if "canary" in dirty:
             for i, (method, buffer) in enumerate(self._divergence.items()):
                 self._curve(self.canary_plot, method, method, i).setData(buffer.x, buffer.y)
             self.diverged.setData(self._diverged.x, self._diverged.y)
-            set_threshold(self.canary_line, self.canary_band, self._divergence_threshold)
+            lp.set_threshold(self.canary_line, self.canary_band, self._divergence_threshold)
         if "traffic" in dirty:
             self.volume_curve.setData(self._volume.x, self._volume.y)
             for i, (key, buffer) in enumerate(sorted(self._latency.items())):
@@ -493,10 +494,6 @@ class MonitoringView(QWidget):
 
 def _when(ms: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms / 1000.0))
-
-
-def _day(ms: int) -> str:
-    return time.strftime("%d %b", time.gmtime(ms / 1000.0))
 
 
 def create(ctx: UiContext) -> QWidget:

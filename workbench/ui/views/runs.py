@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.context import UiContext
+from workbench.ui.views.live_plots import series_color
 from workbench.ui.views.plot_frame import PlotFrame
 from workbench.ui.views.timeline import StepTimeline
 
@@ -203,7 +204,7 @@ class RunsView(QWidget):
         for i, (key, (x, y)) in enumerate(series.items()):
             curve = self._curves.get(key)
             if curve is None:
-                color = pg.intColor(i, hues=9)
+                color = series_color(i)
                 curve = self.plot.plot(name=key, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
                                        symbolBrush=color, symbolPen=None)
                 self._curves[key] = curve
