@@ -8,8 +8,10 @@ Rules: the package edits a ``workbench.graph.Graph`` only through undo commands
 graph's events. Modules: ``editor`` (the widget and its document) with ``editing``
 (clipboard, delete, layout, align), ``actions``, ``controller`` (edits as commands), ``undo``
 (the ``QUndoCommand`` bridge), ``scene``/``view``/``connection_drag`` (the canvas),
-``node_item``/``edge_item``/``annotation_item`` (what is drawn), ``overview`` (far-out
-drawing), ``minimap``, ``palette``, ``properties``/``param_editors``, ``problems``,
+``node_item``/``edge_item``/``annotation_item`` (what is drawn), ``title_text`` (titles and
+notes in screen pixels when zoomed out), ``badge`` (run-state marks), ``overview`` (far-out
+drawing), ``minimap``, ``columns`` (palette | canvas | details), ``palette``,
+``properties``/``param_editors``, ``problems``,
 ``templates_dialog``, ``layout`` (auto-layout and alignment geometry), ``style`` (colours and
 sizes); the binding work-arounds live in ``workbench.ui._compat``.
 """
