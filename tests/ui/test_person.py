@@ -174,9 +174,13 @@ def test_the_scientists_canvas_gets_the_room(qtbot, open_window) -> None:  # noq
     editor = window.view("graph").editor
     demo_graph = next(Path(window.store.url.removeprefix("sqlite:///")).parent.glob("files/*.yaml"))
     editor.open_file(demo_graph)
-    editor.fit_view()
+    editor.actions()["fit_view"].trigger()
     qtbot.wait(50)
     assert editor.view.viewport().width() >= window.width() / 2, (editor.view.viewport().width(), window.width())
+    titles = editor.painted_titles()
+    assert set(titles) == set(editor.graph.nodes)  # every node in view after Fit to View ...
+    for node_id, (text, pixels) in titles.items():  # ... with its title painted, readable
+        assert text and pixels >= 9, (node_id, text, pixels)
 
 
 def test_the_palette_lists_exactly_the_menu_and_toolbar_commands(qtbot, open_window) -> None:  # noqa: ANN001

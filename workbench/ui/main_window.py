@@ -372,7 +372,7 @@ class MainWindow(QMainWindow):
         groups = (("new", "new_from_template", "open", "save", "save_as"),
                   ("undo", "redo", "cut", "copy", "paste", "duplicate", "delete", "select_all"),
                   ("add_note", "auto_layout", "zoom_in", "zoom_out", "zoom_reset", "fit_view", "minimap",
-                   "validate"))
+                   "properties", "validate"))
         for group in groups:
             if self.graph_menu.actions():
                 self.graph_menu.addSeparator()
