@@ -11,6 +11,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QDockWidget, QScrollArea
 
 from workbench.store import open_store
 from workbench.ui.views.plot_frame import PlotFrame
@@ -176,7 +177,7 @@ def test_a_run_with_metrics_per_epoch_draws_curves(qtbot, demo) -> None:  # noqa
     assert view.metrics_frame.has_data() and view.metrics_frame.message() == ""
     loss = view._curves["loss"]
     assert loss.xData.tolist() == [0.0, 1.0, 2.0] and loss.yData.tolist() == [0.9, 0.5, 0.3]
-    assert "by step" in view.plot.getPlotItem().titleLabel.text
+    assert "by step" in view.plot.toolTip()
     view._show_metrics(7, {})
     assert not view.metrics_frame.has_data() and "Run 7 recorded no metrics" in view.metrics_frame.message()
     _settle(qtbot, view)
@@ -202,11 +203,22 @@ def test_the_kpi_review_fits_a_small_screen_without_growing_the_window(qtbot, de
     assert view.kpi_frame.has_data()
     for box in (view.kpi_box, view.model_box):
         assert box.toolTip() == box.currentText() != ""
-    window.switch_role("operator")
+    window.switch_role("operator")  # here the review sits in the side column, about 400 pixels wide
     monitoring = window.view("monitoring")
     _assert_fits(monitoring)
     _assert_fits(window.view("runs"))
+    side = window.view("kpis")
+    next(d for d in window.findChildren(QDockWidget) if d.windowTitle() == "KPI review").raise_()
+    qtbot.waitUntil(lambda: side.review is not None and side.isVisible(), timeout=30_000)
+    qtbot.wait(200)
     assert window.width() <= 1366
+    scroll = side.parentWidget().parentWidget()
+    assert isinstance(scroll, QScrollArea) and side.width() < 760
+    assert not scroll.horizontalScrollBar().isVisible() and not scroll.verticalScrollBar().isVisible()
+    plot = side.kpi_plot
+    drawn = plot.getPlotItem().sceneBoundingRect()  # the plot is drawn inside its widget, not past it
+    assert drawn.right() <= plot.width() + 1 and side.kpi_frame.has_data()
+    assert plot.toolTip().startswith("profit per application and deployments of")
     window.close()
     qtbot.wait(700)
     qtbot.waitUntil(lambda: window.tasks.busy == 0, timeout=30_000)

@@ -159,3 +159,19 @@ def test_the_band_under_a_threshold_does_not_stretch_the_range(qtbot) -> None:  
     frame.plot.getPlotItem().getViewBox().autoRange(padding=0)
     low, high = frame.plot.getPlotItem().getViewBox().viewRange()[1]
     assert low == pytest.approx(0.06, abs=0.005) and high == pytest.approx(0.11, abs=0.005)
+
+
+def test_a_long_title_is_shortened_to_the_plot_and_kept_whole_in_the_tooltip(qtbot) -> None:  # noqa: ANN001
+    frame = make_frame(None, "KPI")
+    qtbot.addWidget(frame)
+    frame.resize(260, 200)
+    frame.show()
+    title = "profit per application and deployments of credit_default"
+    frame.set_title(title)
+    qtbot.wait(50)
+    shown = frame.plot.getPlotItem().titleLabel.text
+    assert shown.endswith("…") and title.startswith(shown[:-1]) and frame.plot.toolTip() == title
+    assert frame.plot.getPlotItem().sceneBoundingRect().width() <= frame.plot.width() + 1
+    frame.resize(900, 200)
+    qtbot.wait(50)
+    assert frame.plot.getPlotItem().titleLabel.text == title

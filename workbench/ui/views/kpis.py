@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -45,6 +46,7 @@ from workbench.ui.views.live_plots import make_frame
 from workbench.ui.views.plot_frame import NoteLabel, PlotFrame
 from workbench.ui.views.runs import _fill, _table
 
+NARROW = 760  # pixels: narrower than this, the buttons move to a row of their own
 TOPICS = {"kpis", "deployments", "models", "prediction_windows"}
 FREQS = (("daily", "D"), ("weekly", "W"))
 METRICS = (("mean score", "score_mean"), ("positive rate", "positive_rate"), ("prediction volume", "count"))
@@ -72,17 +74,17 @@ class KpiView(QWidget):
         self.can_import = not ctx.read_only and allowed(ctx.roles, "kpis.import")
         self.import_button.setVisible(self.can_import)
         self.import_button.setEnabled(self.can_import)
-        choose, act = QHBoxLayout(), QHBoxLayout()  # two rows: fits beside another view at 1366 px
+        choose, act, self._buttons_row = QHBoxLayout(), QHBoxLayout(), QHBoxLayout()
         for row, label, box in ((choose, "KPI:", self.kpi_box), (choose, "Model:", self.model_box),
                                 (act, "Metric:", self.metric_box), (act, "Periods:", self.freq_box)):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            box.setMinimumContentsLength(14 if row is choose else 10)
+            box.setMinimumContentsLength(10 if row is choose else 8)
             box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             row.addWidget(QLabel(label))
             row.addWidget(box, 1 if row is choose else 0)
         act.addStretch(1)
-        for button in (self.import_button, self.png_button, self.csv_button):
-            act.addWidget(button)
+        self._buttons_row.addStretch(1)
+        self._act_row = act
         self.kpi_frame = make_frame(self, "KPI and deployments", time_axis=True, legend=False)
         self.kpi_plot = self.kpi_frame.plot
         self.kpi_curve = self.kpi_plot.plot(pen=pg.mkPen("c", width=2), name="KPI")
@@ -126,6 +128,9 @@ class KpiView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(choose)
         layout.addLayout(act)
+        layout.addLayout(self._buttons_row)
+        self._narrow: bool | None = None
+        self._arrange(narrow=False)
         layout.addWidget(main, 1)
         layout.addWidget(self.note)
         for frame in self.frames():
@@ -140,6 +145,20 @@ class KpiView(QWidget):
         ctx.feed.changed.connect(lambda changes: any(c.topic in TOPICS for c in changes)
                                  and self._refresh_timer.start())
         self.load_choices()
+
+    # -- narrow columns -------------------------------------------------------------------
+    def _arrange(self, narrow: bool) -> None:
+        """Below ``NARROW`` pixels (a side column) the buttons get a row of their own."""
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        row = self._buttons_row if narrow else self._act_row
+        for button in (self.import_button, self.png_button, self.csv_button):
+            row.addWidget(button)  # moves it from the other row
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._arrange(self.width() < NARROW)
 
     # -- loading --------------------------------------------------------------------------
     def load_choices(self) -> None:
@@ -198,14 +217,17 @@ class KpiView(QWidget):
             return  # the choice changed while this was read; a newer read is on its way
         self.review = review
         self.kpi_curve.setData(review.kpi.ts / 1000.0, review.kpi.values)
-        self.kpi_plot.setTitle(f"{review.kpi.name} and deployments of {review.model_name or '—'}")
+        self.kpi_frame.set_title(f"{review.kpi.name} and deployments of {review.model_name or '—'}")
         for line in self.deployment_lines:
             self.kpi_plot.removeItem(line)
         self.deployment_lines = []
+        middle = float(np.mean([review.kpi.ts.min(), review.kpi.ts.max()])) if len(review.kpi.ts) else 0.0
         for i, mark in enumerate(review.deployments):
+            side = (1.0, 0.5) if mark.ts > middle else (0.0, 0.5)  # labels on the right half read leftwards
             line = pg.InfiniteLine(pos=mark.ts / 1000.0, angle=90, movable=False,
                                    pen=pg.mkPen("y", style=Qt.PenStyle.DashLine), label=mark.label,
-                                   labelOpts={"position": 0.92 - 0.08 * (i % 5), "color": "y", "fill": (0, 0, 0, 160)})
+                                   labelOpts={"position": 0.92 - 0.08 * (i % 5), "color": "y", "fill": (0, 0, 0, 160),
+                                              "anchors": [side, side]})
             line.setToolTip(f"{mark.label} deployed at {mark.node_id} by {mark.actor}")
             self.kpi_plot.addItem(line)
             self.deployment_lines.append(line)
@@ -250,7 +272,10 @@ class KpiView(QWidget):
         bottom = np.asarray([e.level_change.value - e.level_change.ci_low for e in events], dtype=float)
         self.impact_bars.setData(x=x, y=y, top=top, bottom=bottom)
         self.impact_points.setData(x=x, y=y)
-        self.impact_plot.getAxis("bottom").setTicks([[(i, e.name) for i, e in enumerate(events)]])
+        room = self.impact_frame.width() / max(len(events), 1) - 12
+        wide = max((QFontMetrics(QFont()).horizontalAdvance(e.name) for e in events), default=0) <= room
+        self.impact_plot.getAxis("bottom").setTicks([[(i, e.name if wide else e.name.rsplit(" ", 1)[-1])
+                                                      for i, e in enumerate(events)]])  # "v3" when narrow
         self.impact_plot.setXRange(-0.75, max(len(events), 1) - 0.25, padding=0)
         if impact.error:
             notes.append(f"no impact: {impact.error}")

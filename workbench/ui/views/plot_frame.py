@@ -2,7 +2,9 @@
 its place when there is nothing to draw, a plain message saying why and what would produce
 the data.
 
-API: ``frame.plot`` (the ``pg.PlotWidget``); ``show_plot()``; ``show_message(text)``;
+API: ``frame.plot`` (the ``pg.PlotWidget``); ``set_title(text)`` (shortened with "…" to
+the plot's width — a pyqtgraph title never shrinks and would push the plot out of its
+widget — the full text in the tooltip); ``show_plot()``; ``show_message(text)``;
 ``show_data_or(text)`` (the plot when it has data, else ``text``); ``has_data()`` (True when
 at least one data item — curve, scatter, bars, error bars, image — holds a finite value;
 threshold lines and bands are decorations, not data); ``message()`` (the visible message,
@@ -26,7 +28,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
-MIN_WIDTH = 200
+MIN_WIDTH = 160
 
 
 class NoteLabel(QLabel):
@@ -82,6 +84,31 @@ class PlotFrame(QWidget):
         self._stack.addWidget(self.plot)
         self._stack.addWidget(page)
         self._page = page
+        self._title_text = _plain(self.plot.getPlotItem().titleLabel.text)
+
+    def set_title(self, text: str) -> None:
+        self._title_text = text
+        self.plot.setToolTip(text)
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        text = self._title_text
+        if not text:
+            return
+        label = self.plot.getPlotItem().titleLabel
+        room = max(self.width() - 40, 60)  # the plot fills the frame (its own size may lag behind)
+        label.setText(text)
+        if label.item.boundingRect().width() > room:
+            low, high = 1, len(text)  # the longest prefix that fits with "…"
+            while low < high:
+                middle = (low + high + 1) // 2
+                label.setText(text[:middle].rstrip() + "…")
+                low, high = (middle, high) if label.item.boundingRect().width() <= room else (low, middle - 1)
+            label.setText(text[:low].rstrip() + "…")
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_title()
 
     # -- state ----------------------------------------------------------------------------
     def show_plot(self) -> None:
@@ -89,7 +116,7 @@ class PlotFrame(QWidget):
 
     def show_message(self, text: str) -> None:
         """Show ``text`` (why there is no data, and what would produce it) instead of the plot."""
-        self._title.setText(_plain(self.plot.getPlotItem().titleLabel.text))
+        self._title.setText(self._title_text or _plain(self.plot.getPlotItem().titleLabel.text))
         self._title.setVisible(bool(self._title.text()))
         self._text.setText(text)
         self._stack.setCurrentWidget(self._page)

@@ -199,7 +199,7 @@ class RunsView(QWidget):
             self._clear_metrics()
         if self.plot.getPlotItem().legend is None:
             self.plot.addLegend()
-        self.plot.setTitle(f"Metrics of run {run_id} by step")
+        self.metrics_frame.set_title(f"Metrics of run {run_id} by step")
         self.plot.setLabel("bottom", "step")
         for i, (key, (x, y)) in enumerate(series.items()):
             curve = self._curves.get(key)
@@ -226,7 +226,7 @@ class RunsView(QWidget):
             label.setPos(value, row)
             self.plot.addItem(label)
         self.plot.getAxis("left").setTicks([[(row, key) for (key, _), row in zip(values, rows, strict=True)]])
-        self.plot.setTitle(f"Final metrics of run {run_id}")
+        self.metrics_frame.set_title(f"Final metrics of run {run_id}")
         self.plot.setLabel("bottom", "value")
         low, high = min(0.0, float(heights.min())), max(0.0, float(heights.max()))
         pad = 0.2 * ((high - low) or 1.0)
