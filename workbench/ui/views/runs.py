@@ -66,7 +66,9 @@ class RunsView(QWidget):
         self.ctx = ctx
         self.status_filter = QComboBox(self)
         for status in STATUSES:
-            self.status_filter.addItem(status or "all statuses", status)
+            self.status_filter.addItem(status or "any status", status)
+        self.status_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.status_filter.setMinimumContentsLength(10)  # a side column is about 400 pixels wide
         self.runs = _table(["run", "status", "trigger", "by", "target", "error"], self)
         self.runs.setObjectName("runs_table")
         self.steps = _table(["step", "node", "attempt", "status", "target", "exit"], self)
@@ -110,6 +112,7 @@ class RunsView(QWidget):
         split.addWidget(detail)
         split.setSizes([150, 610])
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
         layout.addWidget(split, 1)
         self.selected_run: int | None = None
@@ -227,9 +230,9 @@ class RunsView(QWidget):
             self.plot.addItem(label)
         self.plot.getAxis("left").setTicks([[(row, key) for (key, _), row in zip(values, rows, strict=True)]])
         self.metrics_frame.set_title(f"Final metrics of run {run_id}")
-        self.plot.setLabel("bottom", "value")
+        self.plot.getPlotItem().showLabel("bottom", False)
         low, high = min(0.0, float(heights.min())), max(0.0, float(heights.max()))
-        pad = 0.2 * ((high - low) or 1.0)
+        pad = 0.3 * ((high - low) or 1.0)  # room for the value labels
         self.plot.setXRange(low - (pad if low < 0 else 0), high + pad, padding=0)
         self.plot.setYRange(-0.6, n - 0.4, padding=0)
 
