@@ -37,10 +37,11 @@ COMMAND_MODULES = (
 EXIT_INTERNAL = 70
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _global_parser(*, with_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
         description="MLOps Workbench. Without a command it opens the desktop workbench.",
+        add_help=with_help,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
@@ -54,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="acting user; default: $WORKBENCH_USER or the OS login",
     )
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _global_parser()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
         try:
@@ -71,19 +77,29 @@ def main(
     open_gui: Callable[[CliContext], int] | None = None,
     check_gui: Callable[[], None] | None = None,
 ) -> int:
-    parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    words = list(argv) if argv is not None else sys.argv[1:]
+    parser: argparse.ArgumentParser | None = None
+    args: argparse.Namespace | None = None
+    if open_gui is not None:
+        # No command: open the desktop without importing every command module (and what they
+        # import) first — that was most of a start-up's time.
+        plain, rest = _global_parser(with_help=False).parse_known_args(words)
+        if not rest:
+            args = argparse.Namespace(store=plain.store, user=plain.user, command=None)
+    if args is None:
+        parser = build_parser()
+        args = parser.parse_args(words)
     ctx = CliContext.from_args(args)
     ctx.open_gui, ctx.check_gui = open_gui, check_gui
     try:
         if args.command is None:
             if open_gui is None:
-                parser.print_help()
+                (parser or build_parser()).print_help()
                 return 0
             return open_gui(ctx)
         handler = getattr(args, "handler", None)
         if handler is None:
-            parser.parse_args([*([] if argv is None else list(argv)), "--help"])
+            (parser or build_parser()).parse_args([*words, "--help"])
             return 2
         return int(handler(args, ctx) or 0)
     except WorkbenchError as exc:
