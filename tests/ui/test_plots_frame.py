@@ -80,7 +80,8 @@ def test_day_labels_read_as_dates() -> None:
     start = 1_789_430_400.0  # 2026-09-15
     (step, values), = axis.tickValues(start, start + 80 * DAY, 900)
     labels = axis.tickStrings(values, 1.0, step)
-    assert labels[0] == time.strftime("%d %b", time.gmtime(values[0]))
+    assert labels[0] == time.strftime("%d %b", time.localtime(values[0]))  # the person's own dates
+    assert all(time.localtime(v).tm_hour == 0 for v in values)  # ticks on local midnights
     assert all(len(label.split()) == 2 for label in labels)  # "22 Sep", never "29Oct"
 
 

@@ -1,6 +1,6 @@
 """Pieces the live plots share: growable numpy buffers fed by workers and drawn by a frame
 timer, a feature × window grid for heatmaps, plots set up for long series (peak
-downsampling, clip to view) in a :class:`PlotFrame`, a time axis in UTC dates and a threshold
+downsampling, clip to view) in a :class:`PlotFrame`, a time axis in local dates and a threshold
 drawn as a dashed line over a shaded band.
 
 Rules: a buffer hands out its columns sorted by ``x`` (rows may arrive out of time order; a
@@ -9,7 +9,7 @@ row of labels whose spacing is chosen from the label width, so labels never over
 
 from __future__ import annotations
 
-import calendar
+import datetime
 import time
 
 import numpy as np
@@ -165,7 +165,7 @@ def _label_format(step: float) -> str:
 
 
 class TimeAxis(pg.AxisItem):
-    """Epoch seconds shown as UTC dates and times in one row of labels that never overlap:
+    """Epoch seconds shown as local dates and times in one row of labels that never overlap:
     the step (1 ms … 50 years, calendar months and years) is the smallest whose labels,
     measured in the axis font, fit with room to spare."""
 
@@ -187,7 +187,10 @@ class TimeAxis(pg.AxisItem):
         per_pixel = (maxVal - minVal) / size
         for step in _STEPS:
             if step / per_pixel >= self._width(self.SAMPLES[_label_format(step)]):
-                first = np.ceil(minVal / step) * step
+                if step >= _DAY:
+                    return [(step, _day_ticks(minVal, maxVal, int(round(step / _DAY))))]
+                shift = _local_offset(minVal) if step >= 3600 else 0.0  # whole hours, locally
+                first = np.ceil((minVal + shift) / step) * step - shift
                 return [(step, list(np.arange(first, maxVal + step * 1e-9, step)))]
         for months in _MONTHS:
             step = months * 30.44 * _DAY
@@ -200,7 +203,7 @@ class TimeAxis(pg.AxisItem):
         labels = []
         for value in values:
             try:
-                moment = time.gmtime(float(value))
+                moment = time.localtime(float(value))
             except (OverflowError, OSError, ValueError):
                 labels.append("")
                 continue
@@ -213,10 +216,40 @@ class TimeAxis(pg.AxisItem):
         return labels
 
 
+def _local_offset(at: float) -> float:
+    """Seconds east of UTC of the local time zone at ``at`` (0 where it cannot be known)."""
+    try:
+        return float(time.localtime(max(float(at), 0.0)).tm_gmtoff)
+    except (OverflowError, OSError, ValueError):
+        return 0.0
+
+
+def _day_ticks(low: float, high: float, days: int) -> list[float]:
+    """Local midnights every ``days`` days (counted from the epoch's day) within [low, high];
+    a change to or from summer time moves the next midnight, never the label."""
+    try:
+        day = datetime.date.fromtimestamp(max(low, 0.0))
+    except (OverflowError, OSError, ValueError):
+        return []
+    day -= datetime.timedelta(days=day.toordinal() % days)
+    ticks: list[float] = []
+    while len(ticks) < 2000:
+        try:
+            at = time.mktime((day.year, day.month, day.day, 0, 0, 0, 0, 0, -1))
+        except (OverflowError, ValueError):
+            break
+        if at > high:
+            break
+        if at >= low:
+            ticks.append(float(at))
+        day += datetime.timedelta(days=days)
+    return ticks
+
+
 def _month_ticks(low: float, high: float, months: int) -> list[float]:
     """Firsts of the month (every ``months`` months, counted from year 0) within [low, high]."""
     try:
-        start = time.gmtime(max(low, 0.0))
+        start = time.localtime(max(low, 0.0))
     except (OverflowError, OSError, ValueError):
         return []
     index = start.tm_year * 12 + start.tm_mon - 1
@@ -226,7 +259,10 @@ def _month_ticks(low: float, high: float, months: int) -> list[float]:
         year, month = divmod(index, 12)
         if year > 9999:
             break
-        at = float(calendar.timegm((year, month + 1, 1, 0, 0, 0)))
+        try:
+            at = float(time.mktime((year, month + 1, 1, 0, 0, 0, 0, 0, -1)))
+        except (OverflowError, ValueError):
+            break
         if at > high:
             break
         if at >= low:

@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.context import UiContext
+from workbench.ui.formatting import local_time
 from workbench.ui.views import empty_states as empty
 from workbench.ui.views import live_plots as lp
 from workbench.ui.views.plot_frame import NoteLabel, PlotFrame
@@ -107,7 +108,7 @@ class MonitoringView(QWidget):
         self.drift_line, self.drift_band = lp.threshold_items(self.drift_plot)
         self.heatmap_frame = lp.make_frame(self, "Feature × window", time_axis=False, legend=False)
         self.heatmap_plot = self.heatmap_frame.plot
-        self.heatmap_plot.setLabel("bottom", "window (UTC)")
+        self.heatmap_plot.setLabel("bottom", "window (local dates)")
         self.heatmap = pg.ImageItem()
         self.heatmap.setColorMap(pg.colormap.get("viridis"))
         self.heatmap_plot.addItem(self.heatmap)
@@ -392,7 +393,7 @@ class MonitoringView(QWidget):
             windows = grid.ordered_windows()
             every = max(1, -(-len(windows) // 6))  # about six dated ticks
             self.heatmap_plot.getAxis("bottom").setTicks(
-                [[(i + 0.5, time.strftime("%d %b", time.gmtime(end / 1000))) for i, (_, end)
+                [[(i + 0.5, time.strftime("%d %b", time.localtime(end / 1000))) for i, (_, end)
                   in enumerate(windows) if i % every == 0]])
         if "canary" in dirty:
             for i, (method, buffer) in enumerate(self._divergence.items()):
@@ -493,7 +494,7 @@ class MonitoringView(QWidget):
 
 
 def _when(ms: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms / 1000.0))
+    return local_time(ms)
 
 
 def create(ctx: UiContext) -> QWidget:
