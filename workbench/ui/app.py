@@ -52,8 +52,17 @@ def _icon():  # noqa: ANN202 - QIcon or None
     return None
 
 
+def _stamp(name: str) -> None:
+    """With ``WORKBENCH_UI_TIMINGS`` set, print when a stage of start-up ended (the start-up
+    benchmark reads these lines to say where the time goes)."""
+    if os.environ.get("WORKBENCH_UI_TIMINGS"):
+        print(f"{name} {time.time():.6f}", flush=True)
+
+
 def run(store_url: str | None = None, user: str = "") -> int:
+    _stamp("imported")
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    _stamp("qt_ready")
     app.setApplicationName("MLOps Workbench")
     app.setOrganizationName("MLOps Workbench")
     app.setDesktopFileName("org.mlopsworkbench.workbench")  # matches packaging/linux/*.desktop
@@ -68,9 +77,12 @@ def run(store_url: str | None = None, user: str = "") -> int:
             QMessageBox.critical(None, "MLOps Workbench", f"The store cannot be opened.\n\n{exc}")
         return exc.exit_code
 
+    _stamp("store_open")
     from workbench.ui.main_window import MainWindow
 
+    _stamp("window_imported")
     window = MainWindow(store, user)
+    _stamp("window_built")
     if note:
         window.statusBar().showMessage(note, 15000)
     window.show()
