@@ -267,8 +267,31 @@ def _write_records(uow: Any, ctx: RunContext, source: str, records: dict[str, An
         uow.results.add_divergence(source, int(row["window_start"]), int(row["window_end"]), row["method"],
                                    float(row["statistic"]), float(row["threshold"]), bool(row["diverged"]),
                                    row.get("details") or {})
-    for alert in records.get("alerts") or []:
-        uow.alerts.raise_alert(source, str(alert.get("kind", "alert")), str(alert.get("message", "")), ctx.run.id)
+    _write_alerts(uow, ctx, source, records)
     for kpi in records.get("kpi") or []:
         series = uow.kpis.ensure(str(kpi.get("name") or source))
         uow.kpis.upsert_points(series.id, [(int(t), float(v)) for t, v in kpi.get("points") or []])
+
+
+def _write_alerts(uow: Any, ctx: RunContext, source: str, records: dict[str, Any]) -> None:
+    """Alerts in window order, with the windows where a condition did not hold between them:
+    a window that did not diverge (or a dataset that did not drift) clears the open episode
+    of that kind, so a repeat only counts on the open alert while the condition holds."""
+    events: list[tuple[int, int, str, dict[str, Any] | None]] = []
+    for row in records.get("divergence") or []:
+        if not row.get("diverged") and (row.get("details") or {}).get("scope") != "overall":
+            events.append((int(row["window_end"]), 0, "divergence", None))
+    for row in records.get("drift") or []:
+        if row.get("column") == "*" and row.get("method") == "dataset" and not row.get("drifted"):
+            events.append((int(row["window_end"]), 0, "drift", None))
+    alerts = records.get("alerts") or []
+    last = max((e[0] for e in events), default=0)
+    for alert in alerts:
+        events.append((int(alert.get("window_end") or last), 1, str(alert.get("kind", "alert")), alert))
+    for _, _, kind, alert in sorted(events, key=lambda e: (e[0], e[1])):
+        if alert is None:
+            uow.alerts.clear(source, kind)
+        else:
+            uow.alerts.raise_alert(source, kind, str(alert.get("message", "")), ctx.run.id,
+                                   condition=alert.get("condition") or None)
+

@@ -7,7 +7,9 @@ starts a run of the part of the graph it starts (``plan.part_started_by``), and 
 ``trigger`` field records what fired it (``schedule:<node>``, ``model_promoted:<node>``,
 ``alert:<source>-><node>``, ``manual:<node>``). Alerts raised inside a run start their
 follow-up run from the orchestrator itself (see ``runner``); the watcher here also catches
-alerts raised outside runs (e.g. by the inference service's monitoring).
+alerts raised outside runs (e.g. by the inference service's monitoring). It reacts to new
+alert rows, i.e. to a new episode of a condition: a repeat while the condition still holds
+only counts on the open alert (``store.repos.alerts``) and starts no second run.
 """
 
 from __future__ import annotations

@@ -94,9 +94,17 @@ class Alert:
     message: str
     run_id: int | None
     status: str
-    created_at: int
+    created_at: int  # first seen
     acknowledged_by: str
     acknowledged_at: int | None
+    condition: str = ""  # what repeats of this alert share (see store.repos.alerts)
+    count: int = 1  # how often the condition was raised in this episode
+    last_seen_at: int = 0
+    cleared_at: int | None = None  # when the condition stopped holding; None while it holds
+
+    @property
+    def holding(self) -> bool:
+        return self.cleared_at is None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -397,10 +398,21 @@ ALERT_STATUSES = ("open", "acknowledged", "cleared")
 
 
 class AlertRow(Base):
-    """A monitoring alert (drift, divergence, …) raised by a node, until someone acknowledges it."""
+    """A monitoring alert (drift, divergence, …) raised by a node, until someone acknowledges it.
+
+    One row per episode of a condition (``source``, ``kind``, ``condition``): while the
+    condition holds (``cleared_at`` is null) raising it again bumps ``count`` and
+    ``last_seen_at``; only after it has cleared does it start a new row. The partial unique
+    index keeps two writers from opening the same episode twice.
+    """
 
     __tablename__ = "alerts"
-    __table_args__ = (CheckConstraint(_in("status", ALERT_STATUSES), name="status_known"),)
+    __table_args__ = (
+        CheckConstraint(_in("status", ALERT_STATUSES), name="status_known"),
+        CheckConstraint("count >= 1", name="count_positive"),
+        Index("ix_alerts_holding", "source", "kind", "condition", unique=True,
+              sqlite_where=text("cleared_at IS NULL"), postgresql_where=text("cleared_at IS NULL")),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     source: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(64))
@@ -410,3 +422,7 @@ class AlertRow(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     acknowledged_by: Mapped[str] = mapped_column(String(200), default="")
     acknowledged_at: Mapped[int | None] = mapped_column(BigInteger)
+    condition: Mapped[str] = mapped_column(String(500), default="")
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    last_seen_at: Mapped[int] = mapped_column(BigInteger)
+    cleared_at: Mapped[int | None] = mapped_column(BigInteger)

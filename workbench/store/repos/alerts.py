@@ -1,8 +1,21 @@
-"""Monitoring alerts: raised by nodes (drift, divergence), acknowledged by people."""
+"""Monitoring alerts: raised by nodes (drift, divergence), acknowledged by people.
+
+Rules: an alert is one *episode* of a condition — the triple (source, kind, condition). The
+condition is what the caller names, or else the message with its numbers and parenthesised
+parts masked (``condition_of``), so "window 2: psi 0.31" and "window 3: psi 0.29" are one
+condition. While the condition holds (``cleared_at`` is null) raising it again adds no row:
+the holding alert's ``count`` and ``last_seen_at`` go up (its status stays what people made
+it). ``clear`` ends the episode; only a raise after that opens a new row. A partial unique
+index on holding episodes keeps two writers (SQLite or PostgreSQL) from opening one twice:
+the loser of that race bumps the winner's row.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from workbench.store.db import now_ms
 from workbench.store.entities import Alert
@@ -10,16 +23,65 @@ from workbench.store.errors import ConflictError, NotFoundError
 from workbench.store.repos.base import Repo, to_entity
 from workbench.store.schema import AlertRow
 
+CONDITION_LENGTH = 500
+_PARENTHESISED = re.compile(r"\s*\([^()]*\)")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w])")
+
+
+def condition_of(message: str) -> str:
+    """The condition a message reports: numbers become ``#``, parenthesised parts go."""
+    masked = _NUMBER.sub("#", _PARENTHESISED.sub("", message))
+    return " ".join(masked.split())[:CONDITION_LENGTH]
+
 
 class AlertsRepo(Repo):
-    def raise_alert(self, source: str, kind: str, message: str, run_id: int | None = None) -> Alert:
-        row = AlertRow(source=source, kind=kind, message=message, run_id=run_id, status="open",
-                       created_at=now_ms(), acknowledged_by="")
-        self.session.add(row)
-        self.session.flush()
-        self.audit("alerts.raise", f"alert:{row.id}", {"source": source, "kind": kind, "message": message})
-        self.uow.record_change("alerts", row.id, "raised")
+    def _holding(self, source: str, kind: str, condition: str) -> AlertRow | None:
+        return self.session.scalar(select(AlertRow).where(
+            AlertRow.source == source, AlertRow.kind == kind, AlertRow.condition == condition,
+            AlertRow.cleared_at.is_(None)))
+
+    def raise_alert(self, source: str, kind: str, message: str, run_id: int | None = None, *,
+                    condition: str | None = None, at: int | None = None) -> Alert:
+        """Open a new episode of the condition, or bump the one that still holds."""
+        condition = (condition or condition_of(message))[:CONDITION_LENGTH]
+        seen = now_ms() if at is None else int(at)
+        row = self._holding(source, kind, condition)
+        if row is None:
+            row = AlertRow(source=source, kind=kind, message=message, run_id=run_id, status="open",
+                           created_at=seen, last_seen_at=seen, count=1, condition=condition,
+                           acknowledged_by="")
+            try:
+                with self.session.begin_nested():
+                    self.session.add(row)
+            except IntegrityError:  # another writer opened this episode first: count on theirs
+                row = self._holding(source, kind, condition)
+                if row is None:
+                    raise
+            else:
+                self.audit("alerts.raise", f"alert:{row.id}", {"source": source, "kind": kind, "message": message})
+                self.uow.record_change("alerts", row.id, "raised")
+                return to_entity(Alert, row)
+        self.session.execute(update(AlertRow).where(AlertRow.id == row.id).values(
+            count=AlertRow.count + 1, last_seen_at=seen, message=message))
+        self.session.refresh(row)
+        self.uow.record_change("alerts", row.id, "repeated")
         return to_entity(Alert, row)
+
+    def clear(self, source: str, kind: str | None = None, condition: str | None = None,
+              at: int | None = None) -> list[int]:
+        """The condition(s) no longer hold: end their episodes; returns the alerts' ids."""
+        query = select(AlertRow).where(AlertRow.source == source, AlertRow.cleared_at.is_(None))
+        if kind is not None:
+            query = query.where(AlertRow.kind == kind)
+        if condition is not None:
+            query = query.where(AlertRow.condition == condition)
+        rows = self.session.scalars(query).all()
+        when = now_ms() if at is None else int(at)
+        for row in rows:
+            row.cleared_at = max(when, row.last_seen_at)
+            self.uow.record_change("alerts", row.id, "cleared")
+        self.session.flush()
+        return [r.id for r in rows]
 
     def list(self, *, status: str | None = None, source: str | None = None, since_id: int = 0) -> list[Alert]:
         query = select(AlertRow).where(AlertRow.id > since_id)

@@ -1,22 +1,40 @@
 """The operator's alerts: open alerts (or all) of every source, and Acknowledge.
 
-Rules: the list is re-read (through ``services.monitoring.list_alerts``) 100 ms after an
-``alerts`` change in the feed — acknowledging changes old rows, so it is not an append-only
-read. Acknowledge is shown only to roles holding ``alerts.acknowledge`` on a writable store,
-is enabled only for a selected open alert, and the service checks the permission again.
+Rules: one row per episode of a condition (repeats while it holds are counted, see
+``store.repos.alerts``): how often it was raised, first and last seen in the person's local
+time, whether the condition still holds. The message reads whole: it wraps at word
+boundaries, a very long one is shortened at a word with "…", and the tooltip holds it all.
+The list is re-read (through ``services.monitoring.list_alerts``) 100 ms after an ``alerts``
+change in the feed — repeats and acknowledging change old rows, so it is not an
+append-only read. Acknowledge is shown only to roles holding ``alerts.acknowledge`` on a
+writable store, is enabled only for a selected open alert, and the service checks the
+permission again.
 """
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.governance.permissions import allowed
 from workbench.store.entities import Alert
 from workbench.ui.context import UiContext
+from workbench.ui.formatting import local_time
 from workbench.ui.views.runs import _fill, _table
+
+COLUMNS = ["id", "message", "count", "first seen", "last seen", "condition", "source", "kind", "status",
+           "acknowledged by"]
+MESSAGE, LONGEST = COLUMNS.index("message"), 240
 
 
 class AlertsView(QWidget):
@@ -25,8 +43,13 @@ class AlertsView(QWidget):
         self.ctx = ctx
         self.alerts: list[Alert] = []
         self.last_error = ""
-        self.table = _table(["id", "raised", "source", "kind", "message", "status", "acknowledged by"], self)
+        self.table = _table(COLUMNS, self)
         self.table.setObjectName("alerts_table")
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Interactive)
         self.show_all = QCheckBox("Show acknowledged", self)
         self.count_label = QLabel("", self)
         self.acknowledge_button = QPushButton("Acknowledge", self)
@@ -61,12 +84,27 @@ class AlertsView(QWidget):
                            lambda message: self.ctx.error(self, "Alerts", message))
 
     def _show(self, alerts: list[Alert]) -> None:
-        self.alerts = list(reversed(alerts))  # newest first
-        _fill(self.table, [[a.id, _when(a.created_at), a.source, a.kind, a.message, a.status, a.acknowledged_by]
-                           for a in self.alerts])
+        self.alerts = sorted(alerts, key=lambda a: (a.last_seen_at or a.created_at, a.id), reverse=True)
+        _fill(self.table, [row_values(a) for a in self.alerts])
+        for row, alert in enumerate(self.alerts):
+            for column in range(self.table.columnCount()):
+                self.table.item(row, column).setToolTip(alert.message)
+        self._fit_message()
         opened = sum(a.status == "open" for a in self.alerts)
         self.count_label.setText(f"{opened} open")
         self._on_selected()
+
+    def _fit_message(self) -> None:
+        """The message column takes the room the other columns leave (at least 220 px) and
+        rows grow to its wrapped lines."""
+        others = sum(self.table.columnWidth(c) for c in range(self.table.columnCount()) if c != MESSAGE)
+        room = self.table.viewport().width() - others
+        self.table.setColumnWidth(MESSAGE, max(220, min(room, 520)))
+        self.table.resizeRowsToContents()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_message()
 
     def selected(self) -> Alert | None:
         row = self.table.currentRow()
@@ -105,8 +143,21 @@ class AlertsView(QWidget):
         self._on_selected()
 
 
-def _when(ms: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms / 1000.0))
+def shorten(text: str, limit: int = LONGEST) -> str:
+    """``text`` whole when short enough, else cut at the last word boundary before ``limit``."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + " …"
+
+
+def row_values(alert: Alert) -> list[Any]:
+    """What the table shows of one alert (a person reads these cells)."""
+    condition = "holds" if alert.cleared_at is None else f"cleared {local_time(alert.cleared_at)}"
+    return [alert.id, shorten(alert.message), alert.count, local_time(alert.created_at),
+            local_time(alert.last_seen_at or alert.created_at), condition, alert.source, alert.kind,
+            alert.status, alert.acknowledged_by]
 
 
 def create(ctx: UiContext) -> QWidget:
