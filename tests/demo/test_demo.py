@@ -79,3 +79,51 @@ def test_every_role_view_has_something_on_it(qtbot, demo: dict, tmp_path: Path) 
         qtbot.waitUntil(lambda v=view, check=has_content: check(v), timeout=30_000)
     window.close()
     store.close()
+
+
+def _json(*args: str) -> object:
+    import json
+
+    result = workbench(*args, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_second_demo_leaves_the_persons_own_work_and_the_first_demo_alone(demo: dict, tmp_path: Path) -> None:
+    import time
+
+    store = ("--store", demo["url"], "--user", "newcomer")
+    graph = tmp_path / "mine.yaml"
+    assert workbench("graph", "new", "--template", "approval", "-o", str(graph)).returncode == 0
+    first_runs = _json(*store, "runs", "list", "--limit", "1000", "--json")
+    started = workbench(*store, "run", str(graph))
+    assert started.returncode == 0, started.stderr
+    mine = int(started.stdout.strip())
+    deadline = time.monotonic() + 120
+    while True:  # the person's own run reaches its approval gate
+        open_requests = [r for r in _json(*store, "approvals", "list", "--status", "open", "--json")
+                         if r["run_id"] == mine]
+        if open_requests or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert open_requests, "the person's own run never reached its approval gate"
+    try:
+        again = workbench(*store, "demo", "--headless", "--folder", str(tmp_path / "elsewhere"), timeout=300)
+        assert again.returncode == 0, again.stderr
+        assert "already built" in again.stdout and "new store" in again.stdout
+        # the first demo's run descriptions, as the first build printed them, not "started by manual"
+        described = re.findall(r"run (\d+): \w+ — (.+)", demo["out"])
+        for run_id, what in described:
+            assert f"run {run_id}: " in again.stdout and what in again.stdout, (run_id, what, again.stdout)
+        assert f"run {mine}:" not in again.stdout  # the person's run is not the demo's
+        request = _json(*store, "approvals", "list", "--json")
+        still = next(r for r in request if r["id"] == open_requests[0]["id"])
+        assert still["status"] == "open" and still["decision"] is None
+        after_runs = _json(*store, "runs", "list", "--limit", "1000", "--json")
+        assert len(after_runs) == len(first_runs) + 1  # only the person's own run is new
+        assert not (tmp_path / "elsewhere").exists()
+        reset = workbench(*store, "demo", "--headless", "--reset")
+        assert reset.returncode == 1 and "audit trail" in reset.stderr and "new store" in reset.stderr
+        assert len(_json(*store, "runs", "list", "--limit", "1000", "--json")) == len(after_runs)
+    finally:
+        workbench(*store, "runs", "cancel", str(mine))
