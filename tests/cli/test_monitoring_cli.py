@@ -188,3 +188,27 @@ def test_exit_codes_from_a_real_process(files, tmp_path):
     invalid = run("canary", str(files["champ"]), str(no_rows))
     assert invalid.returncode == 1 and "no rows" in invalid.stderr
     assert "Traceback" not in missing.stderr + invalid.stderr
+
+
+def test_drift_leaves_an_id_column_out_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(5)
+    n = 800
+    ref = pd.DataFrame({"row_id": np.arange(n), "x": rng.normal(size=n)})
+    cur = pd.DataFrame({"row_id": np.arange(n, 2 * n), "x": rng.normal(size=n)})
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    cur.to_csv(tmp_path / "cur.csv", index=False)
+    args = ["drift", str(tmp_path / "ref.csv"), str(tmp_path / "cur.csv")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("no dataset drift: 0 of 1 column(s)")
+    assert "excluded: row_id: id-like" in out and "--include row_id" in out
+    assert main([*args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert list(report["excluded"]) == ["row_id"] and [c["column"] for c in report["columns"]] == ["x"]
+    assert main([*args, "--include", "row_id", "--json"]) == 0
+    assert "row_id" in [c["column"] for c in json.loads(capsys.readouterr().out)["columns"] if c["drifted"]]
+    assert main([*args, "--id-column", "x"]) == 1
+    err = capsys.readouterr().err
+    assert "no column is left to check" in err and "x: declared an id column" in err and "--include" in err
+    assert main([*args, "--exclude", "nope"]) == 1
+    assert "no column 'nope'" in capsys.readouterr().err

@@ -66,13 +66,15 @@ def _cmd_drift(args: argparse.Namespace, ctx: Any) -> int:
         profile = ReferenceProfile.load(args.reference)
     else:
         reference = read_table(args.reference, what="reference file")
-        profile = fit_profile(reference, kinds=kinds)
+        profile = fit_profile(reference, kinds=kinds, id_columns=args.id_column, exclude=args.exclude,
+                              include=args.include)
         del reference
     if args.save_profile:
         profile.save(args.save_profile)
     current = read_table(args.current, what="current file")
     methods = args.method or None
-    report = compare(profile, current, methods, thresholds, drift_share=args.drift_share)
+    report = compare(profile, current, methods, thresholds, drift_share=args.drift_share,
+                     id_columns=args.id_column, exclude=args.exclude, include=args.include)
     if args.json:
         ctx.print_json(json_safe(report))
         return 0
@@ -97,6 +99,11 @@ def _cmd_drift(args: argparse.Namespace, ctx: Any) -> int:
         print()
         for name, reason in report.unchecked.items():
             print(f"not checked: {name}: {reason}")
+    if report.excluded:
+        print()
+        for name, reason in report.excluded.items():
+            hint = " (check it with --include " + name + ")" if reason.startswith("id-like") else ""
+            print(f"excluded: {name}: {reason}{hint}")
     if report.findings:
         print()
         for finding in report.findings:
@@ -340,13 +347,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "all); repeat for several; default: one per column by kind and size",
     )
     drift.add_argument(
-        "--threshold", action="append", metavar="METHOD=VALUE", help="override a threshold"
+        "--threshold", action="append", metavar="METHOD=VALUE",
+        help="override a method's threshold (the defaults are the workbench's one drift threshold "
+        "for distances and p < 0.05 for tests; each result prints its threshold)",
     )
     drift.add_argument(
         "--kind",
         action="append",
         metavar="COLUMN=KIND",
         help="numeric, categorical, boolean or ignore",
+    )
+    drift.add_argument(
+        "--id-column", action="append", metavar="COLUMN",
+        help="a key column, left out of drift (repeatable); id-like columns are left out anyway",
+    )
+    drift.add_argument(
+        "--exclude", action="append", metavar="COLUMN", help="leave this column out (repeatable)"
+    )
+    drift.add_argument(
+        "--include", action="append", metavar="COLUMN",
+        help="check this column although it looks like an id (repeatable)",
     )
     drift.add_argument(
         "--drift-share", type=float, default=0.5, help="share of drifted columns for dataset drift"

@@ -307,8 +307,16 @@ DRIFT_MONITOR = NodeKind(
             choices=("psi", "ks", "js", "chi2", "wasserstein"),
             doc="drift statistics",
         ),
-        ParamSpec("threshold", "float", default=0.2, min=0.0, doc="statistic that counts as drift"),
+        # the workbench's one default drift threshold (workbench.monitoring.DEFAULT_DRIFT_THRESHOLD;
+        # this layer cannot import it, a test keeps the two equal)
+        ParamSpec("threshold", "float", default=0.1, min=0.0,
+                  doc="distance that counts as drift (the tests keep p < 0.05)"),
         ParamSpec("window_size", "int", default=500, min=1, doc="rows per window"),
+        ParamSpec("id_columns", "list", default=[], item_type="str",
+                  doc="key columns, left out of drift (id-like columns are left out anyway)"),
+        ParamSpec("exclude", "list", default=[], item_type="str", doc="columns left out of drift"),
+        ParamSpec("include", "list", default=[], item_type="str",
+                  doc="columns checked although they look like ids"),
         ParamSpec(
             "consecutive_windows",
             "int",

@@ -32,7 +32,12 @@ from workbench.monitoring.kpi import (
     lagged_cross_correlation,
     regularise,
 )
-from workbench.monitoring.methods import METHODS, default_method
+from workbench.monitoring.methods import (
+    DEFAULT_DRIFT_THRESHOLD,
+    DEFAULT_SIGNIFICANCE,
+    METHODS,
+    default_method,
+)
 from workbench.monitoring.multivariate import (
     MultivariateResult,
     PcaDriftModel,
@@ -51,6 +56,8 @@ from workbench.monitoring.report import ColumnVerdict, DriftReport, MethodResult
 from workbench.monitoring.windowing import Alert, WindowedMonitor, WindowResult
 
 __all__ = [
+    "DEFAULT_DRIFT_THRESHOLD",
+    "DEFAULT_SIGNIFICANCE",
     "KINDS",
     "METHODS",
     "ABTestResult",

@@ -11,13 +11,20 @@ Kind rules (``detect_kind``), first match wins; ``kinds={column: kind}`` overrid
    otherwise ``categorical``.
 
 Kinds are ``numeric``, ``categorical`` and ``boolean``; ``ignore`` in ``kinds`` leaves a
-column out. Missing values are NaN/None/NA; for numeric columns ±inf count as missing too
+column out.
+
+Id-like columns (``id_like``) are keys, not features, and are left out of drift unless asked
+for: a column named like an id (``id``, ``row_id``, ``uuid``, ``key``, ``…_id``, ``id_…``)
+whose integer or text values are all distinct, or a text column of at least
+``ID_MIN_ROWS`` values that are all distinct (every current value would be "unseen"). Missing values are NaN/None/NA; for numeric columns ±inf count as missing too
 (and are reported as ``infinite_values``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,6 +75,61 @@ def detect_kind(series: pd.Series) -> str | None:
     if parsed.notna().mean() >= _NUMERIC_SHARE:
         return "numeric"
     return "categorical"
+
+
+ID_NAME = re.compile(r"^(?:id|row_?id|uuid|guid|key|index)$|(?:_id|_uuid|_key)$|^id_", re.IGNORECASE)
+ID_MIN_ROWS = 20
+
+
+def id_like(name: str, series: pd.Series, kind: str) -> str | None:
+    """Why ``series`` is an id-like column (a key, not a feature), or ``None`` when it is not."""
+    dtype = series.dtype
+    text = kind == "categorical" and not isinstance(dtype, pd.CategoricalDtype)
+    integer = pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    if not (text or integer):
+        return None
+    values = series.dropna()
+    if len(values) < 2 or not values.is_unique:
+        return None
+    if ID_NAME.search(str(name)):
+        return "id-like: named like an id and every value is distinct"
+    if text and len(values) >= ID_MIN_ROWS:
+        return "id-like: every text value is distinct (a key, not a category)"
+    return None
+
+
+@dataclass(frozen=True)
+class ColumnChoice:
+    """Which columns a caller declares as ids, excludes, or keeps although they look like ids."""
+
+    id_columns: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, id_columns: Any = None, exclude: Any = None, include: Any = None) -> ColumnChoice:
+        def names(value: Any) -> tuple[str, ...]:
+            if value is None:
+                return ()
+            return (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
+
+        choice = cls(names(id_columns), names(exclude), names(include))
+        both = sorted(set(choice.include) & (set(choice.exclude) | set(choice.id_columns)))
+        if both:
+            raise InvalidInputError(f"column(s) {', '.join(both)} both included and excluded",
+                                    hint="name each column in one list only")
+        return choice
+
+    def declared(self) -> dict[str, str]:
+        out = {name: "declared an id column" for name in self.id_columns}
+        out.update({name: "excluded as asked" for name in self.exclude})
+        return out
+
+    def check_known(self, names: Any, where: str) -> None:
+        unknown = sorted(set(self.id_columns + self.exclude + self.include) - set(names))
+        if unknown:
+            raise InvalidInputError(f"no column {', '.join(repr(u) for u in unknown)} in the {where}",
+                                    hint=f"its columns: {', '.join(list(map(str, names))[:12])}")
 
 
 def check_kind(name: str, kind: str) -> str:

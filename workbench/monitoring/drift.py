@@ -10,6 +10,9 @@ categories, unseen categories appended. Columns run on a thread pool for large w
 (numpy releases the GIL while it sorts and searches), one column at a time per thread, so
 memory stays at a few copies of one column. Method conventions are in ``univariate.py``,
 names, defaults and thresholds in ``methods.py``, findings in ``deviation.py``.
+
+Id-like columns are left out and reported in ``DriftReport.excluded`` (rules in
+``columns.id_like``); ``id_columns``, ``exclude`` and ``include`` declare them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import pandas as pd
 
 from workbench.errors import InvalidInputError
 from workbench.monitoring import univariate as uv
-from workbench.monitoring.columns import category_counts, numeric_column
+from workbench.monitoring.columns import ColumnChoice, category_counts, numeric_column
 from workbench.monitoring.deviation import (
     DeviationSettings,
     Finding,
@@ -255,15 +258,30 @@ def as_profile(
     reference: ReferenceProfile | pd.DataFrame,
     kinds: Mapping[str, str] | None = None,
     workers: int | None = None,
+    choice: ColumnChoice | None = None,
 ) -> ReferenceProfile:
+    choice = choice or ColumnChoice()
     if isinstance(reference, ReferenceProfile):
         if kinds:
             raise InvalidInputError(
                 "kinds apply when a profile is fitted; this profile already has its kinds",
                 hint="pass kinds to fit_profile, or pass the reference DataFrame",
             )
+        missing = [n for n in choice.include if n not in reference.columns]
+        if missing:
+            raise InvalidInputError(
+                f"column(s) {', '.join(missing)} were left out when this profile was fitted",
+                hint="fit the profile again with include=[…] (or from the reference file)",
+            )
         return reference
-    return fit_profile(reference, kinds=kinds, workers=workers)
+    return fit_profile(
+        reference,
+        kinds=kinds,
+        workers=workers,
+        id_columns=choice.id_columns,
+        exclude=choice.exclude,
+        include=choice.include,
+    )
 
 
 def _check_current(current: object) -> pd.DataFrame:
@@ -290,13 +308,24 @@ def _run(
     deviation: DeviationSettings | None,
     workers: int | None,
     deviation_only: bool = False,
+    choice: ColumnChoice | None = None,
 ) -> DriftReport:
     current = _check_current(current)
     if not 0 < drift_share <= 1:
         raise InvalidInputError(f"drift_share must be in (0, 1], got {drift_share!r}")
     settings = deviation or DeviationSettings()
     labels = column_labels(current, "current data")
-    shared = [name for name in profile.columns if name in labels]
+    excluded = dict(profile.excluded)
+    for name, why in (choice or ColumnChoice()).declared().items():
+        excluded.setdefault(name, why)
+    shared = [name for name in profile.columns if name in labels and name not in excluded]
+    if not shared and any(name in labels for name in excluded):
+        raise InvalidInputError(
+            "no column is left to check: the shared columns are all excluded "
+            f"({', '.join(f'{n}: {why}' for n, why in excluded.items() if n in labels)})",
+            where="current data",
+            hint="check a column anyway with include (--include COLUMN)",
+        )
     if not shared:
         raise InvalidInputError(
             "the reference and the current data share no column",
@@ -332,7 +361,11 @@ def _run(
 
     results: list[MethodResult] = []
     verdicts: list[ColumnVerdict] = []
-    findings = schema_findings(list(profile.columns), profile.skipped, list(labels))
+    findings = schema_findings(
+        [n for n in profile.columns if n not in excluded],
+        profile.skipped,
+        [n for n in labels if n not in excluded],
+    )
     unchecked = dict(unplanned)
     for name in shared:
         out = outcomes[name]
@@ -351,6 +384,7 @@ def _run(
         n_reference=profile.n_rows,
         n_current=int(current.shape[0]),
         drift_share=float(drift_share),
+        excluded=excluded,
     )
 
 
@@ -364,6 +398,9 @@ def compare(
     drift_share: float = 0.5,
     deviation: DeviationSettings | None = None,
     workers: int | None = None,
+    id_columns: str | Sequence[str] | None = None,
+    exclude: str | Sequence[str] | None = None,
+    include: str | Sequence[str] | None = None,
 ) -> DriftReport:
     """Drift of ``current`` against a profile (or a reference DataFrame, profiled first).
 
@@ -371,9 +408,12 @@ def compare(
     of names, or ``{column: names}``; ``thresholds``: ``{method: value}`` and/or
     ``{column: {method: value}}``; ``kinds``: kind overrides when a DataFrame is profiled;
     ``drift_share``: the share of drifted columns that makes the dataset drifted;
-    ``workers``: threads over columns (default: the CPU count for large windows).
+    ``workers``: threads over columns (default: the CPU count for large windows);
+    ``id_columns``/``exclude``: columns left out (reported in ``excluded``); ``include``:
+    columns checked although they look like ids (with a DataFrame reference).
     """
-    profile = as_profile(reference, kinds, workers)
+    choice = ColumnChoice.of(id_columns, exclude, include)
+    profile = as_profile(reference, kinds, workers, choice)
     return _run(
         profile,
         current,
@@ -382,6 +422,7 @@ def compare(
         drift_share=drift_share,
         deviation=deviation,
         workers=workers,
+        choice=choice,
     )
 
 

@@ -21,6 +21,10 @@ Default choice when ``methods`` is ``None`` (by the number of non-missing refere
 numeric — ``ks`` up to 1,000 values, ``wasserstein`` above; categorical and boolean —
 ``chi2`` up to 1,000 values, ``jensenshannon`` above. Hypothesis tests flag negligible
 differences once samples are large, distances do not.
+
+``DEFAULT_DRIFT_THRESHOLD`` (0.1) is the one default threshold of every distance method
+wherever drift is measured (CLI, GUI, the drift monitor node, the demo);
+``DEFAULT_SIGNIFICANCE`` (0.05) that of the tests.
 """
 
 from __future__ import annotations
@@ -43,14 +47,19 @@ class MethodSpec:
 _ALL = frozenset({"numeric", "categorical", "boolean"})
 _CAT = frozenset({"categorical", "boolean"})
 
+# The one default drift threshold of the workbench (CLI, GUI, graph nodes, demo): a distance
+# method's statistic at or above it is drift; a test's p-value below DEFAULT_SIGNIFICANCE is.
+DEFAULT_DRIFT_THRESHOLD = 0.1
+DEFAULT_SIGNIFICANCE = 0.05
+
 METHODS: dict[str, MethodSpec] = {
-    "ks": MethodSpec("ks", frozenset({"numeric"}), True, 0.05),
-    "wasserstein": MethodSpec("wasserstein", frozenset({"numeric"}), False, 0.1),
-    "psi": MethodSpec("psi", _ALL, False, 0.1),
-    "jensenshannon": MethodSpec("jensenshannon", _ALL, False, 0.1),
-    "hellinger": MethodSpec("hellinger", _ALL, False, 0.1),
-    "linf": MethodSpec("linf", _ALL, False, 0.1),
-    "chi2": MethodSpec("chi2", _CAT, True, 0.05),
+    "ks": MethodSpec("ks", frozenset({"numeric"}), True, DEFAULT_SIGNIFICANCE),
+    "wasserstein": MethodSpec("wasserstein", frozenset({"numeric"}), False, DEFAULT_DRIFT_THRESHOLD),
+    "psi": MethodSpec("psi", _ALL, False, DEFAULT_DRIFT_THRESHOLD),
+    "jensenshannon": MethodSpec("jensenshannon", _ALL, False, DEFAULT_DRIFT_THRESHOLD),
+    "hellinger": MethodSpec("hellinger", _ALL, False, DEFAULT_DRIFT_THRESHOLD),
+    "linf": MethodSpec("linf", _ALL, False, DEFAULT_DRIFT_THRESHOLD),
+    "chi2": MethodSpec("chi2", _CAT, True, DEFAULT_SIGNIFICANCE),
 }
 
 ALIASES = {

@@ -9,6 +9,11 @@ A ``ReferenceProfile`` holds, per column (kind rules in ``columns.py``):
   L-infinity on numeric data;
 * categorical / boolean — each category with its count, and the missing count.
 
+Columns left out of the profile are listed with the reason: ``skipped`` (unsupported type,
+``ignore`` kind) and ``excluded`` — id-like columns (``columns.id_like``) and the columns a
+caller declares as ids (``id_columns``) or excludes (``exclude``); ``include`` keeps a column
+that would be taken for an id.
+
 Profiles are plain data: ``to_bytes()`` writes one ``.npz`` (numpy arrays plus a JSON
 header, no pickle) that the caller stores as a content-addressed artifact; ``from_bytes``
 reads it back. Category labels are kept as str/int/float/bool; others become ``str``.
@@ -33,7 +38,14 @@ import pandas as pd
 
 from workbench.errors import InvalidInputError, UnusableInputError
 from workbench.monitoring import univariate as uv
-from workbench.monitoring.columns import category_counts, check_kind, detect_kind, numeric_column
+from workbench.monitoring.columns import (
+    ColumnChoice,
+    category_counts,
+    check_kind,
+    detect_kind,
+    id_like,
+    numeric_column,
+)
 from workbench.monitoring.ranks import tie_index
 
 FORMAT = "workbench.reference-profile/1"
@@ -171,6 +183,7 @@ class ReferenceProfile:
     settings: ProfileSettings = ProfileSettings()
     skipped: dict[str, str] = field(default_factory=dict)  # column -> why it is not profiled
     created_ms: int = 0
+    excluded: dict[str, str] = field(default_factory=dict)  # column -> why it is left out of drift
 
     @property
     def column_names(self) -> list[str]:
@@ -206,6 +219,7 @@ class ReferenceProfile:
                 "sketch_size": self.settings.sketch_size,
             },
             "skipped": self.skipped,
+            "excluded": self.excluded,
             "columns": [],
         }
         for i, col in enumerate(self.columns.values()):
@@ -279,6 +293,7 @@ class ReferenceProfile:
             settings=ProfileSettings(**header["settings"]),
             skipped=dict(header.get("skipped", {})),
             created_ms=int(header.get("created_ms", 0)),
+            excluded=dict(header.get("excluded", {})),
         )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -376,26 +391,40 @@ def fit_categorical(name: str, series: pd.Series, kind: str) -> CategoricalProfi
 
 
 def resolve_kinds(
-    frame: pd.DataFrame, labels: Mapping[str, Any], kinds: Mapping[str, str] | None
-) -> tuple[dict[str, str], dict[str, str]]:
-    """``(kind per profiled column, reason per skipped column)``."""
+    frame: pd.DataFrame,
+    labels: Mapping[str, Any],
+    kinds: Mapping[str, str] | None,
+    choice: ColumnChoice | None = None,
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """``(kind per profiled column, reason per skipped column, reason per excluded column)``."""
+    choice = choice or ColumnChoice()
     overrides = {str(k): check_kind(str(k), v) for k, v in (kinds or {}).items()}
     unknown = sorted(set(overrides) - set(labels))
     if unknown:
         raise InvalidInputError(
             f"kinds names columns that are not in the reference: {', '.join(unknown)}"
         )
+    choice.check_known(labels, "reference")
+    declared = choice.declared()
     resolved: dict[str, str] = {}
     skipped: dict[str, str] = {}
+    excluded: dict[str, str] = {}
     for name, label in labels.items():
+        if name in declared:
+            excluded[name] = declared[name]
+            continue
         kind = overrides.get(name) or detect_kind(frame[label])
         if kind is None:
             skipped[name] = f"unsupported type {frame[label].dtype}"
         elif kind == "ignore":
             skipped[name] = "ignored"
         else:
-            resolved[name] = kind
-    return resolved, skipped
+            why = None if name in overrides or name in choice.include else id_like(name, frame[label], kind)
+            if why:
+                excluded[name] = why
+            else:
+                resolved[name] = kind
+    return resolved, skipped, excluded
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
@@ -438,8 +467,12 @@ def fit_profile(
     fine_bins: int = 100,
     sketch_size: int | None = None,
     workers: int | None = None,
+    id_columns: Any = None,
+    exclude: Any = None,
+    include: Any = None,
 ) -> ReferenceProfile:
-    """Fit the reference profile of a DataFrame (see the module docstring for what it keeps)."""
+    """Fit the reference profile of a DataFrame (see the module docstring for what it keeps;
+    ``id_columns``/``exclude``/``include``: column names, see ``ColumnChoice``)."""
     if not isinstance(reference_df, pd.DataFrame):
         raise InvalidInputError(
             f"the reference must be a pandas DataFrame, not {type(reference_df).__name__}"
@@ -452,7 +485,9 @@ def fit_profile(
         )
     settings = ProfileSettings(psi_bins=psi_bins, fine_bins=fine_bins, sketch_size=sketch_size)
     labels = column_labels(reference_df, "reference")
-    resolved, skipped = resolve_kinds(reference_df, labels, kinds)
+    resolved, skipped, excluded = resolve_kinds(
+        reference_df, labels, kinds, ColumnChoice.of(id_columns, exclude, include)
+    )
 
     def fit(name: str) -> ColumnProfile:
         series = reference_df[labels[name]]
@@ -470,4 +505,5 @@ def fit_profile(
         settings=settings,
         skipped=skipped,
         created_ms=int(time.time() * 1000),
+        excluded=excluded,
     )

@@ -5,8 +5,9 @@ deviation findings and the dataset-level verdict.
 A column's verdict is that of its *primary* method: the first of the methods applied to it
 (in the order asked for, or the default). The dataset drifted when the share of checked
 columns that drifted is at least ``drift_share`` (0.5). Columns that could not be checked
-(no usable value, no applicable method) are listed in ``unchecked`` with the reason and are
-not counted either way. ``to_dict`` is JSON-safe (NaN becomes ``None``).
+(no usable value, no applicable method) are listed in ``unchecked`` with the reason, and
+columns left out on purpose (id-like, declared ids, excluded) in ``excluded``; neither is
+counted either way. ``to_dict`` is JSON-safe (NaN becomes ``None``).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class DriftReport:
     n_reference: int
     n_current: int
     drift_share: float = 0.5
+    excluded: Mapping[str, str] = field(default_factory=dict)  # column -> why it is left out
 
     @property
     def n_checked(self) -> int:
@@ -139,6 +141,7 @@ class DriftReport:
             "results": [r.to_dict() for r in self.results],
             "findings": [f.to_dict() for f in self.findings],
             "unchecked": dict(self.unchecked),
+            "excluded": dict(self.excluded),
         }
 
 

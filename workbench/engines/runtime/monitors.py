@@ -17,7 +17,9 @@ when there is any. ``mode``, ``traffic_split`` and ``shadow`` describe the deplo
 recorded: in a run both models score every row, so the comparison is on all paired rows.
 
 ``drift_monitor``: the reference and current datasets without ``row_id``, the target and
-``timestamp``; the reference is profiled once (``fit_profile``) and each window compared with
+``timestamp``, and the id-like, ``id_columns`` and ``exclude`` columns (``include`` keeps a
+column that looks like an id; what was left out is logged and in ``metrics.json``); the
+reference is profiled once (``fit_profile``) and each window compared with
 ``compare`` using ``methods`` (the first is each column's verdict). ``threshold`` applies to
 the distance methods (psi, js, wasserstein); the tests (ks, chi2) keep their significance
 level 0.05. A record per (window, column, method) plus a dataset row per window (column
@@ -214,7 +216,9 @@ def drift_settings(ctx: StepContext) -> tuple[list[str], float, int, int, dict[s
     if isinstance(raw_methods, str):
         raw_methods = [raw_methods]
     methods = [str(m) for m in raw_methods or []] or ["psi", "ks"]
-    threshold = float(ctx.param("threshold", 0.2))
+    from workbench.monitoring import DEFAULT_DRIFT_THRESHOLD
+
+    threshold = float(ctx.param("threshold", DEFAULT_DRIFT_THRESHOLD))
     size = int(ctx.param("window_size", 500))
     consecutive = int(ctx.param("consecutive_windows", 3))
     if size < 1 or consecutive < 1:
@@ -223,11 +227,27 @@ def drift_settings(ctx: StepContext) -> tuple[list[str], float, int, int, dict[s
     return methods, threshold, size, consecutive, {m: threshold for m in methods if m.lower() in DISTANCE_METHODS}
 
 
+def drift_columns(ctx: StepContext, features: pd.DataFrame, full: pd.DataFrame) -> dict[str, list[str]]:
+    """A drift monitor node's ``id_columns``, ``exclude`` and ``include`` among the feature
+    columns; a name that is in no column of the data is an error naming the node."""
+    chosen: dict[str, list[str]] = {}
+    for key in ("id_columns", "exclude", "include"):
+        raw = ctx.param(key, []) or []
+        names = [str(raw)] if isinstance(raw, str) else [str(n) for n in raw]
+        unknown = [n for n in names if n not in full.columns]
+        if unknown:
+            raise InvalidInputError(f"{key} names column(s) {', '.join(unknown)} that the reference data lacks",
+                                    where=ctx.where)
+        chosen[key] = [n for n in names if n in features.columns]
+    return chosen
+
+
 def run_drift_monitor(ctx: StepContext) -> StepOutcome:
     from workbench.monitoring import compare, fit_profile
 
     methods, threshold, size, consecutive, thresholds = drift_settings(ctx)
-    reference, _ = _features(ctx, "reference")
+    reference, reference_full = _features(ctx, "reference")
+    chosen = drift_columns(ctx, reference, reference_full)
     current, current_full = _features(ctx, "current")
     predictions = None
     if ctx.input("predictions", required=False) is not None:
@@ -237,7 +257,9 @@ def run_drift_monitor(ctx: StepContext) -> StepOutcome:
     verdicts: list[dict[str, Any]] = []
     streak = 0
     try:
-        profile = fit_profile(reference)
+        profile = fit_profile(reference, **chosen)
+        if profile.excluded:
+            log("left out of drift: " + "; ".join(f"{n} ({why})" for n, why in profile.excluded.items()))
         framed = current.assign(**{TIMESTAMP: current_full[TIMESTAMP]}) \
             if TIMESTAMP in current_full.columns else current
         parts = list(windows(framed, size, ctx.started_ms, ctx.where))
@@ -267,6 +289,7 @@ def run_drift_monitor(ctx: StepContext) -> StepOutcome:
                "max_share_drifted": max(v["share_drifted"] for v in verdicts),
                "rows": len(current)}
     name = write_json({**metrics, "methods": methods, "threshold": threshold,
+                       "excluded": dict(profile.excluded),
                        "consecutive_windows": consecutive, "windows_detail": verdicts},
                       ctx.output_dir, "metrics.json")
     log(f"drift over {len(verdicts)} window(s): {drifted} drifted, {len(alerts)} alert(s)")

@@ -305,9 +305,9 @@ def _compare_windows(state: SparkStep, frame: Any, profile_bytes: bytes, columns
     return [json.loads(r["payload"]) for r in sorted(rows, key=lambda r: r["window"])]
 
 
-def _feature_columns(frame: Any, artifact: Any) -> list[str]:
+def _feature_columns(frame: Any, artifact: Any, declared: tuple[str, ...] = ()) -> list[str]:
     target = artifact.meta.get("target", "target")
-    drop = {c for c in (ROW_ID, TIMESTAMP, target) if c}
+    drop = {c for c in (ROW_ID, TIMESTAMP, target) if c} | set(declared)
     return [c for c in frame.columns if c not in drop]
 
 
@@ -319,12 +319,13 @@ def run_drift_monitor(state: SparkStep) -> StepOutcome:
     ref_in, cur_in = ctx.require("reference"), ctx.require("current")
     reference = read_input(state.spark, ref_in, ctx.where, "reference data")
     current = read_input(state.spark, cur_in, ctx.where, "current data")
-    profile = spark_profile(reference, _feature_columns(reference, ref_in))
+    declared = tuple(str(n) for key in ("id_columns", "exclude") for n in (ctx.param(key, []) or []))
+    profile = spark_profile(reference, _feature_columns(reference, ref_in, declared))
     sketched = [n for n, p in profile.columns.items() if getattr(p, "is_sketch", False)]
     log(f"profiled the reference in Spark: {profile.n_rows} rows, {len(profile.columns)} "
         f"column(s)" + (f", {len(sketched)} by quantile sketch" if sketched else ""))
     state.check_cancel()
-    columns = [c for c in _feature_columns(current, cur_in) if c in profile.columns]
+    columns = [c for c in _feature_columns(current, cur_in, declared) if c in profile.columns]
     if not columns:
         raise InvalidInputError("the reference and the current data share no column",
                                 where=ctx.where)
