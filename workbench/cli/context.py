@@ -1,7 +1,8 @@
 """What every CLI command shares: the store it talks to, the acting user, and output helpers.
 
 The store is opened lazily, once, on the first command that needs it; commands that work on
-files alone (``graph validate``, ``drift``) never touch it.
+files alone (``graph validate``, ``drift``) never touch it. Tables are as wide as their
+content (``format_table``): a long value widens its column, it is never cut.
 """
 
 from __future__ import annotations
@@ -27,6 +28,18 @@ def acting_user(explicit: str | None) -> str:
         return "unknown"
 
 
+def format_table(header: list[str], rows: list[list[Any]], *, right: tuple[int, ...] = ()) -> str:
+    """A plain text table: each column as wide as its widest cell (header included), two
+    spaces apart; columns in ``right`` are right-aligned. Cells are never cut."""
+    cells = [[str(c) for c in header]] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = []
+    for row in cells:
+        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
 @dataclass
 class CliContext:
     store_url: str | None
@@ -48,6 +61,10 @@ class CliContext:
                 self.store_url, read_only=read_only, must_be_current=must_be_current
             )
         return self._stores[read_only]
+
+    @staticmethod
+    def print_table(header: list[str], rows: list[list[Any]], *, right: tuple[int, ...] = ()) -> None:
+        print(format_table(header, rows, right=right))
 
     @staticmethod
     def print_json(obj: Any) -> None:

@@ -2,14 +2,16 @@
 
 ``validate`` exits 1 when the graph has errors (each printed with its node id), 2 when the
 file cannot be used at all; ``show`` prints nodes, edges and problems and exits 0 whenever it
-could read the file. Nothing is ever written by ``validate`` or ``show``; ``new`` refuses to
+could read the file (the description whole, wrapped at words). Nothing is ever written by ``validate`` or ``show``; ``new`` refuses to
 overwrite a file unless ``--force`` and writes atomically.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
@@ -98,7 +100,12 @@ def _show(args: argparse.Namespace, ctx: CliContext) -> int:
                       for e in edges],
             "problems": [asdict(p) for p in problems]})
         return 0
-    print(f"{graph.name}" + (f" — {graph.description.strip().splitlines()[0]}" if graph.description.strip() else ""))
+    print(graph.name)
+    width = max(40, min(100, shutil.get_terminal_size((100, 24)).columns) - 2)
+    for paragraph in graph.description.strip().split("\n\n"):
+        if paragraph.strip():  # the whole description, wrapped at words, never cut
+            print(textwrap.fill(" ".join(paragraph.split()), width, initial_indent="  ", subsequent_indent="  ",
+                                break_long_words=False, break_on_hyphens=False))
     print(f"\nnodes ({len(nodes)}):")
     for node in nodes:
         target = f" @ {node.target}" if node.target else ""

@@ -2,7 +2,9 @@
 
 ``run FILE`` validates and saves the graph, starts a detached worker and prints the run id;
 with ``--wait`` it follows the run step by step (through an approval gate, printing the
-request id) and exits 0 only when the run succeeded. Ctrl-C stops the waiting, not the run.
+request id) and exits 0 only when the run succeeded; ``--until-gate`` stops following (exit 0)
+once the run waits at an approval gate, and ``runs wait RUN`` follows it again to its end.
+Ctrl-C stops the waiting, not the run. Listings are tables as wide as their content.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--node", action="append", dest="nodes", metavar="ID",
                      help="run only this node, what it needs and what follows it (repeatable)")
     run.add_argument("--wait", action="store_true", help="follow the run until it ends")
+    run.add_argument("--until-gate", action="store_true",
+                     help="follow the run until it ends or waits at an approval gate (then exit 0)")
     run.add_argument("--no-cache", action="store_true", help="recompute every step")
     run.add_argument("--retries", type=int, default=0, help="retries of a failed step")
     run.add_argument("--step-timeout", type=float, default=None, metavar="SECONDS")
@@ -46,6 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         if name == "resume":
             action.add_argument("--wait", action="store_true")
         action.set_defaults(handler=handler)
+    wait = runs_sub.add_parser("wait", help="follow a run until it ends; exit 0 only if it succeeded")
+    wait.add_argument("run_id", type=int, metavar="RUN")
+    wait.add_argument("--json", action="store_true")
+    wait.set_defaults(handler=lambda args, ctx: _follow(ctx, args.run_id, args.json))
     logs = runs_sub.add_parser("logs", help="print a run's step logs")
     logs.add_argument("run_id", type=int, metavar="RUN")
     logs.add_argument("--node", help="only this node's steps")
@@ -86,16 +94,16 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     run = start_run(ctx.store(), ctx.user, args.file, target=args.target, nodes=args.nodes,
                     no_cache=args.no_cache, retries=args.retries, step_timeout_s=args.step_timeout,
                     seed=args.seed)
-    if not args.wait:
+    if not (args.wait or args.until_gate):
         if args.json:
             ctx.print_json({"run_id": run.id, "status": run.status})
         else:
             print(run.id)
         return 0
-    return _follow(ctx, run.id, args.json)
+    return _follow(ctx, run.id, args.json, until_gate=args.until_gate)
 
 
-def _follow(ctx: CliContext, run_id: int, as_json: bool) -> int:
+def _follow(ctx: CliContext, run_id: int, as_json: bool, *, until_gate: bool = False) -> int:
     from workbench.services.runs import show_run
 
     seen: dict[int, str] = {}
@@ -123,6 +131,16 @@ def _follow(ctx: CliContext, run_id: int, as_json: bool) -> int:
                           flush=True)
             if view.run.status in TERMINAL:
                 break
+            gate = next((s.info.get("approval_request_id") for s in view.steps
+                         if s.status == "awaiting_approval" and s.info.get("approval_request_id")), None)
+            if until_gate and gate:
+                if as_json:
+                    ctx.print_json({"run": _run_json(view.run), "approval_request_id": gate,
+                                    "steps": [asdict(s) for s in view.steps]})
+                else:
+                    print(f"run {run_id} waits for approval request {gate}; "
+                          f"'workbench runs wait {run_id}' follows it to the end")
+                return 0
             time.sleep(0.5)
     except KeyboardInterrupt:
         print(f"\nstopped waiting; run {run_id} goes on ('workbench runs show {run_id}')", file=sys.stderr)
@@ -141,8 +159,11 @@ def _runs_list(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.json:
         ctx.print_json([_run_json(r) for r in runs])
         return 0
-    for run in runs:
-        print(f"{run.id:>5}  {run.status:<18} {run.trigger:<20} {run.started_by:<12} {run.target}")
+    if not runs:
+        print("no runs" + (f" with status {args.status}" if args.status else ""))
+        return 0
+    ctx.print_table(["run", "status", "trigger", "started by", "target"],
+                    [[r.id, r.status, r.trigger, r.started_by, r.target] for r in runs], right=(0,))
     return 0
 
 
@@ -204,9 +225,10 @@ def _models_list(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.json:
         ctx.print_json([asdict(v) for v in versions])
         return 0
-    for v in versions:
-        metrics = ", ".join(f"{k}={val:.4g}" for k, val in sorted(v.metrics.items()) if isinstance(val, int | float))
-        print(f"{v.name:<20} v{v.version:<4} {','.join(v.aliases):<22} {metrics}")
+    rows = [[v.name, f"v{v.version}", ",".join(v.aliases),
+             ", ".join(f"{k}={val:.4g}" for k, val in sorted(v.metrics.items()) if isinstance(val, int | float))]
+            for v in versions]
+    ctx.print_table(["model", "version", "aliases", "metrics"], rows)
     return 0
 
 
@@ -214,8 +236,13 @@ def _models_promote(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.services.models import promote
 
     move = promote(ctx.store(), ctx.user, args.name, args.version, args.alias)
-    print(f"{args.name} version {args.version} is now {args.alias}"
-          + (f" (replacing version id {move.old_version_id})" if move.old_version_id else ""))
+    before = ""
+    if move.old_version_id is not None and move.old_version_id != move.new_version_id:
+        with ctx.store(read_only=True).read() as uow:
+            before = f" (before: version {uow.models.get_by_id(move.old_version_id).version})"
+    elif move.old_version_id is None:
+        before = f" (no version was {args.alias} before)"
+    print(f"{args.name} version {args.version} is now {args.alias}{before}")
     return 0
 
 
@@ -226,10 +253,12 @@ def _approvals_list(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.json:
         ctx.print_json([asdict(r) for r in requests])
         return 0
+    rows = []
     for r in requests:
         model = r.evidence.get("model", {})
-        print(f"{r.id:>5}  {r.status:<9} {model.get('name', '?')} v{model.get('version', '?')}  "
-              f"run {r.run_id}  requested by {r.requested_by}")
+        rows.append([r.id, r.status, f"{model.get('name', '?')} v{model.get('version', '?')}", r.run_id,
+                     r.requested_by])
+    ctx.print_table(["request", "status", "model", "run", "requested by"], rows, right=(0, 3))
     return 0
 
 

@@ -13,10 +13,10 @@ event). Inference nodes bound to that alias pick the new version up the next tim
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
+from workbench.orchestrator import evidence
 from workbench.orchestrator.context import RunContext
 from workbench.orchestrator.plan import PlannedStep
 from workbench.orchestrator.steps import StepResult, input_refs
@@ -52,30 +52,9 @@ def _fail(ctx: RunContext, step: Step, error: str, status: str = "failed") -> St
 
 
 def _evidence(ctx: RunContext, version: ModelVersion, refs: dict[str, list[Artifact]]) -> dict[str, Any]:
+    """Frozen at request time (see ``orchestrator.evidence``)."""
     with ctx.store.read() as uow:
-        champion = uow.models.by_alias(version.name, "champion")
-        ancestry = uow.artifacts.ancestry(refs["model"][0].id)
-    evaluation: dict[str, Any] = {}
-    for artifact in refs.get("metrics", []):
-        try:
-            evaluation = json.loads(ctx.artifacts.path(artifact.sha256).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            evaluation = {}
-    candidate_metrics = {**version.metrics, **{k: v for k, v in evaluation.items() if isinstance(v, int | float)}}
-    deltas = {}
-    if champion is not None:
-        deltas = {k: candidate_metrics[k] - v for k, v in champion.metrics.items()
-                  if isinstance(v, int | float) and isinstance(candidate_metrics.get(k), int | float)}
-    datasets = [{"artifact_id": a.id, "sha256": a.sha256,
-                 "source": a.lineage.get("meta", {}).get("source"),
-                 "source_sha256": a.lineage.get("meta", {}).get("source_sha256"),
-                 "rows": a.lineage.get("meta", {}).get("rows")} for a in ancestry if a.kind == "dataset"]
-    return {"model": {"name": version.name, "version": version.version, "id": version.id,
-                      "metrics": candidate_metrics, "trained_by": version.created_by,
-                      "trained_at": version.created_at, "lineage": version.lineage},
-            "champion": None if champion is None else {"version": champion.version, "id": champion.id,
-                                                       "metrics": champion.metrics},
-            "deltas": deltas, "evaluation": evaluation, "datasets": datasets}
+        return evidence.capture(uow, ctx.artifacts.path, version, refs)
 
 
 def run_approval_gate(ctx: RunContext, planned: PlannedStep) -> StepResult:
@@ -144,7 +123,13 @@ def run_promote(ctx: RunContext, planned: PlannedStep) -> StepResult:
                                 f"but the node promotes {name!r}")
     with ctx.store.write(ctx.actor) as uow:
         move = uow.models.set_alias(name, version.version, alias)
-        lines = [f"{name} version {version.version} is now {alias} (was version id {move.old_version_id})"]
+        if move.old_version_id is None:
+            before = f"no version was {alias} before"
+        elif move.old_version_id == version.id:
+            before = "it already was"
+        else:
+            before = f"before: version {uow.models.get_by_id(move.old_version_id).version}"
+        lines = [f"{name} version {version.version} is now {alias} ({before})"]
         if alias != "champion" and uow.models.by_alias(name, "champion") is None:
             # A model's first promoted version also becomes its champion: there is nothing
             # to compare a challenger with until a champion exists.
