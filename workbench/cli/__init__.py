@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "workbench.cli.report_cmds",
     "workbench.cli.demo_cmds",
     "workbench.cli.monitoring_cmds",
+    "workbench.cli.sample_cmds",
 )
 
 EXIT_INTERNAL = 70
