@@ -131,6 +131,10 @@ def run_demo(store_url: str | None, user: str, folder: Path, *, progress: Callab
                                          "with --store sqlite:////path/new.db")
         folder.mkdir(parents=True, exist_ok=True)
         _ensure_people(store, user, new_store=created.admin == user)
+        if created.admin != user:
+            progress(f"{user} keeps their roles in this store; the demo's views show to people with the scientist, "
+                     f"engineer, operator, analyst and approver roles (an admin grants them: "
+                     f"'workbench users roles {user} --role …')")
         gen = generator()
         scenario = gen.Scenario(days=days, change_day=int(days * 0.6), label_delay_days=14)
         frame = gen.applications(scenario)
