@@ -36,7 +36,7 @@ def test_subprocess_run_streams_events_and_writes_the_result(chain: Chain, cance
     assert done.returncode == 0, done.stderr
     result = json.loads((Path(spec["output_dir"]) / "result.json").read_text())
     assert result["error"] is None and result["metrics"]["accuracy"] > 0.9
-    assert (Path(spec["output_dir"]) / "model.joblib").is_file()
+    assert (Path(spec["output_dir"]) / "model.skops").is_file()
     events = [json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines()
               if line.startswith("@@workbench ")]
     metrics = {e["metric"]: e for e in events if "metric" in e}
@@ -68,6 +68,12 @@ def test_subprocess_unexpected_exception_prints_a_traceback(chain: Chain, cancer
         "        raise RuntimeError('the estimator blew up')\n"
         "    def predict(self, X):\n"
         "        return X\n")
+    # an installed plug-in declares the class, which puts it on the estimator allow-list
+    dist = tmp_path / "boom_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: boom-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[mlops_workbench.estimators]\n"
+                                           "boom = boom_estimator:Boom\n")
     spec = chain.spec("boom", "train_sklearn", {"estimator": "boom_estimator.Boom"},
                       {"data": [cancer.out("data")]})
     done = run_module(spec, tmp_path, {"PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"})

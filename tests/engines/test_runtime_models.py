@@ -16,6 +16,7 @@ from workbench.engines.runtime.models import (
     EnsemblePredictor,
     ModelIntegrityError,
     SklearnPredictor,
+    UntrustedModelError,
     load_model,
 )
 from workbench.errors import InvalidInputError, UnusableInputError
@@ -54,14 +55,13 @@ def test_a_swapped_pickle_is_never_unpickled(logreg: Step, tmp_path: Path) -> No
     marker = tmp_path / "unpickled.marker"
     evil = tmp_path / "evil.joblib"
     joblib.dump(Booby(marker), evil)
-    # the trap works: loading it with its own hash unpickles it (and creates the marker) ...
-    with pytest.raises(UnusableInputError, match="no predict"):
-        load_model(evil, sha256_file(evil), {"framework": "sklearn"})
-    assert marker.exists()
-    marker.unlink()
-    # ... but registered under the honest model's hash it is refused before unpickling
+    # registered under the honest model's hash it is refused before anything is read ...
     with pytest.raises(ModelIntegrityError, match="sha256 mismatch"):
         load_model(evil, logreg.out("model")["sha256"], logreg.out("model")["meta"])
+    # ... and under its own hash it is refused as a pickle: a model file is never unpickled
+    with pytest.raises(UntrustedModelError, match="pickle") as caught:
+        load_model(evil, sha256_file(evil), {"framework": "sklearn"})
+    assert "retrain" in (caught.value.hint or "") or "training node" in str(caught.value)
     assert not marker.exists()
 
 

@@ -50,9 +50,10 @@ def test_logistic_regression_beats_ninety_percent_on_hold_out(logreg: Step,
     assert metrics["n_test"] == n_test and metrics["n_train"] == 569 - n_test
     assert "train_accuracy" in metrics
     model = logreg.result["outputs"]["model"][0]
-    assert model["file"] == "model.joblib" and model["kind"] == "model"
+    assert model["file"] == "model.skops" and model["kind"] == "model"
     meta = model["meta"]
-    assert meta["framework"] == "sklearn" and meta["task"] == "classification"
+    assert meta["framework"] == "sklearn" and meta["format"] == "skops"
+    assert meta["task"] == "classification"
     assert meta["classes"] == [0, 1] and meta["target"] == "target"
     assert meta["model_name"] == "bc_logreg" and len(meta["features"]) == 30
     assert meta["data_sha256"] == cancer.out("data")["sha256"]
@@ -96,8 +97,10 @@ def test_text_features_are_one_hot_encoded_inside_the_model(chain: Chain,
 
 @pytest.mark.parametrize(("path", "why"), [
     ("sklearn.linear_model.NoSuchModel", "has no 'NoSuchModel'"),
-    ("no_such_package.Model", "cannot import module 'no_such_package'"),
-    ("os.path.join", "not a class with fit"),
+    ("sklearn.no_such_module.Model", "scikit-learn has no module 'sklearn.no_such_module'"),
+    ("no_such_package.Model", "not on the estimator allow-list"),
+    ("os.path.join", "not on the estimator allow-list"),
+    ("sklearn.utils.Bunch", "not a scikit-learn estimator with fit() and predict()"),
     ("LogisticRegression", "not an import path"),
 ])
 def test_bad_estimator_path_is_named(chain: Chain, cancer: Step, path: str, why: str) -> None:

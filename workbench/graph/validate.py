@@ -9,7 +9,13 @@ errors). Cost is O(nodes + edges + parameters).
 
 Problem codes: ``unknown_kind``, ``unknown_param``, ``invalid_param``, ``missing_param``,
 ``dangling_input``, ``port_overconnected``, ``unknown_port``, ``incompatible_ports``,
-``cycle`` (errors) and ``orphan_node`` (warning).
+``cycle``, ``estimator_not_allowed`` (errors) and ``orphan_node`` (warning).
+
+Estimators: a parameter named ``estimator`` of type ``import_path`` (the built-in
+``train_sklearn``'s, and a plug-in kind's that follows it) must name a class on the estimator
+allow-list (``workbench.estimators``); anything else is an ``estimator_not_allowed`` error that
+names the node, the parameter, the name given and what is allowed. The named module is never
+imported to decide that (only scikit-learn's own modules are).
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from workbench.graph.catalog import ParamSpec, ports_compatible, validate_param
+from workbench.estimators import estimator_refusal
+from workbench.graph.catalog import NodeKind, ParamSpec, ports_compatible, validate_param
 from workbench.graph.errors import DanglingInputError, GraphError, GraphValidationError
 from workbench.graph.model import Graph, Node
 
@@ -44,6 +51,17 @@ def _missing(spec: ParamSpec, node: Node) -> bool:
         return True
     value = node.params[spec.name]
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _estimator_problem(kind: NodeKind, nid: str, name: str, value: object,
+                       out: list[Problem]) -> None:
+    spec = kind.param(name)
+    if spec is None or spec.type != "import_path" or name != "estimator" or not value:
+        return
+    refusal = estimator_refusal(value)
+    if refusal is not None:
+        out.append(Problem("estimator_not_allowed",
+                           f"node '{nid}', parameter '{name}': {refusal}", nid, param=name))
 
 
 def _node_problems(graph: Graph, node: Node, out: list[Problem]) -> None:
@@ -74,6 +92,8 @@ def _node_problems(graph: Graph, node: Node, out: list[Problem]) -> None:
             validate_param(kind, name, value, node_id=nid)
         except GraphError as exc:
             out.append(Problem("invalid_param", exc.message, nid, param=name))
+            continue
+        _estimator_problem(kind, nid, name, value, out)
     for spec in kind.params:
         if spec.required and _missing(spec, node):
             out.append(

@@ -7,8 +7,11 @@ second read that could see a swapped file). A mismatch, or no expected hash at a
 
 Formats (``meta["framework"]``; sniffed from the bytes when the meta does not say):
 
-* ``sklearn`` — a joblib file of a fitted estimator (or Pipeline) taking a DataFrame of the
-  ``features`` columns;
+* ``sklearn`` — a skops file (``meta["format"] == "skops"``) of a fitted estimator (or
+  Pipeline) taking a DataFrame of the ``features`` columns. Only trusted types are rebuilt and
+  trees are checked (``sklearn_files``); a file naming any other type is refused with
+  ``UntrustedModelError`` listing them. A joblib pickle (written by earlier versions) is
+  refused, never unpickled: the message says to retrain the model;
 * ``torch`` — ``torch.save({"state_dict", "manifest"[, "exported_program"]})`` read with
   ``weights_only=True`` (see ``torch_support``); it runs on the CPU;
 * ``ensemble`` — a JSON manifest (``ENSEMBLE_FORMAT``) of member sha256s and metas; members are
@@ -27,8 +30,8 @@ probable class whenever the model gives probabilities, so they match the scores.
 
 Rules: loading is done once per model and is the slow part; a loaded predictor holds no
 mutable state, so ``predict`` may be called from several threads (torch runs under
-``inference_mode``, which is per thread). sklearn, joblib and torch are imported inside
-functions.
+``inference_mode``, which is per thread). sklearn, skops and torch are imported inside
+functions; nothing here unpickles.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.engines.runtime.artifacts import sha256_bytes
+from workbench.engines.runtime.sklearn_files import UntrustedModelError, load_estimator
 from workbench.engines.runtime.torch_support import (
     CHECKPOINT_FORMAT,
     build_mlp,
@@ -61,6 +65,7 @@ __all__ = [
     "Predictor",
     "SklearnPredictor",
     "TorchPredictor",
+    "UntrustedModelError",
     "check_members",
     "load_model",
 ]
@@ -238,7 +243,7 @@ def check_members(members: Sequence[Predictor], where: str) -> None:
 # ---------------------------------------------------------------------- loading
 def _sniff(data: bytes) -> str:
     if data[:2] == b"PK":
-        return "torch"
+        return "sklearn" if b"schema.json" in data[-4096:] else "torch"
     if data.lstrip()[:1] == b"{":
         return "ensemble"
     return "sklearn"
@@ -256,9 +261,7 @@ def _common(meta: Mapping[str, Any], sha: str) -> dict[str, Any]:
 
 
 def _load_sklearn(data: bytes, meta: Mapping[str, Any], sha: str, where: str) -> Predictor:
-    import joblib
-
-    estimator = joblib.load(io.BytesIO(data))
+    estimator = load_estimator(data, where)
     if not hasattr(estimator, "predict"):
         raise UnusableInputError(f"the model file holds a {type(estimator).__name__}, "
                                  "which has no predict()", where=where)

@@ -9,12 +9,16 @@ otherwise. ``split_mask`` puts ~20 % of the rows (by ``row_id`` hash, seed from 
 in the hold-out set: models fit on the rest and report hold-out metrics under the plain names
 (``accuracy``…, ``rmse``…) and train metrics with a ``train_`` prefix.
 
-``train_sklearn``: ``estimator`` is an import path ``package.module.Class`` of a class with
-``fit``; ``estimator_params`` are its keyword arguments; ``random_state`` is set to the seed
+``train_sklearn``: ``estimator`` is an import path ``package.module.Class`` on the estimator
+allow-list (``workbench.estimators``: scikit-learn's estimators and classes installed plug-ins
+declare); any other name is refused before its module is imported. ``estimator_params`` are
+its keyword arguments; ``random_state`` is set to the seed
 when the estimator takes one and the params do not. Non-numeric feature columns are one-hot
 encoded inside the saved model (a ``Pipeline`` of a ``ColumnTransformer`` with
 ``OneHotEncoder(handle_unknown="ignore")`` and the estimator), so the model takes raw columns;
 numeric columns pass through untouched. Missing feature values are left to the estimator.
+The model is saved as ``model.skops`` (``sklearn_files``; meta ``"format": "skops"``), never
+pickled; a fitted estimator holding types a model file may not hold fails the step.
 
 ``evaluate``: the test rows of the split when the data is the model's training data (same
 dataset sha256 or same ``source_sha256``), every row otherwise; ``split`` in the metrics file
@@ -25,7 +29,7 @@ run with another seed still evaluates on the model's own hold-out rows.
 features and classes; the output ``ensemble.json`` lists the members' sha256 and meta.
 Classification members are soft-voted, regression members averaged, whichever ``method``.
 
-Rules: scikit-learn and joblib are imported inside the functions.
+Rules: scikit-learn and skops are imported inside the functions.
 """
 
 from __future__ import annotations
@@ -187,10 +191,15 @@ def model_meta(framework: str, data: TrainingData, model_name: str,
 
 # ---------------------------------------------------------------------- train_sklearn
 def resolve_estimator(path: str, where: str) -> type:
+    """The class ``path`` names, once the allow-list accepts it (nothing is imported before)."""
+    from workbench.estimators import estimator_refusal
+
+    refusal = estimator_refusal(path)
+    if refusal is not None:
+        raise InvalidInputError(refusal, where=where,
+                                hint="name a scikit-learn estimator or one an installed "
+                                     "plug-in declares")
     module_name, _, class_name = str(path).strip().rpartition(".")
-    if not module_name or not class_name:
-        raise InvalidInputError(f"estimator {path!r} is not an import path like "
-                                "'sklearn.linear_model.LogisticRegression'", where=where)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -240,9 +249,8 @@ def _build_estimator(ctx: StepContext, data: TrainingData) -> Any:
 
 
 def run_train_sklearn(ctx: StepContext) -> StepOutcome:
-    import joblib
-
     from workbench.engines.runtime.models import SklearnPredictor
+    from workbench.engines.runtime.sklearn_files import MODEL_FORMAT, dump_estimator
 
     data = load_training_data(ctx)
     estimator = _build_estimator(ctx, data)
@@ -263,16 +271,16 @@ def run_train_sklearn(ctx: StepContext) -> StepOutcome:
     predictor = SklearnPredictor(framework="sklearn", task=data.task, features=data.features,
                                  classes=classes, target=data.target, estimator=estimator)
     metrics = training_metrics(predictor, data)
-    joblib.dump(estimator, ctx.output_dir / "model.joblib")
+    dump_estimator(estimator, ctx.output_dir / "model.skops", ctx.where)
     model_name = str(ctx.param("model_name", "") or ctx.node_id)
-    meta = model_meta("sklearn", data, model_name,
+    meta = model_meta("sklearn", data, model_name, format=MODEL_FORMAT,
                       estimator=str(ctx.param("estimator",
                                               "sklearn.linear_model.LogisticRegression")))
     metrics_file = write_json(metrics, ctx.output_dir, "metrics.json")
     log(f"trained {type(estimator).__name__}: " + ", ".join(
         f"{k}={v:.4g}" for k, v in scalar_metrics(metrics).items() if not k.startswith("n_")))
     return StepOutcome(
-        outputs={"model": (OutputArtifact("model.joblib", "model", meta),),
+        outputs={"model": (OutputArtifact("model.skops", "model", meta),),
                  "metrics": (OutputArtifact(metrics_file, "metrics", {"model_name": model_name}),)},
         metrics=scalar_metrics(metrics),
         info={"rows": len(data.frame)},

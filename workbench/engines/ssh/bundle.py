@@ -1,7 +1,7 @@
 """The runtime bundle shipped to remote hosts: a zip of exactly the modules a step needs
-(``workbench.errors``, ``workbench.engines.runtime``, ``workbench.monitoring``), importable
-with ``zipimport``, named by its sha256 so a host keeps one copy per version; and the small
-bootstrap that starts a step there.
+(``workbench.errors``, ``workbench.estimators``, ``workbench.engines.runtime``,
+``workbench.monitoring``), importable with ``zipimport``, named by its sha256 so a host keeps
+one copy per version; and the small bootstrap that starts a step there.
 
 The bootstrap (stdlib only) puts itself at the head of a new process group (so cancel can
 stop the whole group), reports its pid, checks every input file's sha256 against the spec,
@@ -17,7 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # .../workbench
-INCLUDED = ("__init__.py", "errors.py", "engines/__init__.py", "engines/runtime", "monitoring")
+INCLUDED = ("__init__.py", "errors.py", "estimators.py", "engines/__init__.py", "engines/runtime",
+            "monitoring")
 
 BOOTSTRAP = r'''
 import hashlib, json, os, sys
