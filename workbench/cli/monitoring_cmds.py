@@ -282,6 +282,11 @@ def _kpi_series(args: argparse.Namespace) -> pd.Series:
 
 
 def _cmd_kpi_impact(args: argparse.Namespace, ctx: Any) -> int:
+    if args.model:  # a KPI of the store: the one computation the KPI review and the model card show
+        return _store_kpi_impact(args, ctx)
+    if not args.events:
+        raise InvalidInputError("give --events EVENTS.csv (deployments in a file) or --model NAME "
+                                "(a KPI series of the store and the model's recorded deployments)")
     from workbench.monitoring.io import read_table
     from workbench.monitoring.kpi import deployment_impact
     from workbench.monitoring.report import json_safe
@@ -326,6 +331,25 @@ def _cmd_kpi_impact(args: argparse.Namespace, ctx: Any) -> int:
     print()
     print(_table(rows, ["event", "level_change", "p", "slope_change", "p", "after-before", "p"]))
     return 0
+
+
+def _store_kpi_impact(args: argparse.Namespace, ctx: Any) -> int:
+    from workbench.monitoring.report import json_safe
+    from workbench.services.kpis import impact, impact_lines, list_kpis
+
+    store = ctx.store(read_only=True)
+    units = {s.name: s.unit for s in list_kpis(store, ctx.user)}
+    if args.kpi not in units:
+        raise InvalidInputError(f"the store has no KPI series {args.kpi!r}; it has: {', '.join(units) or 'none'}",
+                                hint="'workbench kpi impact KPI.csv --events EVENTS.csv' works on files")
+    result = impact(store, ctx.user, args.kpi, args.model, freq=args.freq or "D")
+    if args.json:
+        ctx.print_json(json_safe(result))
+        return 0
+    print(f"KPI {args.kpi!r} and the deployments of {args.model}:")
+    for line in impact_lines(result, units[args.kpi]):
+        print(f"  {line}")
+    return 0 if result.result is not None else 1
 
 
 # ----------------------------------------------------------------------------- register
@@ -403,10 +427,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     impact = kpi_sub.add_parser(
         "impact", help="did deployments move a KPI? (interrupted time series)"
     )
-    impact.add_argument("kpi", metavar="KPI.csv")
-    impact.add_argument(
-        "--events", required=True, metavar="EVENTS.csv", help="deployment times (and names)"
-    )
+    impact.add_argument("kpi", metavar="KPI", help="a KPI file (KPI.csv), or with --model a KPI series of the store")
+    impact.add_argument("--events", metavar="EVENTS.csv", help="deployment times (and names)")
+    impact.add_argument("--model", metavar="NAME",
+                        help="the store's KPI series KPI and this model's recorded deployments (as the KPI review "
+                             "view and the model card show them)")
     impact.add_argument("--time-column", help="time column of the KPI file")
     impact.add_argument("--value-column", help="value column of the KPI file")
     impact.add_argument("--event-time-column", help="time column of the events file")

@@ -43,6 +43,9 @@ class CardFacts:
     audit: list[Any]
     generated_by: str = ""
     notes: list[str] = field(default_factory=list)
+    # per KPI (name, unit): the lines of ``services.kpis.impact_lines`` — the one KPI-impact
+    # computation the KPI review view and the CLI state too
+    kpi_impact: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 def bootstrap_metrics(y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None, *,
@@ -128,6 +131,13 @@ def render(facts: CardFacts) -> str:
         ["when", "node", "from version id", "to version id", "by"],
         [[_when(d.ts), d.node_id, d.old_version_id, d.new_version_id, d.actor] for d in facts.deployments])
         + "</section>")
+    sections.append('<section id="kpi-impact"><h2>KPI impact of deployments</h2>'
+                    '<p>Interrupted time series at each deployment of this model (level and slope change, '
+                    'Newey–West intervals), as the KPI review shows it.</p>'
+                    + ("".join(f"<h3>{escape(kpi)}</h3>" + ("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines)
+                                                            + "</ul>" if lines else '<p class="empty">None.</p>')
+                               for kpi, lines in facts.kpi_impact)
+                       or '<p class="empty">No KPI recorded.</p>') + "</section>")
     drift_series: dict[str, tuple[list[float], list[float]]] = {}
     for d in facts.drift:
         if d.column == "*" or d.method == "dataset":

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.errors import InvalidInputError
+from workbench.errors import InvalidInputError, WorkbenchError
 from workbench.orchestrator.artifacts import ArtifactStore
 from workbench.progress import Progress, quietly
 from workbench.services.identity import acting
@@ -37,6 +37,12 @@ class ApprovalDetails:
     drift: list[dict[str, Any]] = field(default_factory=list)
     can_decide: bool = False
     why_not: str = ""
+    # frozen with the request (``orchestrator.evidence``); the matrices of older requests are
+    # read from the models' immutable training metrics files
+    candidate_matrix: dict[str, Any] | None = None
+    champion_matrix: dict[str, Any] | None = None
+    captured_at: int | None = None
+    candidate_is_champion: bool = False
 
 
 def details(store: Store, actor: str, request_id: int) -> ApprovalDetails:
@@ -51,6 +57,8 @@ def details(store: Store, actor: str, request_id: int) -> ApprovalDetails:
         drift_rows = [{"source": d.source, "column": d.column, "method": d.method, "statistic": d.statistic,
                        "threshold": d.threshold, "drifted": d.drifted, "window_end": d.window_end}
                       for d in (uow.results.latest_drift(f"{graph}/") if graph else [])]
+        matrices = _matrices(uow, store, evidence)
+    champion_id = (evidence.get("champion") or {}).get("id")
     why_not = ""
     if "approver" not in user.roles:
         why_not = "only a user with the approver role decides"
@@ -62,7 +70,33 @@ def details(store: Store, actor: str, request_id: int) -> ApprovalDetails:
         request=request, candidate=evidence.get("model", {}), champion=evidence.get("champion"),
         deltas=evidence.get("deltas", {}), evaluation=evidence.get("evaluation", {}),
         datasets=evidence.get("datasets", []), lineage=evidence.get("model", {}).get("lineage", {}),
-        history=history, drift=drift_rows, can_decide=not why_not, why_not=why_not)
+        history=history, drift=drift_rows, can_decide=not why_not, why_not=why_not,
+        candidate_matrix=matrices[0], champion_matrix=matrices[1], captured_at=evidence.get("captured_at"),
+        candidate_is_champion=champion_id is not None and champion_id == evidence.get("model", {}).get("id"))
+
+
+def _matrices(uow: Any, store: Store, evidence: dict[str, Any]) -> tuple[Any, Any]:
+    """The candidate's and the champion's confusion matrices: as captured with the request,
+    else from each model's training metrics file (content-addressed, so as it was)."""
+    from workbench.orchestrator.evidence import training_report
+
+    found: list[Any] = []
+    path_of = None
+    for part in ("model", "champion"):
+        summary = evidence.get(part) or {}
+        matrix = summary.get("confusion_matrix")
+        if part == "model":
+            matrix = (evidence.get("evaluation") or {}).get("confusion_matrix") or matrix
+        if not matrix and summary.get("id") is not None:
+            try:
+                version = uow.models.get_by_id(int(summary["id"]))
+            except WorkbenchError:
+                version = None
+            if version is not None:
+                path_of = path_of or ArtifactStore.for_store(store.url).path
+                matrix = training_report(uow, path_of, version).get("confusion_matrix")
+        found.append(matrix or None)
+    return found[0], found[1]
 
 
 def importances(store: Store, actor: str, request_id: int, *,

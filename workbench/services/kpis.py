@@ -20,6 +20,10 @@ Rules:
   model's deployments. Deployments that fall outside the KPI (fewer than ``min_points``
   periods before or after) or within ``min_points`` periods of the previous one kept are
   skipped and the result says why.
+* KPI impact has ONE computation, ``impact`` (``kpi_review`` runs the same ``_impact`` on the
+  same reads): the KPI review view, ``workbench kpi impact KPI --model NAME``, the demo's
+  summary and the model card all state its result, the text ones through ``impact_lines``,
+  so one deployment never gets two answers.
 """
 
 from __future__ import annotations
@@ -369,3 +373,35 @@ def _impact(points: Points, marks: list[DeploymentMark], freq: str, min_points: 
     except InvalidInputError as exc:
         return Impact(None, tuple(m for m, _ in kept), tuple(skipped), str(exc))
     return Impact(result, tuple(m for m, _ in kept), tuple(skipped))
+
+
+def impact_lines(impact: Impact, unit: str = "", *, skipped: bool = True) -> list[str]:
+    """One line per analysed deployment — what the CLI, the demo summary and the model card
+    print (figures rounded as the KPI review view shows them) — then, when ``skipped``, the
+    deployments left out and why."""
+    result = impact.result
+    unit = f" {unit}" if unit else ""
+    lines = []
+    for mark, event in zip(impact.events, result.events if result is not None else (), strict=False):
+        level, slope = event.level_change, event.slope_change
+        day = pd.Timestamp(mark.ts, unit="ms").strftime("%Y-%m-%d")
+        lines.append(f"{event.name} deployed {day}: level change {level.value:+.4g}{unit} "
+                     f"(95 % CI {level.ci_low:.4g} … {level.ci_high:.4g}, p={level.p_value:.3g}); "
+                     f"slope change {slope.value:+.4g}{unit} per period (p={slope.p_value:.3g}); "
+                     f"mean before → after {event.before_mean:.4g} → {event.after_mean:.4g}")
+    if impact.error:
+        lines.append(f"no impact estimate: {impact.error}")
+    if skipped:
+        counted: dict[str, int] = {}
+        for why in impact.skipped:
+            counted[why] = counted.get(why, 0) + 1
+        lines += [f"skipped {why}" + (f" ({n} deployments)" if n > 1 else "") for why, n in counted.items()]
+    return lines
+
+
+def model_impacts(store: Store, actor: str, model_name: str, *, freq: str = "D",
+                  min_points: int = 2) -> list[tuple[KpiSeries, Impact]]:
+    """``impact`` of ``model_name``'s deployments on every KPI of the store (for the card)."""
+    return [(series, impact(store, actor, series.name, model_name, freq=freq, min_points=min_points))
+            for series in list_kpis(store, actor)]
+

@@ -1,6 +1,7 @@
 """Reports for governance: the model card of a model version (``workbench report model``).
 
-Gathers the facts through the store (lineage, approvals, deployments, drift, canary, audit),
+Gathers the facts through the store (lineage, approvals, deployments, drift, canary, audit,
+and the KPI impact of the model's deployments from ``services.kpis.impact``),
 recomputes hold-out metrics with bootstrap intervals and permutation importances from the
 verified artifacts, and renders the self-contained HTML page of ``governance.model_card``.
 """
@@ -16,6 +17,7 @@ from workbench.governance.model_card import CardFacts, bootstrap_metrics, write
 from workbench.orchestrator.artifacts import ArtifactStore
 from workbench.progress import Cancelled, Progress
 from workbench.services.identity import acting
+from workbench.services.kpis import impact_lines, model_impacts
 from workbench.store import Store
 
 
@@ -92,9 +94,11 @@ def model_card_facts(store: Store, actor: str, name: str, version: int, *,
         notes.append("the training data artifact is not available here; hold-out figures are omitted")
     if np.isnan([v[0] for v in metrics_ci.values()]).any() if metrics_ci else False:
         notes.append("some metrics are undefined on the hold-out rows")
+    kpi_impact = [(series.name, impact_lines(result, series.unit)) for series, result in model_impacts(store, actor, name)]
     return CardFacts(model=model, datasets=datasets, data_summary=summary, metrics_ci=metrics_ci,
                      importances=importances, approvals=approvals, deployments=deployments, drift=drift,
-                     divergence=divergence, audit=audit, generated_by=user.name, notes=notes)
+                     divergence=divergence, audit=audit, generated_by=user.name, notes=notes,
+                     kpi_impact=kpi_impact)
 
 
 def write_model_card(store: Store, actor: str, name: str, version: int, path: str | Path, *,

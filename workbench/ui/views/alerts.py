@@ -32,7 +32,7 @@ from workbench.ui.context import UiContext
 from workbench.ui.formatting import local_time
 from workbench.ui.views.runs import _fill, _table
 
-COLUMNS = ["id", "message", "count", "first seen", "last seen", "condition", "source", "kind", "status",
+COLUMNS = ["id", "message", "count", "last seen", "first seen", "condition", "source", "kind", "status",
            "acknowledged by"]
 MESSAGE, LONGEST = COLUMNS.index("message"), 240
 
@@ -95,11 +95,11 @@ class AlertsView(QWidget):
         self._on_selected()
 
     def _fit_message(self) -> None:
-        """The message column takes the room the other columns leave (at least 220 px) and
-        rows grow to its wrapped lines."""
-        others = sum(self.table.columnWidth(c) for c in range(self.table.columnCount()) if c != MESSAGE)
-        room = self.table.viewport().width() - others
-        self.table.setColumnWidth(MESSAGE, max(220, min(room, 520)))
+        """The message column takes the room that id, count and last seen leave (at least
+        180 px, at most 520) and rows grow to its wrapped lines."""
+        beside = sum(self.table.columnWidth(c) for c in (0, MESSAGE + 1, MESSAGE + 2))
+        room = self.table.viewport().width() - beside
+        self.table.setColumnWidth(MESSAGE, max(180, min(room, 520)))
         self.table.resizeRowsToContents()
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
@@ -155,8 +155,8 @@ def shorten(text: str, limit: int = LONGEST) -> str:
 def row_values(alert: Alert) -> list[Any]:
     """What the table shows of one alert (a person reads these cells)."""
     condition = "holds" if alert.cleared_at is None else f"cleared {local_time(alert.cleared_at)}"
-    return [alert.id, shorten(alert.message), alert.count, local_time(alert.created_at),
-            local_time(alert.last_seen_at or alert.created_at), condition, alert.source, alert.kind,
+    return [alert.id, shorten(alert.message), alert.count, local_time(alert.last_seen_at or alert.created_at),
+            local_time(alert.created_at), condition, alert.source, alert.kind,
             alert.status, alert.acknowledged_by]
 
 

@@ -9,29 +9,37 @@ resumes."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
     QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from workbench.ui.context import UiContext
+from workbench.ui.formatting import local_time, number
 from workbench.ui.views.runs import _fill, _table
+
+TABS = ("Candidate vs champion", "Confusion matrix", "Label-free", "Data and drift", "Importance", "Lineage",
+        "Earlier decisions")
 
 
 def _number(value: Any) -> str:
-    return f"{value:.4f}" if isinstance(value, int | float) else ("" if value is None else str(value))
+    """Counts as integers, other numbers rounded to 4 places (see ``ui.formatting.number``)."""
+    return number(value)
 
 
 class ApprovalDialog(QDialog):
@@ -41,17 +49,18 @@ class ApprovalDialog(QDialog):
         request = details.request
         model = details.candidate
         self.setWindowTitle(f"Approval request {request.id}: {model.get('name')} version {model.get('version')}")
-        self.resize(900, 640)
-        tabs = QTabWidget(self)
-        tabs.addTab(self._metrics_tab(), "Candidate vs champion")
-        tabs.addTab(self._confusion_tab(), "Confusion matrix")
-        tabs.addTab(self._label_free_tab(), "Label-free estimates")
-        tabs.addTab(self._data_tab(), "Data and drift")
+        self._fit_screen(parent)
+        tabs = self.tabs = QTabWidget(self)
+        tabs.setObjectName("evidence_tabs")
+        tabs.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
+        tabs.tabBar().setExpanding(False)
         self.importance_table = _table(["feature", "importance", "± std"], self)
         self.importance_table.setObjectName("importance_table")
-        tabs.addTab(self.importance_table, "Feature importance")
-        tabs.addTab(self._lineage_tab(), "Lineage")
-        tabs.addTab(self._history_tab(), "Earlier decisions")
+        for page, label in zip((self._metrics_tab(), self._confusion_tab(), self._label_free_tab(), self._data_tab(),
+                                self.importance_table, self._lineage_tab(), self._history_tab()), TABS, strict=True):
+            tabs.addTab(page, label)
+        tabs.setTabToolTip(2, "Label-free (CBPE) estimates of candidate and champion on production data")
+        tabs.setTabToolTip(4, "Permutation feature importances of the candidate on its hold-out rows")
         self.reason = QPlainTextEdit(self)
         self.reason.setObjectName("reason")
         self.reason.setPlaceholderText("Reason for the decision (required; it goes to the audit trail)")
@@ -70,11 +79,25 @@ class ApprovalDialog(QDialog):
         buttons.addWidget(self.reject_button)
         buttons.addWidget(self.approve_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"Requested by <b>{request.requested_by}</b> for run {request.run_id} "
-                                f"(node {request.node_id}) · status <b>{request.status}</b>"))
+        captured = details.captured_at or request.created_at
+        header = QLabel(f"Requested by <b>{request.requested_by}</b> on {local_time(request.created_at)} for run "
+                        f"{request.run_id} (node {request.node_id}) · status <b>{request.status}</b><br>"
+                        f"<i>The evidence below is as it was captured with the request "
+                        f"({local_time(captured)}), not as things are today.</i>")
+        header.setObjectName("request_header")
+        header.setWordWrap(True)
+        layout.addWidget(header)
         layout.addWidget(tabs, 1)
         layout.addWidget(self.reason)
         layout.addLayout(buttons)
+        decision = request.decision
+        if decision is not None:  # decided: show the decision; there is nothing to type
+            self.reason.hide()
+            self.approve_button.hide()
+            self.reject_button.hide()
+            self.notice.setWordWrap(True)
+            self.notice.setText(f"<b>{decision.decision}</b> by {decision.decided_by} on "
+                                f"{local_time(decision.decided_at)}: {decision.reason}")
         self.reason.textChanged.connect(self._on_reason)
         self.approve_button.clicked.connect(lambda: self._decide("approved"))
         self.reject_button.clicked.connect(lambda: self._decide("rejected"))
@@ -83,6 +106,13 @@ class ApprovalDialog(QDialog):
         self.finished.connect(self._cancel_jobs)
         self._load_importances()
         self._load_label_free()
+
+    def _fit_screen(self, parent: QWidget | None) -> None:
+        """900×640, or less on a smaller screen: the dialog never reaches past it."""
+        screen = (parent.screen() if parent is not None else None) or QGuiApplication.primaryScreen()
+        room = screen.availableGeometry()
+        self.resize(min(900, room.width() - 40), min(640, room.height() - 60))
+        self.setMaximumSize(room.width(), room.height())
 
     def _cancel_jobs(self, *_: Any) -> None:
         for job in self.jobs:
@@ -140,36 +170,72 @@ class ApprovalDialog(QDialog):
             lambda message: self.label_free_note.setText("Label-free estimates cancelled.")))
 
     def _metrics_tab(self) -> QWidget:
-        champion = (self.details.champion or {}).get("metrics", {})
+        box = QWidget(self)
+        layout = QVBoxLayout(box)
+        champion_summary = self.details.champion or {}
+        champion = champion_summary.get("metrics", {})
         candidate = self.details.candidate.get("metrics", {})
         keys = sorted(k for k in set(candidate) | set(champion)
                       if isinstance(candidate.get(k, champion.get(k)), int | float))
-        table = _table(["metric", "candidate", "champion", "delta"], self)
+        version = self.details.candidate.get("version")
+        headers = ["metric", f"candidate v{version}",
+                   f"champion v{champion_summary.get('version')} (then)" if champion_summary else "champion", "delta"]
+        table = _table(headers, box)
         table.setObjectName("metrics_table")
-        _fill(table, [[k, _number(candidate.get(k)), _number(champion.get(k)), _number(self.details.deltas.get(k))]
+        _fill(table, [[k, _number(candidate.get(k)), _number(champion.get(k)), _delta(self.details.deltas.get(k))]
                       for k in keys])
-        if self.details.champion is None:
-            table.setToolTip("there is no champion yet: this would be the first")
-        return table
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        if self.details.candidate_is_champion:
+            note = (f"Version {version} already was the champion when this request was made, so there is "
+                    "nothing new to compare: the deltas are zero by definition.")
+        elif not champion_summary:
+            note = "There was no champion when this request was made: this would be the first."
+        else:
+            note = (f"Compared with the champion at the time of the request, version {champion_summary.get('version')}"
+                    f" (trained {local_time(champion_summary.get('trained_at'))}); delta = candidate − champion.")
+        self.metrics_note = QLabel(note, box)
+        self.metrics_note.setObjectName("metrics_note")
+        self.metrics_note.setWordWrap(True)
+        layout.addWidget(self.metrics_note)
+        layout.addWidget(table, 1)
+        self.metrics_table = table
+        return box
 
     def _confusion_tab(self) -> QWidget:
         box = QWidget(self)
-        grid = QGridLayout(box)
-        matrix = self.details.evaluation.get("confusion_matrix") or self.details.candidate.get(
-            "metrics", {}).get("confusion_matrix")
-        if not matrix:
-            grid.addWidget(QLabel("No confusion matrix (not a classifier, or no evaluation step)."), 0, 0)
-            return box
-        labels = [str(label) for label in matrix["labels"]]
-        grid.addWidget(QLabel("<i>true ↓ / predicted →</i>"), 0, 0)
-        for j, label in enumerate(labels):
-            grid.addWidget(QLabel(f"<b>{label}</b>"), 0, j + 1)
-        for i, row in enumerate(matrix["matrix"]):
-            grid.addWidget(QLabel(f"<b>{labels[i]}</b>"), i + 1, 0)
-            for j, value in enumerate(row):
-                cell = QLabel(str(value))
-                cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                grid.addWidget(cell, i + 1, j + 1)
+        layout = QHBoxLayout(box)
+        self.confusion_tables: dict[str, QTableWidget] = {}
+        champion = self.details.champion or {}
+        for role, matrix, version in (("candidate", self.details.candidate_matrix, self.details.candidate.get("version")),
+                                      ("champion", self.details.champion_matrix, champion.get("version"))):
+            if role == "champion" and (not champion or self.details.candidate_is_champion):
+                continue
+            column = QVBoxLayout()
+            title = QLabel(f"<b>{role} v{version}</b> · hold-out rows · rows: true label, columns: predicted", box)
+            title.setWordWrap(True)
+            column.addWidget(title)
+            if not matrix:
+                missing = QLabel("No confusion matrix recorded for this model (it is not a classifier, or "
+                                 "its training step wrote no metrics file).", box)
+                missing.setWordWrap(True)
+                column.addWidget(missing)
+            else:
+                labels = [str(label) for label in matrix["labels"]]
+                table = QTableWidget(len(labels), len(labels), box)
+                table.setObjectName(f"confusion_{role}")
+                table.setHorizontalHeaderLabels([f"predicted {label}" for label in labels])
+                table.setVerticalHeaderLabels([f"true {label}" for label in labels])
+                table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+                for i, row in enumerate(matrix["matrix"]):
+                    for j, value in enumerate(row):
+                        item = QTableWidgetItem(_number(value))
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                        table.setItem(i, j, item)
+                table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+                self.confusion_tables[role] = table
+                column.addWidget(table, 1)
+            layout.addLayout(column, 1)
         return box
 
     def _data_tab(self) -> QWidget:
@@ -180,6 +246,8 @@ class ApprovalDialog(QDialog):
         drift = _table(["monitor", "column", "method", "statistic", "threshold", "drifted"], box)
         _fill(drift, [[d["source"], d["column"], d["method"], _number(d["statistic"]), _number(d["threshold"]),
                        "yes" if d["drifted"] else "no"] for d in self.details.drift])
+        _readable(datasets)
+        _readable(drift)
         layout.addWidget(QLabel("Training data"))
         layout.addWidget(datasets)
         layout.addWidget(QLabel("Latest drift of production data in this application"
@@ -188,22 +256,39 @@ class ApprovalDialog(QDialog):
         return box
 
     def _lineage_tab(self) -> QWidget:
-        text = QPlainTextEdit(self)
-        text.setReadOnly(True)
+        tree = QTreeWidget(self)
+        tree.setObjectName("lineage_tree")
+        tree.setHeaderLabels(["what", "value"])
+        tree.setColumnCount(2)
         lineage = self.details.lineage
-        summary = {"trained_by": self.details.candidate.get("trained_by"),
-                   "trained_at_ms": self.details.candidate.get("trained_at"),
-                   "code_version": lineage.get("code_version"), "graph_sha256": lineage.get("graph_sha256"),
-                   "node": lineage.get("node_id"), "params": lineage.get("params"), "target": lineage.get("target"),
-                   "device": lineage.get("device"), "python": lineage.get("python"),
-                   "libraries": lineage.get("libraries"), "data": lineage.get("meta", {}).get("source_sha256")}
-        text.setPlainText(json.dumps(summary, indent=2, default=str))
-        return text
+        model = self.details.candidate
+        request = self.details.request
+        sections: list[tuple[str, Any]] = [
+            ("model", {"name": model.get("name"), "version": model.get("version"),
+                       "trained by": model.get("trained_by"), "trained at": local_time(model.get("trained_at")),
+                       "run": lineage.get("run_id"), "graph": lineage.get("graph"), "node": lineage.get("node_id"),
+                       "graph sha256": lineage.get("graph_sha256"), "code version": lineage.get("code_version")}),
+            ("parameters", lineage.get("params") or {}),
+            ("training data", {f"dataset {i + 1}": {"source": d.get("source"), "rows": d.get("rows"),
+                                                    "source sha256": d.get("source_sha256"),
+                                                    "artifact sha256": d.get("sha256")}
+                               for i, d in enumerate(self.details.datasets)}),
+            ("environment", {"target": lineage.get("target"), "device": lineage.get("device"),
+                             "python": lineage.get("python"), "libraries": lineage.get("libraries") or {}}),
+            ("request", {"requested by": request.requested_by, "requested at": local_time(request.created_at),
+                         "evidence captured at": local_time(self.details.captured_at or request.created_at)}),
+        ]
+        for title, value in sections:
+            _tree_item(tree, title, value)
+        tree.expandAll()
+        tree.resizeColumnToContents(0)
+        return tree
 
     def _history_tab(self) -> QWidget:
-        table = _table(["request", "version", "decision", "by", "reason"], self)
+        table = _table(["request", "version", "decision", "by", "when", "reason"], self)
         _fill(table, [[r.id, r.evidence.get("model", {}).get("version"), r.decision.decision, r.decision.decided_by,
-                       r.decision.reason] for r in self.details.history])
+                       local_time(r.decision.decided_at), r.decision.reason] for r in self.details.history])
+        _readable(table)
         return table
 
     def _load_importances(self) -> None:
@@ -236,6 +321,40 @@ class ApprovalDialog(QDialog):
             return
         self.ctx.status(f"approval request {self.details.request.id} {decision}")
         self.accept()
+
+
+def _delta(value: Any) -> str:
+    text = _number(value)
+    return f"+{text}" if isinstance(value, int | float) and value > 0 else text
+
+
+def _readable(table: QTableWidget) -> None:
+    """Columns as wide as their contents (the last takes the rest), every cell's full text in
+    its tooltip."""
+    for row in range(table.rowCount()):
+        for column in range(table.columnCount()):
+            item = table.item(row, column)
+            if item is not None:
+                item.setToolTip(item.text())
+    table.resizeColumnsToContents()
+    table.horizontalHeader().setStretchLastSection(True)
+
+
+def _tree_item(parent: Any, key: str, value: Any) -> QTreeWidgetItem:
+    """``key: value`` as a tree row; dicts and lists become children; numbers read as numbers."""
+    item = QTreeWidgetItem(parent)
+    item.setText(0, str(key))
+    if isinstance(value, dict):
+        for child_key, child in value.items():
+            _tree_item(item, str(child_key), child)
+    elif isinstance(value, list | tuple):
+        for i, child in enumerate(value):
+            _tree_item(item, str(i + 1), child)
+    else:
+        text = "" if value is None else _number(value) if isinstance(value, int | float) else str(value)
+        item.setText(1, text or "—")
+        item.setToolTip(1, text)
+    return item
 
 
 class ApprovalsView(QWidget):
