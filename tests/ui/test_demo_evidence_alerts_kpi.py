@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QLabel
 
 from tests.support.cli import run_ok
 from workbench.demo.scenario import MODEL
