@@ -104,3 +104,18 @@ def test_importances_report_each_feature_and_stop_when_cancelled(waiting) -> Non
     items = importances(store, "rita", request.id, progress=Progress(lambda d, t, _: steps.append((d, t))))
     assert len(items) == 30 and steps[-1] == (30, 30)  # the breast cancer data has 30 features
     assert items[0].mean >= items[-1].mean
+
+
+def test_the_request_carries_the_confusion_matrix_of_its_classifier(waiting) -> None:  # noqa: ANN001
+    """The approval template feeds no evaluation to the gate: the matrix comes from the
+    training step's metrics file, frozen into the request."""
+    from workbench.services.approvals import details
+
+    store, request = waiting
+    frozen = request.evidence["model"]["confusion_matrix"]
+    assert frozen["labels"] == [0, 1] and request.evidence["captured_at"] >= request.created_at
+    shown = details(store, "rita", request.id)
+    assert shown.candidate_matrix == frozen and shown.champion_matrix is None
+    cells = [v for row in frozen["matrix"] for v in row]
+    assert all(isinstance(v, int) for v in cells) and sum(cells) == request.evidence["model"]["metrics"]["n_test"]
+    assert not shown.candidate_is_champion
