@@ -49,8 +49,9 @@ def test_the_champions_model_card_is_complete(demo: dict) -> None:
                 sections.append(dict(attrs)["id"])
 
     Collect().feed(card.read_text(encoding="utf-8"))
-    assert sections[:9] == ["lineage", "training-data", "metrics", "importance", "approvals", "deployments",
-                            "drift", "canary", "audit"]
+    expected = ["lineage", "training-data", "metrics", "importance", "approvals", "deployments", "drift", "canary",
+                "audit"]
+    assert [s for s in sections if s in expected] == expected, sections  # each there, in order (more may come)
     text = card.read_text(encoding="utf-8")
     assert "demo-risk-officer" in text and "<svg" in text and "95 % interval" in text
 
