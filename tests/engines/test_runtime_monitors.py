@@ -156,3 +156,20 @@ def test_real_predictions_flow_into_the_comparator(chain: Chain, cancer: Step, l
     assert step.result["metrics"]["rows"] == 569
     assert step.result["metrics"]["agreement"] > 0.85
     assert step.result["signals"] == {"alert": False}
+
+
+def test_drift_monitor_leaves_id_columns_out_and_says_so(chain: Chain, tmp_path: Path) -> None:
+    reference, current = frames(0.0)
+    for frame, start in ((reference, 0), (current, 5000)):
+        frame["account_id"] = [f"A{i:06d}" for i in range(start, start + len(frame))]
+    ref = artifact(reference, tmp_path / "ref.parquet", "dataset", target="target")
+    cur = artifact(current, tmp_path / "cur.parquet", "dataset", target="target")
+    step = chain.run("drift_ids", "drift_monitor",
+                     {"methods": ["psi"], "window_size": 200, "id_columns": ["c"]},
+                     {"reference": [ref], "current": [cur]})
+    records = step.result["records"]["drift"]
+    assert {r["column"] for r in records} == {"a", "b", "*"}
+    assert all(r["threshold"] == 0.1 for r in records if r["method"] == "psi")  # the one default
+    detail = json.loads(step.file("metrics").read_text(encoding="utf-8"))
+    assert detail["excluded"] == {"c": "declared an id column",
+                                  "account_id": "id-like: named like an id and every value is distinct"}
