@@ -95,3 +95,34 @@ def test_upgrading_keeps_every_alert_and_leaves_one_holding_per_condition(store_
     assert [a.id for a in alerts] == [1, 2, 3, 4]
     assert [a.cleared_at for a in alerts] == [100, 101, None, None]
     assert all(a.count == 1 and a.last_seen_at == a.created_at for a in alerts)
+
+
+def test_writers_raising_one_condition_at_once_count_on_one_alert(store_url: str) -> None:
+    import threading
+
+    from workbench.store import init_store, open_store
+
+    init_store(store_url, "admin")
+    stores = [open_store(store_url) for _ in range(6)]
+    start = threading.Barrier(len(stores))
+    failures: list[BaseException] = []
+
+    def raise_one(opened, i: int) -> None:  # noqa: ANN001
+        try:
+            start.wait()
+            with opened.write("admin") as uow:
+                uow.alerts.raise_alert(SOURCE, "divergence", _message(i, 0.2 + i / 100))
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=raise_one, args=(s, i)) for i, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with stores[0].read() as uow:
+        alerts = uow.alerts.list()
+    for opened in stores:
+        opened.close()
+    assert not failures, failures
+    assert len(alerts) == 1 and alerts[0].count == len(stores)
