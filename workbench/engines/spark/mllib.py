@@ -25,6 +25,12 @@ directory (executors must read it) and maps the predicted index back to the clas
 ``score`` is the positive-class probability (two classes), the top probability (more), or
 the prediction (regression). The local runtime refuses to load such a model.
 
+A saved pipeline is untrusted input too: loading one instantiates the classes its metadata
+names, and a pipeline marked ``"language": "Python"`` makes pyspark import the Python module
+each stage names. ``check_spark_model`` reads every ``metadata`` record before anything is
+loaded and refuses (``UntrustedModelError``, naming them) classes outside ``org.apache.spark.ml.``
+and Python-language pipelines; the top record must be a ``PipelineModel``.
+
 Rules: pyspark is imported inside functions; internal columns are prefixed ``_wb_``.
 """
 
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import uuid
@@ -45,7 +52,12 @@ import pandas as pd
 from workbench.engines.runtime.artifacts import ROW_ID, TIMESTAMP, write_json
 from workbench.engines.runtime.events import emit_progress, log
 from workbench.engines.runtime.metrics import scalar_metrics
-from workbench.engines.runtime.models import SPARK_ML, ModelIntegrityError, Predictor
+from workbench.engines.runtime.models import (
+    SPARK_ML,
+    ModelIntegrityError,
+    Predictor,
+    UntrustedModelError,
+)
 from workbench.engines.runtime.spec import OutputArtifact, StepOutcome
 from workbench.engines.runtime.split import TEST_FRACTION
 from workbench.engines.runtime.training import MAX_CLASSES, combine_metrics
@@ -53,7 +65,7 @@ from workbench.engines.spark.datasets import read_input
 from workbench.engines.spark.steps import SparkStep
 from workbench.errors import InvalidInputError, UnusableInputError
 
-__all__ = ["run_train_spark", "score_spark_ml"]
+__all__ = ["check_spark_model", "run_train_spark", "score_spark_ml"]
 
 ALGORITHMS = ("logistic_regression", "gbt", "random_forest")
 _FEATURES, _LABEL, _PRED, _PROB, _RAW, _TEST = (
@@ -321,6 +333,41 @@ def run_train_spark(state: SparkStep) -> StepOutcome:
 
 
 # ---------------------------------------------------------------------- scoring
+_SPARK_ML_CLASSES = "org.apache.spark.ml."
+
+
+def _metadata_records(folder: Path) -> list[tuple[str, dict[str, Any]]]:
+    records = []
+    for meta_dir in sorted(p for p in folder.rglob("metadata") if p.is_dir()):
+        for part in sorted(meta_dir.glob("part-*")):
+            for line in part.read_text(encoding="utf-8", errors="replace").splitlines():
+                if line.strip():
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError:
+                        record = {}
+                    records.append((str(meta_dir.relative_to(folder)),
+                                    record if isinstance(record, dict) else {}))
+    return records
+
+
+def check_spark_model(folder: Path, where: str) -> None:
+    """Refuse a saved pipeline that names classes outside Spark ML, or Python stages."""
+    records = _metadata_records(folder)
+    top = [r for place, r in records if place == "metadata"]
+    if not top or top[0].get("class") != f"{_SPARK_ML_CLASSES}PipelineModel":
+        raise UntrustedModelError("the spark_ml model is not a saved Spark ML PipelineModel; "
+                                  "it was not loaded", where=where)
+    refused = sorted({f"{r.get('class')!s} ({place})" for place, r in records
+                      if not str(r.get("class") or "").startswith(_SPARK_ML_CLASSES)
+                      or (r.get("paramMap") or {}).get("language") == "Python"})
+    if refused:
+        raise UntrustedModelError(
+            "the spark_ml model names classes outside Spark ML or Python stages, which loading "
+            f"would import: {', '.join(refused)}; it was not loaded", where=where,
+            hint="retrain it with a train_spark node")
+
+
 def _unpacked(state: SparkStep, model_in: Any) -> Path:
     data = Path(model_in.path).read_bytes()
     actual = hashlib.sha256(data).hexdigest()
@@ -365,7 +412,9 @@ def score_spark_ml(state: SparkStep, model_in: Any, frame: Any) -> tuple[Any, Pr
         raise InvalidInputError(f"the data lacks {len(missing)} feature column(s) the model "
                                 f"{info.model_name!r} needs: {', '.join(missing[:10])}",
                                 where=state.ctx.where)
-    model = PipelineModel.load(str(_unpacked(state, model_in)))
+    folder = _unpacked(state, model_in)
+    check_spark_model(folder, str(model_in.path))
+    model = PipelineModel.load(str(folder))
     log(f"scoring with the Spark ML pipeline {info.model_name!r} ({meta.get('algorithm')})")
     out = model.transform(frame)
     if info.is_classifier:
