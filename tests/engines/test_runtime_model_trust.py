@@ -203,3 +203,76 @@ def test_a_torch_checkpoint_holding_code_is_refused_without_running_it(
     with pytest.raises(UnusableInputError, match="not a readable workbench torch checkpoint"):
         load_model(path, sha, mlp.out("model")["meta"])
     assert not marker.exists()
+
+
+def _exported_checkpoint(mlp: Step, tmp_path: Path, craft) -> tuple[Path, str]:  # noqa: ANN001
+    """The MLP's checkpoint with an exported program whose archive ``craft`` rewrites."""
+    import torch
+
+    from workbench.engines.runtime.torch_support import export_network
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(30, 2)
+
+        def forward(self, x):  # noqa: ANN001, ANN202 - torch.export names the input x
+            return self.linear(x)
+
+    checkpoint = torch.load(mlp.file("model"), weights_only=True)
+    blob = export_network(Net(), torch.zeros(4, 30))
+    source = zipfile.ZipFile(io.BytesIO(blob))
+    crafted = io.BytesIO()
+    with zipfile.ZipFile(crafted, "w") as out:
+        for name in source.namelist():
+            out.writestr(name, craft(name, source.read(name)))
+    checkpoint["exported_program"] = crafted.getvalue()
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    return write(tmp_path, "exported.pt", buffer.getvalue())
+
+
+def test_an_exported_network_holding_a_pickle_is_refused_without_unpickling(
+        mlp: Step, tmp_path: Path) -> None:
+    import torch
+
+    marker = tmp_path / "unpickled.marker"
+
+    class Booby:
+        def __reduce__(self):  # noqa: ANN204 - pickle protocol
+            return (open, (str(marker), "w"))
+
+    def craft(name: str, data: bytes) -> bytes:
+        if name.endswith("_weights_config.json"):
+            config = json.loads(data)
+            first = next(iter(config["config"].values()))
+            first["use_pickle"] = True
+            return json.dumps(config).encode()
+        if name.endswith("/data/weights/weight_0"):
+            buffer = io.BytesIO()
+            torch.save(Booby(), buffer)
+            return buffer.getvalue()
+        return data
+
+    honest_path, honest_sha = _exported_checkpoint(mlp, tmp_path, lambda name, data: data)
+    honest = load_model(honest_path, honest_sha, mlp.out("model")["meta"])
+    assert honest.predict(pd.DataFrame(np.zeros((3, 30)), columns=honest.features)).shape == (3,)
+    path, sha = _exported_checkpoint(mlp, tmp_path, craft)
+    with pytest.raises(UntrustedModelError, match="pickled or custom objects") as caught:
+        load_model(path, sha, mlp.out("model")["meta"])
+    assert "was not loaded" in str(caught.value)
+    assert not marker.exists()
+
+
+def test_an_exported_network_naming_a_module_to_import_is_refused(mlp: Step,
+                                                                  tmp_path: Path) -> None:
+    def craft(name: str, data: bytes) -> bytes:
+        if name.endswith("models/model.json"):
+            doc = json.loads(data)
+            doc["note"] = json.dumps({"__enum__": True, "fqn": "evilmod:Evil", "name": "A"})
+            return json.dumps(doc).encode()
+        return data
+
+    path, sha = _exported_checkpoint(mlp, tmp_path, craft)
+    with pytest.raises(UntrustedModelError, match="names Python objects to import"):
+        load_model(path, sha, mlp.out("model")["meta"])

@@ -13,7 +13,9 @@ Formats (``meta["framework"]``; sniffed from the bytes when the meta does not sa
   ``UntrustedModelError`` listing them. A joblib pickle (written by earlier versions) is
   refused, never unpickled: the message says to retrain the model;
 * ``torch`` — ``torch.save({"state_dict", "manifest"[, "exported_program"]})`` read with
-  ``weights_only=True`` (see ``torch_support``); it runs on the CPU;
+  ``weights_only=True`` (see ``torch_support``); an exported program is checked by
+  ``exported_files.check_exported`` before ``torch.export.load`` sees it (that loader can
+  unpickle and import); it runs on the CPU;
 * ``ensemble`` — a JSON manifest (``ENSEMBLE_FORMAT``) of member sha256s and metas; members are
   loaded from ``artifact_root/<sha[:2]>/<sha>``, each verified the same way. Classification
   members are soft-voted (mean of class probabilities), regression members averaged;
@@ -47,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.engines.runtime.artifacts import sha256_bytes
+from workbench.engines.runtime.exported_files import check_exported
 from workbench.engines.runtime.sklearn_files import UntrustedModelError, load_estimator
 from workbench.engines.runtime.torch_support import (
     CHECKPOINT_FORMAT,
@@ -290,6 +293,7 @@ def _load_torch(data: bytes, meta: Mapping[str, Any], sha: str, where: str) -> P
         raise UnusableInputError(
             f"unknown torch checkpoint format {manifest.get('format')!r}", where=where)
     if checkpoint.get("exported_program"):
+        check_exported(checkpoint["exported_program"], where)
         network = load_exported(checkpoint["exported_program"])
     else:
         network = build_mlp(manifest["in_features"], manifest["hidden_sizes"],
