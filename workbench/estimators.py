@@ -40,8 +40,7 @@ __all__ = [
 ENTRY_POINT_GROUP = "mlops_workbench.estimators"
 
 _PATH_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+\Z")
-_SKLEARN_TEXT = "scikit-learn estimators (sklearn.<module>.<Class>, e.g. " \
-    "sklearn.linear_model.LogisticRegression)"
+_SKLEARN_TEXT = "use a scikit-learn estimator such as sklearn.linear_model.LogisticRegression"
 
 
 def plugin_estimators() -> tuple[str, ...]:
@@ -66,9 +65,9 @@ def allowed_text() -> str:
     """What an ``estimator`` may name, in words (for error messages)."""
     plugins = plugin_estimators()
     if not plugins:
-        return _SKLEARN_TEXT + "; plug-ins add classes through the entry point group " \
+        return f"{_SKLEARN_TEXT}, or a class an installed plug-in declares in " \
             f"{ENTRY_POINT_GROUP!r}"
-    return f"{_SKLEARN_TEXT} or the plug-in estimators {', '.join(plugins)}"
+    return f"{_SKLEARN_TEXT}, or a plug-in estimator: {', '.join(plugins)}"
 
 
 def estimator_refusal(name: object) -> str | None:
@@ -80,8 +79,7 @@ def estimator_refusal(name: object) -> str | None:
     if text in plugin_estimators():
         return None
     if not text.startswith("sklearn."):
-        return f"estimator {text!r} is not on the estimator allow-list (allowed: " \
-            f"{allowed_text()})"
+        return f"estimator {text!r} is not allowed: {allowed_text()}"
     return _sklearn_refusal(text)
 
 

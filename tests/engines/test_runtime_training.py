@@ -98,8 +98,8 @@ def test_text_features_are_one_hot_encoded_inside_the_model(chain: Chain,
 @pytest.mark.parametrize(("path", "why"), [
     ("sklearn.linear_model.NoSuchModel", "has no 'NoSuchModel'"),
     ("sklearn.no_such_module.Model", "scikit-learn has no module 'sklearn.no_such_module'"),
-    ("no_such_package.Model", "not on the estimator allow-list"),
-    ("os.path.join", "not on the estimator allow-list"),
+    ("no_such_package.Model", "is not allowed"),
+    ("os.path.join", "is not allowed"),
     ("sklearn.utils.Bunch", "not a scikit-learn estimator with fit() and predict()"),
     ("LogisticRegression", "not an import path"),
 ])

@@ -196,9 +196,7 @@ def resolve_estimator(path: str, where: str) -> type:
 
     refusal = estimator_refusal(path)
     if refusal is not None:
-        raise InvalidInputError(refusal, where=where,
-                                hint="name a scikit-learn estimator or one an installed "
-                                     "plug-in declares")
+        raise InvalidInputError(refusal, where=where)
     module_name, _, class_name = str(path).strip().rpartition(".")
     try:
         module = importlib.import_module(module_name)
