@@ -1,7 +1,10 @@
 """scikit-learn model files: written and read with skops, never with pickle.
 
 ``dump_estimator(estimator, path)`` writes a skops file (``skops.io``, a zip of a JSON schema and
-numpy arrays). ``load_estimator(data, where)`` rebuilds the estimator from those bytes only when
+numpy arrays) with deterministic bytes: skops names objects and array files by memory
+address, so ids are renumbered in schema order, array files renamed to match and entries
+written sorted with a fixed time — the same fitted model gives the same sha256 on any machine
+(the artifact cache and reproducible re-runs rely on it). ``load_estimator(data, where)`` rebuilds the estimator from those bytes only when
 every type the file names is trusted; it never unpickles.
 
 Trusted types are (1) what skops trusts by default: Python primitives and containers, numpy
@@ -28,6 +31,7 @@ Rules: skops and scikit-learn are imported inside functions.
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +45,7 @@ __all__ = [
     "MODEL_FORMAT",
     "TRUSTED_SKLEARN_TYPES",
     "UntrustedModelError",
+    "canonical_bytes",
     "dump_estimator",
     "is_pickle",
     "load_estimator",
@@ -110,7 +115,7 @@ def dump_estimator(estimator: Any, path: Path, where: str) -> None:
     """Write ``estimator`` to ``path`` as a skops file; refuse one nobody could load."""
     import skops.io as sio
 
-    data = sio.dumps(estimator)
+    data = canonical_bytes(sio.dumps(estimator))
     refused = untrusted_types(data, where)
     if refused:
         raise InvalidInputError(
@@ -119,6 +124,43 @@ def dump_estimator(estimator: Any, path: Path, where: str) -> None:
             hint="choose another estimator; a model file holds only the types listed in "
                  "workbench.engines.runtime.sklearn_files")
     Path(path).write_bytes(data)
+
+
+def canonical_bytes(data: bytes) -> bytes:
+    """``data`` (a skops file) rewritten without memory addresses (see the module doc)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        schema = json.loads(source.read("schema.json"))
+        members = {n: source.read(n) for n in source.namelist() if n != "schema.json"}
+    ids: dict[int, int] = {}
+    names: dict[str, str] = {}
+
+    def renumber(node: Any) -> Any:
+        if isinstance(node, list):
+            return [renumber(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            if key == "__id__" and type(value) is int:
+                out[key] = ids.setdefault(value, len(ids) + 1)
+            elif key == "file" and isinstance(value, str) and value in members:
+                suffix = "." + value.rsplit(".", 1)[-1] if "." in value else ""
+                out[key] = names.setdefault(value, f"{len(names) + 1}{suffix}")
+            else:
+                out[key] = renumber(value)
+        return out
+
+    schema = renumber(schema)
+    files = {names.get(n, n): content for n, content in members.items()}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as target:
+        entries = [("schema.json", json.dumps(schema, indent=2).encode("utf-8")),
+                   *sorted(files.items())]
+        for name, content in entries:
+            info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            target.writestr(info, content)
+    return buffer.getvalue()
 
 
 def load_estimator(data: bytes, where: str) -> Any:
