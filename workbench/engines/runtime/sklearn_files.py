@@ -11,7 +11,11 @@ Trusted types are (1) what skops trusts by default: Python primitives and contai
 and scipy types and ufuncs, every public scikit-learn estimator and a few of its loss and
 link types; (2) the estimator classes installed plug-ins declare (``workbench.estimators``);
 (3) ``TRUSTED_SKLEARN_TYPES``, the scikit-learn internals that fitted built-in estimators hold
-(decision trees, the histogram gradient boosting predictor, MLP optimisers, calibrators). A
+(decision trees, the histogram gradient boosting predictor, MLP optimisers, calibrators,
+Tweedie losses). Not trusted, so refused when a model is saved: neighbour search trees
+(``KDTree``/``BallTree``: compiled code indexes their arrays unchecked), Gaussian process
+kernels, and the ``functools.partial`` a histogram gradient boosting model with native
+categorical features holds. A
 file that names any other type is refused with ``UntrustedModelError`` listing the types, and
 nothing of it is rebuilt, so the named modules are never imported. The same check runs when a
 model is saved: a fitted estimator that holds other types fails its training step instead of
@@ -61,6 +65,8 @@ TRUSTED_SKLEARN_TYPES = frozenset({
     "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
+    "sklearn._loss.loss.HalfTweedieLoss",
+    "sklearn._loss.loss.HalfTweedieLossIdentity",
 })
 _TREE = "sklearn.tree._tree.Tree"
 _TREE_PREDICTOR = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
