@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QMenu, QToolBar
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu, QTabBar, QToolBar
 
 from workbench.ui.views import ROLE_ORDER, ROLE_VIEWS, START_HERE, VIEWS
 
@@ -72,9 +72,15 @@ def check_role(qtbot, window, role: str) -> None:  # noqa: ANN001
     assert len(window.visible_docks()) == len(expected_titles(role)), window.visible_docks()
     area = window.screen().availableGeometry()
     assert area.contains(window.frameGeometry()), (role, window.frameGeometry(), area)
-    for dock in window.findChildren(QDockWidget):
-        if dock.isHidden():
-            continue
+    role_window = window.role_window()
+    for dock in window.findChildren(QDockWidget):  # no other role's dock is on screen
+        assert not dock.isVisible() or dock.parent() is role_window, (role, dock.windowTitle())
+    bars = [[b.tabText(i) for i in range(b.count())] for b in window.findChildren(QTabBar)
+            if isinstance(b.parent(), QMainWindow) and b.isVisible() and b.count()]
+    assert all(set(texts) <= expected_titles(role) for texts in bars), (role, bars)  # no stale tab bar
+    assert len(bars) == len({frozenset(texts) for texts in bars}), (role, bars)  # none doubled
+    assert len(bars) == (1 if len(expected_titles(role)) > 2 else 0), (role, bars)
+    for dock in role_window.docks.values():
         dock.raise_()  # a tabbed dock is laid out once a person brings it to the front
         qtbot.wait(20)
         view = dock.widget().widget()  # the view inside the dock's scroll area
@@ -132,8 +138,9 @@ def test_layouts_saved_by_other_roles_or_arrangements_are_ignored(qtbot, open_wi
 def test_a_layout_a_person_arranged_comes_back(qtbot, open_window) -> None:  # noqa: ANN001
     window = open_window()
     window.switch_role("approver")
-    docks = {d.windowTitle(): d for d in window.findChildren(QDockWidget) if not d.isHidden()}
-    window.resizeDocks([docks["Approvals"]], [window.width() // 2], Qt.Orientation.Horizontal)
+    settle(qtbot, window)
+    docks = {d.windowTitle(): d for d in window.role_window().docks.values()}
+    window.role_window().resizeDocks([docks["Approvals"]], [window.width() // 2], Qt.Orientation.Horizontal)
     qtbot.wait(50)
     width = docks["Approvals"].width()
     assert abs(width - window.width() // 2) < 40
@@ -159,8 +166,8 @@ def test_every_plot_shows_data_or_says_why_not(qtbot, open_window) -> None:  # n
         if runs is not None and runs.runs.rowCount():
             runs.runs.selectRow(0)
             settle(qtbot, window)
-        for title in window.visible_docks():
-            dock = next(d for d in window.findChildren(QDockWidget) if d.windowTitle() == title and not d.isHidden())
+        for dock in window.role_window().docks.values():
+            title = dock.windowTitle()
             for frame in dock.findChildren(PlotFrame):
                 seen += 1
                 assert frame.has_data() or frame.message().strip(), (role, title, frame.objectName())

@@ -9,19 +9,18 @@ every background task).
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt
+from PySide6.QtCore import QRect, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QDockWidget,
     QFrame,
     QLabel,
     QMainWindow,
     QScrollArea,
     QSizePolicy,
+    QStackedWidget,
     QToolBar,
     QToolButton,
     QWidget,
@@ -31,17 +30,11 @@ from workbench.governance.permissions import ROLE_TITLES
 from workbench.ui.context import UiContext
 from workbench.ui.feed import ChangeFeedThread
 from workbench.ui.palette import CommandPalette, apply_theme
+from workbench.ui.role_window import RoleWindow
 from workbench.ui.tasks import TaskRunner, TaskStatus
 from workbench.ui.views import ROLE_ORDER, ROLE_VIEWS, START_HERE, VIEWS
 
-LAYOUT_VERSION = 2  # bump when the default arrangement changes: older saved layouts are ignored
 DEFAULT_SIZE = (1440, 900)
-
-
-def _layout_version(role: str, keys: list[str]) -> int:
-    """A number that changes when a role's set of docks (or the layout scheme) changes, so that
-    ``restoreState`` refuses a layout saved for another arrangement."""
-    return zlib.crc32(f"{LAYOUT_VERSION}|{role}|{','.join(keys)}".encode()) & 0x7FFFFFFF
 
 
 class ElidedLabel(QLabel):
@@ -86,7 +79,10 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner(self)
         self.feed = ChangeFeedThread(store, self)
         self.feed.start()
-        self._docks: dict[str, QDockWidget] = {}
+        self._views: dict[str, QScrollArea] = {}
+        self._role_windows: dict[str, RoleWindow] = {}
+        self.stack = QStackedWidget(self)
+        self.stack.setObjectName("roles")
         self._contexts: dict[bool, UiContext] = {}
         self.current_role: str | None = None
         self.setWindowTitle(f"MLOps Workbench — {store.display_url}")
@@ -98,6 +94,7 @@ class MainWindow(QMainWindow):
         self._fit_initial_size()
         apply_theme(str(self.settings.value("theme", "light")))
         if self.roles:
+            self.setCentralWidget(self.stack)
             first = str(self.settings.value("last_role", self.roles[0]))
             self.switch_role(first if first in self.roles else self.roles[0])
         else:
@@ -242,64 +239,50 @@ class MainWindow(QMainWindow):
             self._contexts[read_only] = UiContext(store, self.user_name, self.roles, self.feed, self.tasks, self)
         return self._contexts[read_only]
 
-    def _dock(self, view_id: str, ctx: UiContext) -> QDockWidget | None:
-        spec = VIEWS[view_id]
+    def _view(self, view_id: str, ctx: UiContext) -> QScrollArea | None:
+        """A view (created on first use), in a scroll area: a view larger than its space
+        scrolls instead of growing the window off the screen. Shared by the roles that show it."""
         key = f"{view_id}{':ro' if ctx.read_only else ''}"
-        dock = self._docks.get(key)
-        if dock is None:
-            factory = spec.factory()
+        if key not in self._views:
+            factory = VIEWS[view_id].factory()
             if factory is None:
                 return None
-            dock = QDockWidget(spec.title, self)
-            dock.setObjectName(f"dock_{key}")
-            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
             widget: QWidget = factory(ctx)
             widget.setObjectName(f"view_{view_id}")
-            # A view larger than its space scrolls instead of growing the window off the screen.
-            scroll = QScrollArea(dock)
-            scroll.setObjectName(f"scroll_{view_id}")
+            scroll = QScrollArea(self)
+            scroll.setObjectName(f"scroll_{key}")
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QFrame.Shape.NoFrame)
             scroll.setWidget(widget)
-            dock.setWidget(scroll)
-            self._docks[key] = dock
+            self._views[key] = scroll
             if view_id == "graph":
                 self._fill_graph_menu(widget)
-        return dock
+        return self._views[key]
 
-    def role_docks(self, role: str) -> list[QDockWidget]:
-        """The docks a role shows, main view first (created on first use)."""
-        read_only = role == "analyst"
-        ctx = self.context(read_only)
-        docks = []
-        for view_id in ROLE_VIEWS.get(role, ()):
-            if read_only and not VIEWS[view_id].read_only_ok:
-                continue
-            dock = self._dock(view_id, ctx)
-            if dock is not None:
-                docks.append(dock)
-        return docks
+    def _role_window(self, role: str) -> RoleWindow:
+        if role not in self._role_windows:
+            read_only = role == "analyst"
+            ctx = self.context(read_only)
+            views = [(v, VIEWS[v].title) for v in ROLE_VIEWS.get(role, ())
+                     if (not read_only or VIEWS[v].read_only_ok) and self._view(v, ctx) is not None]
+            window = RoleWindow(role, views, self.stack)
+            self.stack.addWidget(window)
+            self._role_windows[role] = window
+        return self._role_windows[role]
 
     def switch_role(self, role: str) -> None:
         if role not in self.roles or role == self.current_role:
             return
         self._save_layout()
-        shown = self.role_docks(role)
-        keys = [d.objectName() for d in shown]
-        self.setUpdatesEnabled(False)
-        try:
-            for dock in self._docks.values():
-                if dock not in shown:
-                    dock.hide()
-                    self.removeDockWidget(dock)
-            self._default_layout(shown)
-            saved = self.settings.value(f"layout/{role}")
-            if isinstance(saved, QByteArray | bytes) and not self.restoreState(saved, _layout_version(role, keys)):
-                self.settings.remove(f"layout/{role}")  # saved for another arrangement: ignored
-            self._enforce(shown)
-        finally:
-            self.setUpdatesEnabled(True)
+        window = self._role_window(role)
+        ctx = self.context(role == "analyst")
+        for view_id, dock in window.docks.items():  # the shared views move into this role's docks
+            scroll = self._view(view_id, ctx)
+            if dock.widget() is not scroll:
+                dock.setWidget(scroll)
+        window.resize(self.stack.size())
+        window.arrange(self.settings.value(f"layout/{role}"), self.stack.width() or self.width())
+        self.stack.setCurrentWidget(window)
         self.current_role = role
         self.settings.setValue("last_role", role)
         index = self.role_box.findData(role)
@@ -314,45 +297,19 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{ROLE_TITLES.get(role, role)} view"
                                      + (" (read-only)" if role == "analyst" else ""), 4000)
 
-    def _default_layout(self, shown: list[QDockWidget]) -> None:
-        """The role's main view on the left (about 70 % of the width), the others tabbed on the right."""
-        for i, dock in enumerate(shown):
-            dock.setFloating(False)
-            area = Qt.DockWidgetArea.LeftDockWidgetArea if i == 0 else Qt.DockWidgetArea.RightDockWidgetArea
-            self.addDockWidget(area, dock)
-            if i > 1:
-                self.tabifyDockWidget(shown[1], dock)
-            dock.show()
-        if len(shown) > 1:
-            shown[1].raise_()
-            width = max(self.width(), 800)
-            self.resizeDocks([shown[0], shown[1]], [int(width * 0.7), int(width * 0.3)],
-                             Qt.Orientation.Horizontal)
-
-    def _enforce(self, shown: list[QDockWidget]) -> None:
-        """Exactly the role's docks, whatever a restored layout said; none floating off-screen."""
-        area = self._available()
-        for dock in self._docks.values():
-            if dock in shown:
-                if dock.isFloating() and not area.intersects(dock.frameGeometry()):
-                    dock.setFloating(False)
-                if dock.isHidden():
-                    dock.show()
-            elif not dock.isHidden() or self.dockWidgetArea(dock) != Qt.DockWidgetArea.NoDockWidgetArea:
-                dock.hide()
-                self.removeDockWidget(dock)
-
     def _save_layout(self) -> None:
-        if self.current_role is None:
-            return
-        keys = [d.objectName() for d in self.role_docks(self.current_role)]
-        self.settings.setValue(f"layout/{self.current_role}",
-                               self.saveState(_layout_version(self.current_role, keys)))
+        window = self._role_windows.get(self.current_role or "")
+        if window is not None:
+            self.settings.setValue(f"layout/{window.role}", window.layout_state())
+
+    def role_window(self) -> RoleWindow | None:
+        """The current role's window (its docks)."""
+        return self._role_windows.get(self.current_role or "")
 
     def visible_docks(self) -> list[str]:
         """Titles of the docks a person sees now (tabbed ones count)."""
-        return [d.windowTitle() for d in self._docks.values()
-                if not d.isHidden() and self.dockWidgetArea(d) != Qt.DockWidgetArea.NoDockWidgetArea]
+        window = self.role_window()
+        return window.titles() if window is not None else []
 
     def _show_hint(self) -> None:
         hidden = self.settings.value(f"hint_hidden/{self.current_role}", False) in (True, "true")
@@ -386,20 +343,25 @@ class MainWindow(QMainWindow):
 
     def view(self, view_id: str) -> QWidget | None:
         """The widget of a view of the current role (for tests and the palette)."""
-        for key, dock in self._docks.items():
-            if key.split(":")[0] == view_id and not dock.isHidden() and dock.widget() is not None:
-                scroll = dock.widget()
-                return scroll.widget() if isinstance(scroll, QScrollArea) else scroll
-        return None
+        window = self.role_window()
+        dock = window.docks.get(view_id) if window is not None else None
+        scroll = dock.widget() if dock is not None else None
+        return scroll.widget() if isinstance(scroll, QScrollArea) else None
 
     def _on_role_chosen(self, index: int) -> None:
         self.switch_role(self.role_box.itemData(index))
 
     def _on_reset_layout(self) -> None:
         """Forget every role's saved layout; the current role gets its default arrangement."""
-        if self.current_role:
-            self.settings.remove("layout")
-            role, self.current_role = self.current_role, None
+        self.settings.remove("layout")
+        role, self.current_role = self.current_role, None
+        for old in self._role_windows.values():  # views are kept: they move to the new docks
+            for dock in old.docks.values():
+                dock.setWidget(QWidget())
+            self.stack.removeWidget(old)
+            old.deleteLater()
+        self._role_windows.clear()
+        if role:
             self.switch_role(role)
 
     def _on_theme(self, dark: bool) -> None:
@@ -456,9 +418,8 @@ class MainWindow(QMainWindow):
 
     # -- closing --------------------------------------------------------------------------
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
-        for key in self._docks:
-            widget = self.view(key.split(":")[0]) or QWidget()
-            guard = getattr(widget, "maybe_close", None)
+        for scroll in self._views.values():
+            guard = getattr(scroll.widget(), "maybe_close", None)
             if guard is not None and not guard():
                 event.ignore()
                 return
