@@ -24,7 +24,12 @@ def scoring_graph(path: Path, remote: str | None, epochs: int | None = None) -> 
     graph = Graph("ssh scoring")
     graph.add_node("data_source", id="data", params={"format": "builtin"})
     if epochs is None:
-        graph.add_node("train_sklearn", id="train", params={"model_name": "ssh_m", "estimator_params": {"max_iter": 2000}},
+        # Trees, not an unscaled logistic regression: lbfgs stops short of convergence on the raw
+        # features, so its answer depends on the BLAS kernel, and an SSH session does not carry
+        # the shell's OPENBLAS_* settings. A seeded forest gives the same model on any BLAS.
+        graph.add_node("train_sklearn", id="train",
+                       params={"model_name": "ssh_m", "estimator": "sklearn.ensemble.RandomForestClassifier",
+                               "estimator_params": {"n_estimators": 40, "random_state": 0}},
                        target=remote)
     else:
         graph.add_node("train_torch", id="train", params={"model_name": "ssh_t", "epochs": epochs, "device": "cpu"},
