@@ -182,6 +182,15 @@ def run_demo(store_url: str | None, user: str, folder: Path, *, progress: Callab
     return summary
 
 
+def _follow_up_reason(request: Any) -> str:
+    """The demo risk officer's reason for a run an alert started: its candidate is either the
+    champion already (the run reused the cached model) or older than the approved retraining."""
+    if (request.evidence or {}).get("candidate_is_champion"):
+        return ("Demo: this candidate already is the champion (the triggered run reused the cached "
+                "model), so there is nothing to promote.")
+    return "Demo: superseded by the retraining on post-change labels, which was approved instead."
+
+
 def _settle_follow_ups(store: Store, summary: DemoSummary) -> None:
     """Runs the demo's alerts triggered wait for approval; the demo's risk officer decides them
     (only requests of the demo's own runs), and the summary lists every run of the demo with
@@ -194,8 +203,7 @@ def _settle_follow_ups(store: Store, summary: DemoSummary) -> None:
             waiting = demo_requests(uow, status="open")
             runs = demo_runs(uow)
         for request in waiting:  # a triggered run may reach its gate only now
-            decide(store, RISK_OFFICER, request.id, "rejected",
-                   "Demo: superseded by the retraining on post-change labels, which was approved instead.")
+            decide(store, RISK_OFFICER, request.id, "rejected", _follow_up_reason(request))
         if not waiting and all(r.finished for r in runs):
             break
         time.sleep(0.5)

@@ -114,6 +114,19 @@ def fetch_json(url: str, path: str, timeout: float = 30.0) -> Any:
     return json.loads(body)
 
 
+def _wait_for_service(url: str, timeout: float, wait_s: float = 10.0) -> Any:
+    """The service's ``/model``, waiting up to ``wait_s`` for a service that is still starting
+    (``workbench serve … &`` followed at once by a replay)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return fetch_json(url, "/model", timeout)
+        except UnusableInputError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.25)
+
+
 def load_rows(dataset: str | Path | pd.DataFrame, features: list[str] | None = None) -> list[dict[str, Any]]:
     """The dataset's rows as JSON-ready dicts of ``features`` (all columns when None)."""
     if isinstance(dataset, pd.DataFrame):
@@ -155,7 +168,7 @@ def replay(dataset: str | Path | pd.DataFrame | list[dict[str, Any]], url: str,
     if isinstance(dataset, list):
         rows = dataset
     else:
-        described = fetch_json(url, "/model", timeout)
+        described = _wait_for_service(url, timeout)
         rows = load_rows(dataset, list(described["features"]))
     if not rows:
         raise InvalidInputError("the dataset has no rows to replay")

@@ -32,7 +32,7 @@ from workbench.ui.feed import ChangeFeedThread
 from workbench.ui.palette import CommandPalette, apply_theme
 from workbench.ui.role_window import RoleWindow
 from workbench.ui.tasks import TaskRunner, TaskStatus
-from workbench.ui.views import ROLE_ORDER, ROLE_VIEWS, START_HERE, VIEWS
+from workbench.ui.views import MAIN_SHARE, ROLE_ORDER, ROLE_VIEWS, START_HERE, VIEWS
 
 DEFAULT_SIZE = (1440, 900)
 
@@ -135,7 +135,8 @@ class MainWindow(QMainWindow):
         self.role_group = QActionGroup(self)
         self.role_actions: dict[str, QAction] = {}
         for i, role in enumerate(self.roles):
-            action = QAction(f"{ROLE_TITLES.get(role, role).capitalize()} view", self, checkable=True)
+            title = ROLE_TITLES.get(role, role)
+            action = QAction(f"{title[:1].upper()}{title[1:]} view", self, checkable=True)
             action.setObjectName(f"role_{role}")
             if i < 9:
                 action.setShortcut(QKeySequence(f"Alt+{i + 1}"))
@@ -265,7 +266,7 @@ class MainWindow(QMainWindow):
             ctx = self.context(read_only)
             views = [(v, VIEWS[v].title) for v in ROLE_VIEWS.get(role, ())
                      if (not read_only or VIEWS[v].read_only_ok) and self._view(v, ctx) is not None]
-            window = RoleWindow(role, views, self.stack)
+            window = RoleWindow(role, views, self.stack, MAIN_SHARE.get(role, 0.7))
             self.stack.addWidget(window)
             self._role_windows[role] = window
         return self._role_windows[role]

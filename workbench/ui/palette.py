@@ -34,6 +34,8 @@ class CommandPalette(QDialog):
                 continue
             seen.add(text)
             shortcut = action.shortcut().toString()
+            if action.isCheckable():  # say whether a toggle is on before a person flips it
+                text = f"{text} ({'on' if action.isChecked() else 'off'})"
             item = QListWidgetItem(f"{text}    {shortcut}" if shortcut else text)
             item.setData(Qt.ItemDataRole.UserRole, action)
             self.list.addItem(item)

@@ -17,8 +17,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
-LAYOUT_VERSION = 3  # bump when the default arrangement changes: older saved layouts are ignored
-MAIN_SHARE = 0.7  # the role's main view's share of the width
+LAYOUT_VERSION = 4  # bump when the default arrangement changes: older saved layouts are ignored
 
 
 def layout_version(role: str, view_ids: Sequence[str]) -> int:
@@ -29,12 +28,14 @@ def layout_version(role: str, view_ids: Sequence[str]) -> int:
 class RoleWindow(QMainWindow):
     """The docks of one role (main view on the left, the others tabbed on the right)."""
 
-    def __init__(self, role: str, views: Sequence[tuple[str, str]], parent: QWidget | None = None):
+    def __init__(self, role: str, views: Sequence[tuple[str, str]], parent: QWidget | None = None,
+                 main_share: float = 0.7):
         super().__init__(parent)
         self.setWindowFlags(Qt.WindowType.Widget)
         self.setObjectName(f"role_window_{role}")
         self.setDockNestingEnabled(True)
         self.role = role
+        self.main_share = main_share  # the main view's share of the width in the default layout
         self.view_ids = [view_id for view_id, _ in views]
         self.docks: dict[str, QDockWidget] = {}
         for view_id, title in views:
@@ -79,7 +80,7 @@ class RoleWindow(QMainWindow):
     def _split(self, width: int) -> None:
         docks = list(self.docks.values())
         width = max(width, 800)
-        self.resizeDocks(docks[:2], [int(width * MAIN_SHARE), int(width * (1 - MAIN_SHARE))],
+        self.resizeDocks(docks[:2], [int(width * self.main_share), int(width * (1 - self.main_share))],
                          Qt.Orientation.Horizontal)
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override

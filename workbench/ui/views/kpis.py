@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from workbench.governance.permissions import allowed
 from workbench.ui.context import UiContext
+from workbench.ui.formatting import local_time
 from workbench.ui.views.live_plots import make_frame
 from workbench.ui.views.plot_frame import NoteLabel, PlotFrame
 from workbench.ui.views.runs import _fill, _table
@@ -262,7 +263,7 @@ class KpiView(QWidget):
         rows = []
         for event in events:
             level, slope = event.level_change, event.slope_change
-            rows.append([event.name, _event_time(event), f"{level.value:+.4g}", f"[{level.ci_low:.4g}, {level.ci_high:.4g}]",
+            rows.append([event.name, _event_local_time(event), f"{level.value:+.4g}", f"[{level.ci_low:.4g}, {level.ci_high:.4g}]",
                          f"{level.p_value:.3g}", f"{slope.value:+.4g}", f"[{slope.ci_low:.4g}, {slope.ci_high:.4g}]",
                          f"{slope.p_value:.3g}", f"{event.before_mean:.4g} → {event.after_mean:.4g}"])
         _fill(self.impact_table, rows)
@@ -356,7 +357,12 @@ def _event_time(event: Any) -> str:
     return _iso(int(pd.Timestamp(event.time).value // 1_000_000))
 
 
-def _iso(ms: int) -> str:
+def _event_local_time(event: Any) -> str:
+    """When a deployment happened, as the person's local time (the table on screen)."""
+    return local_time(int(pd.Timestamp(event.time).value // 1_000_000), seconds=False)
+
+
+def _iso(ms: int) -> str:  # exports: UTC, machine-readable
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000.0))
 
 
