@@ -27,10 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def prepare(folder: Path) -> str:
+def prepare(folder: Path, demo: bool) -> str:
+    url = f"sqlite:///{folder / 'store.db'}"
+    if demo:  # the store a newcomer has after the README's first command
+        from workbench.demo import run_demo
+
+        run_demo(url, "bob", folder / "demo", progress=lambda line: None)
+        return url
     from tests.support.store_setup import cast_store
 
-    url = f"sqlite:///{folder / 'store.db'}"
     cast_store(url).close()
     return url
 
@@ -61,9 +66,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--user", default="bob", help="bob opens the graph editor; rita the approvals")
+    parser.add_argument("--demo", action="store_true", help="start on a store the demo built (bob holds every role)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url = prepare(Path(tmp))
+        url = prepare(Path(tmp), args.demo)
         launch(url, args.user)  # warm the file cache once, as a second start would be
         samples = [launch(url, args.user) for _ in range(args.repeat)]
     first = statistics.median(s[0] for s in samples)
@@ -77,7 +83,8 @@ def main() -> None:
     for name in STAGES:
         print(f"  {labels[name]:<42} {stages[name]:.3f} s (median)")
     print(json.dumps({"first_window_s": round(first, 3), "interactive_s": round(interactive, 3),
-                      "stages_s": stages, "repeat": args.repeat, "user": args.user}))
+                      "stages_s": stages, "repeat": args.repeat, "user": args.user,
+                      "store": "demo" if args.demo else "cast"}))
 
 
 if __name__ == "__main__":
