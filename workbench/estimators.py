@@ -70,8 +70,12 @@ def allowed_text() -> str:
     return f"{_SKLEARN_TEXT}, or a plug-in estimator: {', '.join(plugins)}"
 
 
-def estimator_refusal(name: object) -> str | None:
-    """Why ``name`` may not be used as an estimator (the message names it), or ``None``."""
+def estimator_refusal(name: object, *, deep: bool = True) -> str | None:
+    """Why ``name`` may not be used as an estimator (the message names it), or ``None``.
+
+    ``deep=False`` applies only the rules that need no import (the editor's live check, which
+    must not spend a second importing scikit-learn on every open); planning a run and the
+    training step always check deeply."""
     text = str(name).strip()
     if not _PATH_RE.match(text):
         return (f"estimator {text!r} is not an import path like "
@@ -80,7 +84,7 @@ def estimator_refusal(name: object) -> str | None:
         return None
     if not text.startswith("sklearn."):
         return f"estimator {text!r} is not allowed: {allowed_text()}"
-    return _sklearn_refusal(text)
+    return _sklearn_refusal(text) if deep else None
 
 
 @functools.lru_cache(maxsize=512)

@@ -120,3 +120,25 @@ def test_a_plugin_declared_estimator_is_allowed_without_importing_the_plugin(
     assert not errors_of(validate(train_graph("fancypkg.models.Evil")))
     assert "fancypkg.models.Evil" in (estimator_refusal("evilmod.Evil") or "")
     assert not marker.exists()
+
+
+def test_the_live_check_applies_the_rules_that_need_no_import() -> None:
+    """The editor validates on every open and edit: it must not import scikit-learn to do so
+    (a second and more); the full check still runs for Validate, `graph validate` and a run."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from workbench.graph import Graph\n"
+            "from workbench.graph.validate import validate\n"
+            "g = Graph('x')\n"
+            "g.add_node('data_source', id='data', params={'format': 'builtin'})\n"
+            "g.add_node('train_sklearn', id='t', params={'model_name': 'm', "
+            "'estimator': 'sklearn.linear_model.NoSuchModel'})\n"
+            "g.connect('data', 'data', 't', 'data')\n"
+            "live = [p.code for p in validate(g, import_estimators=False)]\n"
+            "print('sklearn' in sys.modules, 'estimator_not_allowed' in live)\n"
+            "full = [p.code for p in validate(g)]\n"
+            "print('estimator_not_allowed' in full)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False", "True"]

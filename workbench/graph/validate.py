@@ -54,17 +54,17 @@ def _missing(spec: ParamSpec, node: Node) -> bool:
 
 
 def _estimator_problem(kind: NodeKind, nid: str, name: str, value: object,
-                       out: list[Problem]) -> None:
+                       out: list[Problem], deep: bool = True) -> None:
     spec = kind.param(name)
     if spec is None or spec.type != "import_path" or name != "estimator" or not value:
         return
-    refusal = estimator_refusal(value)
+    refusal = estimator_refusal(value, deep=deep)
     if refusal is not None:
         out.append(Problem("estimator_not_allowed",
                            f"node '{nid}', parameter '{name}': {refusal}", nid, param=name))
 
 
-def _node_problems(graph: Graph, node: Node, out: list[Problem]) -> None:
+def _node_problems(graph: Graph, node: Node, out: list[Problem], import_estimators: bool = True) -> None:
     kind = graph.catalog.find(node.kind)
     nid = node.id
     if kind is None:
@@ -93,7 +93,7 @@ def _node_problems(graph: Graph, node: Node, out: list[Problem]) -> None:
         except GraphError as exc:
             out.append(Problem("invalid_param", exc.message, nid, param=name))
             continue
-        _estimator_problem(kind, nid, name, value, out)
+        _estimator_problem(kind, nid, name, value, out, import_estimators)
     for spec in kind.params:
         if spec.required and _missing(spec, node):
             out.append(
@@ -176,11 +176,13 @@ def _edge_problems(graph: Graph, out: list[Problem]) -> None:
             )
 
 
-def validate(graph: Graph) -> list[Problem]:
-    """Every problem of ``graph`` (errors and warnings); an empty list means all is well."""
+def validate(graph: Graph, *, import_estimators: bool = True) -> list[Problem]:
+    """Every problem of ``graph`` (errors and warnings); an empty list means all is well.
+    ``import_estimators=False``: estimator names are checked by the rules that need no import
+    (the editor's live check)."""
     problems: list[Problem] = []
     for node in graph.nodes.values():
-        _node_problems(graph, node, problems)
+        _node_problems(graph, node, problems, import_estimators)
     _edge_problems(graph, problems)
     for cycle in graph.cycles():
         loop = " -> ".join([*cycle, cycle[0]])

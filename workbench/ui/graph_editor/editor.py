@@ -400,7 +400,7 @@ class GraphEditor(EditingMixin, QWidget):
             self._settings.setValue("graph_editor/minimap", shown)
 
     def validate(self) -> list[Any]:
-        problems = self.problems.validate_now()
+        problems = self.problems.validate_now(deep=True)
         if problems:
             self.splitter.open_details(pinned=True)
         errors = sum(p.severity == "error" for p in problems)

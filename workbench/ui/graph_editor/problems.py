@@ -72,10 +72,11 @@ class ProblemsPanel(QWidget):
     def _on_graph_changed(self, *_: object) -> None:
         self._timer.start()
 
-    def validate_now(self) -> list[Problem]:
-        """Validate the graph now and show the result."""
+    def validate_now(self, deep: bool = False) -> list[Problem]:
+        """Validate the graph now and show the result. The live check (``deep=False``) names no
+        estimator it would have to import to judge; Validate (F7) checks fully."""
         self._timer.stop()
-        problems = validate(self.controller.graph)
+        problems = validate(self.controller.graph, import_estimators=deep)
         problems.sort(key=lambda p: p.severity != "error")  # stable: errors first
         self.problems = problems
         self.list.clear()
