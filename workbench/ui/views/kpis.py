@@ -223,7 +223,12 @@ class KpiView(QWidget):
             self.kpi_plot.removeItem(line)
         self.deployment_lines = []
         middle = float(np.mean([review.kpi.ts.min(), review.kpi.ts.max()])) if len(review.kpi.ts) else 0.0
-        for i, mark in enumerate(review.deployments):
+        if len(review.kpi.ts):  # a deployment outside the KPI's time range is listed below, not drawn
+            low, high = float(review.kpi.ts.min()), float(review.kpi.ts.max())  # (piled at the edge)
+            drawn = [m for m in review.deployments if low <= m.ts <= high]
+        else:
+            drawn = []
+        for i, mark in enumerate(drawn):
             side = (1.0, 0.5) if mark.ts > middle else (0.0, 0.5)  # labels on the right half read leftwards
             line = pg.InfiniteLine(pos=mark.ts / 1000.0, angle=90, movable=False,
                                    pen=pg.mkPen("y", style=Qt.PenStyle.DashLine), label=mark.label,
