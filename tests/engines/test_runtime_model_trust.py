@@ -19,21 +19,12 @@ import skops.io as sio
 from tests.engines.conftest import LOGREG
 from tests.engines.support import Chain, Step
 from tests.engines.test_runtime_entrypoint import ROOT, run_module
+from tests.support.planted import plant_module
 from workbench.engines.runtime.artifacts import sha256_bytes
 from workbench.engines.runtime.models import SklearnPredictor, UntrustedModelError, load_model
 from workbench.engines.runtime.sklearn_files import dump_estimator, load_estimator
 from workbench.engines.runtime.step import run_spec
 from workbench.errors import InvalidInputError, UnusableInputError
-
-
-def plant_module(folder: Path, marker: Path) -> None:
-    (folder / "evilmod.py").write_text(
-        f"open({str(marker)!r}, 'w').write('imported')\n"
-        "class Evil:\n"
-        "    def fit(self, X, y):\n"
-        "        return self\n"
-        "    def predict(self, X):\n"
-        "        return X\n")
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> tuple[Path, str]:

@@ -10,22 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.planted import plant_module
 from workbench.estimators import ENTRY_POINT_GROUP, estimator_refusal, plugin_estimators
 from workbench.graph import Graph, save
 from workbench.graph.validate import errors_of, validate
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def plant_module(folder: Path, name: str, marker: Path) -> None:
-    """A module beside the graph that writes ``marker`` when it is imported."""
-    (folder / f"{name}.py").write_text(
-        f"open({str(marker)!r}, 'w').write('imported')\n"
-        "class Evil:\n"
-        "    def fit(self, X, y):\n"
-        "        return self\n"
-        "    def predict(self, X):\n"
-        "        return X\n")
 
 
 def declare_plugin(folder: Path, value: str) -> None:
@@ -48,7 +38,7 @@ def train_graph(estimator: str) -> Graph:
 def test_a_planted_estimator_is_refused_naming_node_param_name_and_allowed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     marker = tmp_path / "imported.marker"
-    plant_module(tmp_path, "evilmod", marker)
+    plant_module(tmp_path, marker, "evilmod")
     monkeypatch.syspath_prepend(str(tmp_path))  # importable: proof that it is not imported
     problems = errors_of(validate(train_graph("evilmod.Evil")))
     assert [p.code for p in problems] == ["estimator_not_allowed"]
@@ -64,7 +54,7 @@ def test_a_planted_estimator_is_refused_naming_node_param_name_and_allowed(
 def test_cli_validate_exits_1_and_names_the_estimator_without_importing_it(
         tmp_path: Path) -> None:
     marker = tmp_path / "imported.marker"
-    plant_module(tmp_path, "evilmod", marker)
+    plant_module(tmp_path, marker, "evilmod")
     graph_file = tmp_path / "graph.yaml"
     save(train_graph("evilmod.Evil"), graph_file)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
@@ -111,7 +101,7 @@ def test_a_plugin_declared_estimator_is_allowed_without_importing_the_plugin(
     package = tmp_path / "fancypkg"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    plant_module(package, "models", marker)
+    plant_module(package, marker, "models")
     assert estimator_refusal("fancypkg.models.Evil") is not None  # not declared yet
     declare_plugin(tmp_path, "fancypkg.models:Evil")
     monkeypatch.syspath_prepend(str(tmp_path))
