@@ -14,10 +14,12 @@ is ever half-written.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, insert, text
@@ -39,6 +41,19 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def _create_private(path: Path) -> None:
+    """A new embedded store is readable by its owner only: its folder (when new) 0700, the file
+    0600 — SQLite gives its -wal and -shm files the database file's permissions. An existing
+    file keeps the permissions its owner gave it."""
+    if str(path) in ("", ":memory:") or path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:  # another workbench created it a moment ago
+        pass
+
+
 def _sqlite_engine(url: str, *, read_only: bool, immediate: bool) -> Engine:
     path = sqlite_path(url)
     assert path is not None
@@ -51,7 +66,7 @@ def _sqlite_engine(url: str, *, read_only: bool, immediate: bool) -> Engine:
             poolclass=NullPool,
         )
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
