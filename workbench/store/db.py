@@ -42,15 +42,15 @@ def now_ms() -> int:
 
 
 def _create_private(path: Path) -> None:
-    """A new embedded store is readable by its owner only: its folder (when new) 0700, the file
-    0600 — SQLite gives its -wal and -shm files the database file's permissions. An existing
-    file keeps the permissions its owner gave it."""
+    """A new embedded store is readable by its owner only: the database file is created 0600
+    just before SQLite would create it (SQLite gives its -wal and -shm files the database
+    file's permissions). An existing file keeps the permissions its owner gave it; anything
+    that stops the creation is left for SQLite to report in its own words."""
     if str(path) in ("", ":memory:") or path.exists():
         return
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:  # another workbench created it a moment ago
+    except OSError:  # created a moment ago by another workbench, or its folder is gone
         pass
 
 
@@ -66,12 +66,17 @@ def _sqlite_engine(url: str, *, read_only: bool, immediate: bool) -> Engine:
             poolclass=NullPool,
         )
     else:
-        _create_private(path)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder: its owner's only
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
             poolclass=NullPool,
         )
+
+    if not read_only:
+        @event.listens_for(engine, "do_connect")
+        def _before_connect(*_: Any) -> None:
+            _create_private(path)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
