@@ -426,3 +426,18 @@ class AlertRow(Base):
     count: Mapped[int] = mapped_column(Integer, default=1)
     last_seen_at: Mapped[int] = mapped_column(BigInteger)
     cleared_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ServeTokenRow(Base):
+    """A bearer token of the REST inference service: only its sha256 is kept (the token is shown
+    once, when it is made). Revoking keeps the row, naming who revoked it and when."""
+
+    __tablename__ = "serve_tokens"
+    __table_args__ = (CheckConstraint("length(token_hash) = 64", name="hash_length"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
