@@ -14,6 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = audit_sub.add_parser("verify", help="walk the hash chain; exit 1 at the first broken entry")
     verify.add_argument("--json", action="store_true")
+    verify.add_argument("--bundle", metavar="BUNDLE",
+                        help="verify a bundle written by 'audit export' instead, with no store at all")
     verify.set_defaults(handler=_verify)
     listing = audit_sub.add_parser("list", help="print audit entries")
     listing.add_argument("--subject", help="only entries about this subject, e.g. user:bob")
@@ -24,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _verify(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.bundle:
+        return _verify_bundle(args, ctx)
     from workbench.services.audit import verify
 
     result = verify(ctx.store(read_only=True))
@@ -34,6 +38,26 @@ def _verify(args: argparse.Namespace, ctx: CliContext) -> int:
     else:
         print(f"audit trail BROKEN at entry {result.broken_id}: {result.problem}", file=sys.stderr)
     return 0 if result.ok else 1
+
+
+def _verify_bundle(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Exit 0 intact, 1 broken (the problem named), 2 when the file cannot be read as a bundle."""
+    from workbench.governance.audit_bundle import verify_bundle
+
+    report = verify_bundle(args.bundle)
+    if args.json:
+        ctx.print_json(asdict(report))
+    elif report.ok:
+        head_id, head_hash = report.head
+        print(f"audit bundle intact: {report.entries} entries verified ({report.signed} signed, "
+              f"{report.unsigned} unsigned), {report.decisions} decisions checked; head entry {head_id} "
+              f"({head_hash[:16]}…)")
+        for note in report.notes:
+            print(f"  {note}")
+    else:
+        where = f" at entry {report.broken_id}" if report.broken_id is not None else ""
+        print(f"audit bundle BROKEN{where}: {report.problem}", file=sys.stderr)
+    return 0 if report.ok else 1
 
 
 def _list(args: argparse.Namespace, ctx: CliContext) -> int:
