@@ -133,10 +133,13 @@ def test_predictions_windows_results_and_kpis(store) -> None:
 
 def test_approvals_need_a_reason_and_are_decided_once(store) -> None:
     with store.write("admin") as uow:
+        uow.users.add("sam", ["scientist"])
+    with store.write("sam") as uow:  # the requester never decides (on PostgreSQL the database says so too)
         request = uow.approvals.request(model_version_id=None, run_id=None, node_id="gate",
                                         evidence={"auc": 0.91})
         stale = uow.approvals.request(model_version_id=None, run_id=None, expires_at=1)
         overdue = uow.approvals.request(model_version_id=None, run_id=None, expires_at=2)
+    with store.write("admin") as uow:
         with pytest.raises(ConflictError, match="needs a reason"):
             uow.approvals.decide(request.id, "approved", "   ")
         decided = uow.approvals.decide(request.id, "approved", "metrics beat the champion")

@@ -3,11 +3,16 @@
 ``initdb`` and ``postgres`` refuse to run as root, so as root they run as the ``postgres``
 system user (``runuser``). The server lives in a temporary directory and is stopped by its
 own data directory (``pg_ctl stop``), never by name.
+
+Logins over TCP check passwords (``scram-sha-256``), as a shared server does: the superuser's
+password is random and reaches libpq through a private password file (``$PGPASSFILE``), so
+that no URL or command line carries it. People's logins get their own passwords in the tests.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -52,6 +57,7 @@ class PostgresServer:
     root: Path
     port: int
     _as_postgres: bool
+    password: str = ""
 
     @property
     def data_dir(self) -> Path:
@@ -80,6 +86,19 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def remember_password(port: int, login: str, password: str) -> None:
+    """Add a login's password to this process's libpq password file (``$PGPASSFILE``, 0600),
+    which child processes inherit."""
+    path = os.environ.get("PGPASSFILE")
+    if not path or not Path(path).name.startswith("wb-pgpass-"):
+        handle, path = tempfile.mkstemp(prefix="wb-pgpass-")
+        os.close(handle)
+        os.environ["PGPASSFILE"] = path
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(f"127.0.0.1:{port}:*:{login}:{password}\n")
+    os.chmod(path, 0o600)
+
+
 def start(*, durable: bool = False) -> PostgresServer:
     """Start a server; ``durable=False`` (tests) turns fsync off, benchmarks keep it on."""
     ok, why = available()
@@ -92,8 +111,17 @@ def start(*, durable: bool = False) -> PostgresServer:
         shutil.chown(root, "postgres", "postgres")
         shutil.chown(root / "sock", "postgres", "postgres")
     server = PostgresServer(root, free_port(), as_postgres)
+    server.password = secrets.token_urlsafe(18)
+    pwfile = root / "pwfile"
+    pwfile.write_text(server.password + "\n")
+    if as_postgres:
+        shutil.chown(pwfile, "postgres", "postgres")
+    pwfile.chmod(0o600)
     init = server._run(find_binary("initdb") or "initdb", "-D", str(server.data_dir), "-U", "postgres",
-                       "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+                       "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
+                       "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+    pwfile.unlink()
+    remember_password(server.port, "postgres", server.password)
     if init.returncode != 0:
         raise RuntimeError(f"initdb failed: {init.stderr.strip() or init.stdout.strip()}")
     options = f"-h 127.0.0.1 -p {server.port} -k {root / 'sock'} -c max_connections=200"

@@ -17,6 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     verify.add_argument("--bundle", metavar="BUNDLE",
                         help="verify a bundle written by 'audit export' instead, with no store at all")
     verify.set_defaults(handler=_verify)
+    export = audit_sub.add_parser("export", help="write the audit trail, public keys and chain head to a "
+                                                 "bundle that 'audit verify --bundle' checks with no store")
+    export.add_argument("-o", "--output", required=True, metavar="BUNDLE")
+    export.set_defaults(handler=_export)
     listing = audit_sub.add_parser("list", help="print audit entries")
     listing.add_argument("--subject", help="only entries about this subject, e.g. user:bob")
     listing.add_argument("--since", type=int, default=0, metavar="ID", help="entries after this id")
@@ -34,10 +38,34 @@ def _verify(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.json:
         ctx.print_json(asdict(result))
     elif result.ok:
-        print(f"audit trail intact: {result.entries} entries verified")
+        print(f"audit trail intact: {result.entries} entries verified ({_kinds(result)})")
+        for note in getattr(result, "notes", ()):
+            print(f"  {note}")
     else:
         print(f"audit trail BROKEN at entry {result.broken_id}: {result.problem}", file=sys.stderr)
     return 0 if result.ok else 1
+
+
+def _kinds(result: object) -> str:
+    """What the verified entries are: signed, unsigned (written before signatures), and how
+    many of them only assert who wrote them (the embedded store)."""
+    signed, unsigned = getattr(result, "signed", 0), getattr(result, "unsigned", 0)
+    asserted = getattr(result, "asserted", 0)
+    text = f"{signed} signed, {unsigned} unsigned"
+    if asserted:
+        text += f"; {asserted} with an asserted identity (embedded store: nothing proves who wrote them)"
+    return text
+
+
+def _export(args: argparse.Namespace, ctx: CliContext) -> int:
+    from pathlib import Path
+
+    from workbench.services.audit import export
+
+    report = export(ctx.store(read_only=True), Path(args.output))
+    print(f"wrote {report.entries} entries, their keys and the chain head to {args.output}")
+    print(f"  check it anywhere with: workbench audit verify --bundle {args.output}")
+    return 0 if report.ok else 1
 
 
 def _verify_bundle(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -1,31 +1,26 @@
-"""What every CLI command shares: the store it talks to, the acting user, and output helpers.
+"""What every CLI command shares: the signed-in session (the store it talks to and who acts),
+and output helpers.
 
-The store is opened lazily, once, on the first command that needs it; commands that work on
+The store is opened lazily, once, on the first command that needs it (``services.session``
+signs in: on PostgreSQL the acting user is the login, never a typed name); commands that work on
 files alone (``graph validate``, ``drift``) never touch it. Tables are as wide as their
 content (``format_table``): a long value widens its column, it is never cut.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 
 def acting_user(explicit: str | None) -> str:
-    """The acting user: ``--user``, else ``$WORKBENCH_USER``, else the OS login."""
-    if explicit:
-        return explicit
-    env = os.environ.get("WORKBENCH_USER")
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name on this machine (some containers)
-        return "unknown"
+    """The name a person claims: ``--user``, else ``$WORKBENCH_USER``, else the OS login. On
+    PostgreSQL it must be the login the store is signed in with (``services.session``)."""
+    from workbench.services.session import claimed_user, os_login
+
+    return claimed_user(explicit) or os_login()
 
 
 def format_table(header: list[str], rows: list[list[Any]], *, right: tuple[int, ...] = ()) -> str:
@@ -43,24 +38,47 @@ def format_table(header: list[str], rows: list[list[Any]], *, right: tuple[int, 
 @dataclass
 class CliContext:
     store_url: str | None
-    user: str
-    _stores: dict[bool, Any] = field(default_factory=dict)
+    claimed: str | None  # --user or $WORKBENCH_USER as typed, or None
+    _sessions: dict[bool, Any] = field(default_factory=dict)
     open_gui: Any = None  # set by the console script: opens the desktop workbench
     check_gui: Any = None  # set by the console script: raises when the desktop cannot start here
 
     @classmethod
     def from_args(cls, args: Any) -> CliContext:
-        return cls(store_url=getattr(args, "store", None), user=acting_user(getattr(args, "user", None)))
+        from workbench.services.session import claimed_user
+
+        return cls(store_url=getattr(args, "store", None), claimed=claimed_user(getattr(args, "user", None)))
+
+    @property
+    def claimed_or_os(self) -> str:
+        """The claimed name, else the OS login: who ``init`` makes the first admin."""
+        return acting_user(self.claimed)
+
+    def session(self, *, read_only: bool = False, must_be_current: bool = True) -> Any:
+        """The signed-in session (``services.session.Session``), opened once per mode; raises
+        a clear error when the store is unusable or the claim is not the login."""
+        if read_only not in self._sessions:
+            from workbench.services.session import open_session
+
+            self._sessions[read_only] = open_session(
+                self.store_url, self.claimed, read_only=read_only, must_be_current=must_be_current)
+        return self._sessions[read_only]
 
     def store(self, *, read_only: bool = False, must_be_current: bool = True) -> Any:
-        """The opened store (``workbench.store.Store``); raises a clear error when unusable."""
-        if read_only not in self._stores:
-            from workbench.store import open_store
+        """The opened store (``workbench.store.Store``) of the signed-in session."""
+        return self.session(read_only=read_only, must_be_current=must_be_current).store
 
-            self._stores[read_only] = open_store(
-                self.store_url, read_only=read_only, must_be_current=must_be_current
-            )
-        return self._stores[read_only]
+    @property
+    def user(self) -> str:
+        """Who acts: the signed-in person (on PostgreSQL the login; on the embedded store the
+        asserted name). Signs in on first use."""
+        for session in self._sessions.values():
+            return str(session.name)
+        from workbench.store.urls import resolve_store_url
+
+        if resolve_store_url(self.store_url).startswith("sqlite"):
+            return self.claimed_or_os  # asserted: no need to open the store to know it
+        return str(self.session(read_only=True).name)
 
     @staticmethod
     def print_table(header: list[str], rows: list[list[Any]], *, right: tuple[int, ...] = ()) -> None:
@@ -72,6 +90,6 @@ class CliContext:
         sys.stdout.write("\n")
 
     def close(self) -> None:
-        for store in self._stores.values():
-            store.close()
-        self._stores.clear()
+        for session in self._sessions.values():
+            session.close()
+        self._sessions.clear()

@@ -1,4 +1,12 @@
-"""``workbench users add|roles|list``: people and their roles (admins change them)."""
+"""``workbench users add|roles|password|remove|list`` and ``workbench whoami``: people, their
+roles (admins change them) and, on PostgreSQL, their logins.
+
+On PostgreSQL each person is a database login: ``users add`` creates it and grants its group
+roles, ``--password-stdin`` sets its password (read from standard input, never from the
+command line; only its SCRAM verifier reaches the server), ``roles`` is GRANT/REVOKE, and
+``remove`` disables the login. On the embedded store names are asserted and there are no
+passwords.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +26,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--role", action="append", required=True, choices=ROLES, dest="roles",
                      help="a role to grant; repeat for several")
     add.add_argument("--display-name", default="")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="PostgreSQL: read the person's new login password from standard input")
     add.set_defaults(handler=_add)
+
+    password = users_sub.add_parser("password", help="PostgreSQL: set a login's password (yours, or "
+                                                     "anyone's as an admin), read from standard input")
+    password.add_argument("name")
+    password.set_defaults(handler=_password)
+
+    remove = users_sub.add_parser("remove", help="remove a person: roles revoked, login disabled (admin only)")
+    remove.add_argument("name")
+    remove.set_defaults(handler=_remove)
 
     roles = users_sub.add_parser("roles", help="replace a user's roles (admin only)")
     roles.add_argument("name")
@@ -29,12 +48,59 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
 
+    whoami = sub.add_parser("whoami", help="who you act as on the store, and how that is known")
+    whoami.add_argument("--json", action="store_true")
+    whoami.set_defaults(handler=_whoami)
+
+
+def read_password() -> str:
+    """One line from standard input: the password (a terminal is asked without echo)."""
+    import getpass
+    import sys
+
+    from workbench.errors import InvalidInputError
+
+    text = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
+    if len(text) < 8:
+        raise InvalidInputError("the password on standard input is shorter than 8 characters")
+    return text
+
 
 def _add(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.services.users import add_user
 
-    user = add_user(ctx.store(), ctx.user, args.name, args.roles, args.display_name)
+    password = read_password() if args.password_stdin else None
+    user = add_user(ctx.store(), ctx.user, args.name, args.roles, args.display_name, password=password)
     print(f"added {user.name} ({', '.join(user.roles)})")
+    if ctx.store().dialect == "postgresql" and password is None:
+        print(f"  {user.name} signs in once a password is set: workbench users password {user.name}")
+    return 0
+
+
+def _password(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.users import set_password
+
+    set_password(ctx.store(), ctx.user, args.name, read_password())
+    print(f"the password of {args.name} is set")
+    return 0
+
+
+def _remove(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.users import remove_user
+
+    remove_user(ctx.store(), ctx.user, args.name)
+    print(f"removed {args.name}: no roles" + (", login disabled" if ctx.store().dialect == "postgresql" else ""))
+    return 0
+
+
+def _whoami(args: argparse.Namespace, ctx: CliContext) -> int:
+    session = ctx.session(read_only=True)
+    if args.json:
+        ctx.print_json({"name": session.name, "roles": list(session.roles), "proven": session.proven,
+                        "how": session.how, "store": session.store.display_url})
+        return 0
+    print(f"{session.name} ({', '.join(session.roles) or 'no roles'}) on {session.store.display_url}")
+    print(f"  {session.how}" + ("" if session.proven else ": nothing proves who typed this name"))
     return 0
 
 

@@ -123,6 +123,9 @@ def run_demo(store_url: str | None, user: str, folder: Path, *, progress: Callab
     started = time.monotonic()
     created = init_store(store_url, user)
     store = open_store(store_url)
+    from workbench.governance.store_signing import KeyringSigner
+
+    store.enable_signing(KeyringSigner(store))  # every persona's entries signed with their own key
     summary = DemoSummary(store.display_url, str(folder))
     try:
         if existing_demo(store) is not None:

@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from workbench.governance.store_signing import KeyringSigner
+
+    store.enable_signing(KeyringSigner(store))  # the run's audit entries are signed like the GUI's
     try:
         status = RunDriver(store, args.run, max_parallel=args.max_parallel).drive()
     finally:

@@ -1,14 +1,77 @@
-"""Checking the audit chain and reading it."""
+"""Checking the audit trail and reading it.
+
+``verify(store)`` walks the whole chain with ``governance.audit_verify``: links, hashes, each
+entry's signature by a key registered for its actor, the head, and every approval decision
+against the audit entry that recorded it. It then compares what it found with what this
+machine saw when it last verified the same store (``governance.known_heads``): a replaced key
+or a rewritten past is reported even when the store is consistent with itself.
+``export(store, path)`` writes a bundle that ``verify_bundle`` checks with no store at all.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from workbench.governance.audit_verify import (
+    ChainReport,
+    DecisionRecord,
+    EntryRecord,
+    KeyRecord,
+    verify_chain,
+)
 from workbench.store import Store
-from workbench.store.entities import AuditEntry, AuditVerification
+from workbench.store.entities import AuditEntry
+
+ASSERTED_MARK = '"identity":"asserted"'
 
 
-def verify(store: Store) -> AuditVerification:
+def is_asserted(entry: EntryRecord) -> bool:
+    """Written on the embedded store, where nothing proves who wrote it."""
+    return ASSERTED_MARK in entry.payload_text
+
+
+def _entries(uow: Any) -> Iterator[EntryRecord]:
+    for record in uow.audit.records():
+        yield EntryRecord(**record)
+
+
+def _material(uow: Any) -> tuple[list[KeyRecord], tuple[int, str] | None, list[DecisionRecord]]:
+    keys = [KeyRecord(**k) for k in uow.audit.public_keys()]
+    decisions = [DecisionRecord(**d) for d in uow.approvals.decision_rows()]
+    return keys, uow.audit.head(), decisions
+
+
+def verify(store: Store, *, remember: bool = True) -> ChainReport:
+    """The chain checked in full; with ``remember`` also against this machine's memory of the
+    store (and that memory moved forward when all is well)."""
+    from dataclasses import replace
+
     with store.read() as uow:
-        return uow.audit.verify()
+        keys, head, decisions = _material(uow)
+        report = verify_chain(_entries(uow), keys, head, decisions, asserted=is_asserted)
+        if not remember or not report.ok:
+            return report
+        from workbench.governance.known_heads import check_and_remember
+
+        problems = check_and_remember(store.store_id(), report.head, uow.audit.hash_of, keys)
+    broken = [p for p in problems if not p.startswith("note:")]
+    notes = tuple(p for p in problems if p.startswith("note:"))
+    if broken:
+        return replace(report, ok=False, problem="; ".join(broken), notes=report.notes + notes)
+    return replace(report, notes=report.notes + notes)
+
+
+def export(store: Store, path: Path) -> ChainReport:
+    """Write the audit bundle (entries, public keys, decisions, head) to ``path``; returns the
+    verification of what was written."""
+    from workbench.governance.audit_bundle import verify_bundle, write_bundle
+
+    with store.read() as uow:
+        keys, head, decisions = _material(uow)
+        write_bundle(path, store.display_url, _entries(uow), keys, head, decisions)
+    return verify_bundle(path)
 
 
 def entries(store: Store, *, subject: str | None = None, since_id: int = 0, limit: int = 1000) -> list[AuditEntry]:

@@ -16,6 +16,9 @@ def acting(uow: UnitOfWork, name: str) -> User:
             hint="an admin adds users with 'workbench users add NAME --role ROLE'; "
             "choose who you act as with --user or $WORKBENCH_USER",
         )
+    if user.disabled_at is not None:
+        raise PermissionDeniedError(f"{name!r} was removed from the store {uow.store.display_url}",
+                                    hint="an admin adds them again with 'workbench users add'")
     return user
 
 

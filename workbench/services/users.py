@@ -9,10 +9,30 @@ from workbench.store import Store
 from workbench.store.entities import User
 
 
-def add_user(store: Store, actor: str, name: str, roles: Iterable[str], display_name: str = "") -> User:
+def add_user(store: Store, actor: str, name: str, roles: Iterable[str], display_name: str = "", *,
+             password: str | None = None) -> User:
     with store.write(actor) as uow:
         authorise(uow, actor, "users.manage")
-        return uow.users.add(name, roles, display_name)
+        user = uow.users.add(name, roles, display_name)
+        if password is not None:
+            uow.users.set_password(name, password)
+        return user
+
+
+def set_password(store: Store, actor: str, name: str, password: str) -> None:
+    """A person sets their own password; an admin sets anyone's (PostgreSQL only)."""
+    with store.write(actor) as uow:
+        if name != actor:
+            authorise(uow, actor, "users.manage")
+        else:
+            acting(uow, actor)
+        uow.users.set_password(name, password)
+
+
+def remove_user(store: Store, actor: str, name: str) -> User:
+    with store.write(actor) as uow:
+        authorise(uow, actor, "users.manage")
+        return uow.users.remove(name)
 
 
 def set_roles(store: Store, actor: str, name: str, roles: Iterable[str]) -> User:

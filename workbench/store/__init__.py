@@ -57,8 +57,10 @@ class InitResult:
     admin: str | None
 
 
-def init_store(url: str | None, actor: str) -> InitResult:
-    """Create or upgrade the store. On a store without users, ``actor`` becomes its admin."""
+def init_store(url: str | None, actor: str, *, admin_password: str | None = None) -> InitResult:
+    """Create or upgrade the store. On a store without users, ``actor`` becomes its admin (on
+    PostgreSQL with ``admin_password`` as their login's password). On PostgreSQL the URL's
+    login is the database's administrator: it may create roles, and is never a person."""
     from workbench.store.migrate import upgrade
 
     store = Store(url)
@@ -70,6 +72,8 @@ def init_store(url: str | None, actor: str) -> InitResult:
             if uow.users.count() == 0:
                 uow.users.add(actor, ["admin"])
                 admin = actor
+                if admin_password is not None:
+                    uow.users.set_password(actor, admin_password)
             uow.projects.ensure()
         return InitResult(store.display_url, before is None, before, after, admin)
     finally:

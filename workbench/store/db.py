@@ -120,10 +120,60 @@ class Store:
             self._read_engine = _postgres_engine(self.url, read_only=read_only)
             self._write_engine = None if read_only else self._read_engine
 
+        self._login: tuple[str, bool] | None = None
+        self._store_id: str | None = None
+        self.signer: Any = None  # set by ``enable_signing``; see ``store.signing``
+
     # -- plumbing -------------------------------------------------------------------------
     @property
     def display_url(self) -> str:
         return redact(self.url)
+
+    def login(self) -> tuple[str, bool] | None:
+        """On PostgreSQL the login this store is signed in with and whether it is a superuser
+        (the database's administrator); None on the embedded SQLite store, which has no logins."""
+        if self.dialect != "postgresql":
+            return None
+        if self._login is None:
+            with self._read_engine.connect() as conn:
+                row = conn.execute(text(
+                    "SELECT session_user, coalesce((SELECT rolsuper FROM pg_roles "
+                    "WHERE rolname = session_user), false)")).one()
+            self._login = (str(row[0]), bool(row[1]))
+        return self._login
+
+    def store_id(self) -> str:
+        """The store's own id (``store_info``): what keyrings and verifiers remember it by.
+        A store without one (an older schema) is known by its URL without the password."""
+        if self._store_id is None:
+            from sqlalchemy import inspect
+
+            with self._read_engine.connect() as conn:
+                found = None
+                if inspect(conn).has_table("store_info"):
+                    found = conn.execute(text("SELECT store_id FROM store_info WHERE singleton = 1")).scalar()
+            self._store_id = str(found) if found else self.display_url
+        return self._store_id
+
+    def enable_signing(self, signer: Any) -> None:
+        """Sign every audit entry written through this store with its actor's key. ``signer``
+        has ``key_for(person)``: a key with ``key_id``, ``public_key`` and ``sign_entry(hash)``,
+        or None; the workbench's own is
+        ``governance.store_signing.KeyringSigner``."""
+        self.signer = signer
+
+    def check_actor(self, actor: str) -> None:
+        """On PostgreSQL a login writes as itself: naming another actor is refused, except for
+        a superuser (the database's administrator, who can do anything in SQL anyway)."""
+        login = self.login()
+        if login is None or login[0] == actor or login[1]:
+            return
+        from workbench.errors import PermissionDeniedError
+
+        raise PermissionDeniedError(
+            f"signed in to {self.display_url} as {login[0]}, who cannot act as {actor!r}",
+            hint=f"on PostgreSQL you act as the login you sign in with; to act as {actor}, "
+                 f"sign in as {actor} (their login and password)")
 
     @property
     def engine(self) -> Engine:
@@ -163,6 +213,7 @@ class Store:
             # A second write transaction on the same thread waits for the first one, which
             # waits for it: a self-deadlock. Refuse it at once instead.
             raise RuntimeError("a write unit of work was opened inside another one on the same thread")
+        self.check_actor(actor)
         self._writing.active = True
         try:
             with self._session(self._write_engine) as session:
@@ -187,6 +238,12 @@ class Store:
                 raise StoreReadOnlyError(
                     f"the store {self.display_url} refused a write: it is open read-only"
                 ) from None
+            if getattr(exc.orig, "sqlstate", None) == "42501":  # insufficient_privilege
+                from workbench.errors import PermissionDeniedError
+
+                reason = str(exc.orig).strip().splitlines()[0]
+                raise PermissionDeniedError(f"the database refused it: {reason}",
+                                            hint="the store's rules hold for every login") from None
             raise
         finally:
             session.close()
@@ -221,6 +278,7 @@ class UnitOfWork:
         self.approvals = repos.ApprovalsRepo(self)
         self.alerts = repos.AlertsRepo(self)
         self.targets = repos.TargetsRepo(self)
+        self.tokens = repos.TokensRepo(self)
         self.comments = repos.CommentsRepo(self)
         self.audit = repos.AuditRepo(self)
         self.changes = repos.ChangesRepo(self)

@@ -14,6 +14,7 @@ class User:
     roles: tuple[str, ...]
     created_at: int
     created_by: str
+    disabled_at: int | None = None
 
 
 @dataclass(frozen=True)

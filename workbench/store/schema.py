@@ -62,6 +62,7 @@ class UserRow(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[int] = mapped_column(BigInteger)
     created_by: Mapped[str] = mapped_column(String(200))
+    disabled_at: Mapped[int | None] = mapped_column(BigInteger)  # removed: kept for the audit trail
 
 
 class UserRoleRow(Base):
@@ -356,6 +357,40 @@ class AuditRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # 1: sha256 of canonical JSON (entries written before signatures); 2: length-prefixed
+    # fields, which PostgreSQL's wb_audit_append computes itself (``repos.audit.entry_hash_v2``)
+    hash_version: Mapped[int] = mapped_column(Integer, default=2, server_default="1")
+
+
+class AuditSignatureRow(Base):
+    """The actor's Ed25519 signature of an audit entry's hash. Append-only, one per entry."""
+
+    __tablename__ = "audit_signatures"
+    entry_id: Mapped[int] = mapped_column(ForeignKey("audit_log.id"), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(100))
+    signature: Mapped[str] = mapped_column(String(200))
+
+
+class PersonKeyRow(Base):
+    """A person's public signing key (the private key stays in their OS keyring). Append-only:
+    a person who signs in on a new machine registers a further key."""
+
+    __tablename__ = "person_keys"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person: Mapped[str] = mapped_column(String(200), index=True)
+    key_id: Mapped[str] = mapped_column(String(100), unique=True)
+    public_key: Mapped[str] = mapped_column(String(100))
+    registered_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class StoreInfoRow(Base):
+    """Who this store is: a random id that verifiers and keyrings remember it by."""
+
+    __tablename__ = "store_info"
+    __table_args__ = (CheckConstraint("singleton = 1", name="one_row"),)
+    singleton: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditHeadRow(Base):

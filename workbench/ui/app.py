@@ -19,21 +19,29 @@ from workbench.errors import WorkbenchError
 
 
 def prepare_store(store_url: str | None, user: str) -> tuple[object, str]:
-    """The opened store and a line to show about what start-up did to it."""
-    from workbench.store import StoreSchemaError, init_store, open_store, resolve_store_url
+    """The signed-in session (``services.session.Session``) and a line to show about what
+    start-up did to the store. The window never opens the store itself."""
+    from workbench.services.session import open_session
+    from workbench.store import StoreSchemaError, init_store, resolve_store_url
 
     url = resolve_store_url(store_url)
     embedded = url.startswith("sqlite")
     try:
-        return open_store(url), ""
+        return open_session(url, user or None), ""
     except StoreSchemaError:
         if not embedded:
             raise
-        result = init_store(url, user)
+        result = init_store(url, user or _os_login())
     note = (f"Created a new store at {result.url}; {result.admin} is its admin."
             if result.created else
             f"Upgraded the store from schema {result.revision_before} to {result.revision_after}.")
-    return open_store(url), note
+    return open_session(url, user or None), note
+
+
+def _os_login() -> str:
+    from workbench.services.session import os_login
+
+    return os_login()
 
 
 def _icon():  # noqa: ANN202 - QIcon or None
@@ -70,7 +78,7 @@ def run(store_url: str | None = None, user: str = "") -> int:
     if icon is not None:
         app.setWindowIcon(icon)
     try:
-        store, note = prepare_store(store_url, user)
+        session, note = prepare_store(store_url, user)
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if app.platformName() not in ("offscreen", "minimal"):  # a person can see it
@@ -81,7 +89,8 @@ def run(store_url: str | None = None, user: str = "") -> int:
     from workbench.ui.main_window import MainWindow
 
     _stamp("window_imported")
-    window = MainWindow(store, user)
+    store = session.store
+    window = MainWindow(store, session.name, identity=session.how, proven=session.proven)
     _stamp("window_built")
     if note:
         window.statusBar().showMessage(note, 15000)

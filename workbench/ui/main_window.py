@@ -66,10 +66,17 @@ class ElidedLabel(QLabel):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store: Any, user: str, *, settings: QSettings | None = None):
+    def __init__(self, store: Any, user: str, *, settings: QSettings | None = None, identity: str = "",
+                 proven: bool | None = None):
         super().__init__()
         self.setObjectName("main_window")
         self.store, self.user_name = store, user
+        # how the workbench knows who this is (``services.session``): proven by a database
+        # login, or only asserted on the embedded store, which every screen that shows a
+        # decision says
+        self.proven = (store.dialect == "postgresql") if proven is None else proven
+        self.identity = identity or ("database login (PostgreSQL)" if self.proven else
+                                     "asserted identity, embedded store")
         self.settings = settings or QSettings()
         with store.read() as uow:
             found = uow.users.find(user)
@@ -185,7 +192,12 @@ class MainWindow(QMainWindow):
     def _build_status(self) -> None:
         self.busy = TaskStatus(self.tasks, self)
         self.statusBar().addPermanentWidget(self.busy)
-        self.statusBar().addPermanentWidget(QLabel(f"{self.user_name} · {self.store.display_url}"))
+        who = QLabel(f"{self.user_name} ({self.identity}) · {self.store.display_url}")
+        who.setObjectName("identity")
+        who.setToolTip("Signed in with a database login: the store knows who you are." if self.proven else
+                       "The embedded store has no logins: anyone on this machine can type any name. "
+                       "Four eyes on approvals need a PostgreSQL store.")
+        self.statusBar().addPermanentWidget(who)
         self.feed.failed.connect(lambda text: self.statusBar().showMessage(f"store unreachable: {text}", 5000))
 
     def _available(self) -> QRect:
@@ -233,9 +245,9 @@ class MainWindow(QMainWindow):
         if read_only not in self._contexts:
             store = self.store
             if read_only:
-                from workbench.store import open_store
+                from workbench.services.session import open_session
 
-                self._read_only_store = open_store(self.store.url, read_only=True)
+                self._read_only_store = open_session(self.store.url, self.user_name, read_only=True).store
                 store = self._read_only_store
             self._contexts[read_only] = UiContext(store, self.user_name, self.roles, self.feed, self.tasks, self)
         return self._contexts[read_only]
@@ -397,12 +409,14 @@ class MainWindow(QMainWindow):
         from workbench.errors import WorkbenchError
         from workbench.ui.app import prepare_store
 
+        claimed = "" if url.startswith("postgresql") else self.user_name  # there the login says who
         try:
-            store, note = prepare_store(url, self.user_name)
+            session, note = prepare_store(url, claimed)
         except WorkbenchError as exc:
             self.statusBar().showMessage(f"cannot open the store: {exc}", 15000)
             return None
-        window = MainWindow(store, self.user_name, settings=self.settings)
+        window = MainWindow(session.store, session.name, settings=self.settings, identity=session.how,
+                            proven=session.proven)
         if note:
             window.statusBar().showMessage(note, 15000)
         window.show()

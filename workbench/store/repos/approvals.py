@@ -2,7 +2,8 @@
 
 A decision needs a non-empty reason (the database checks it too), can be made once, and only
 on an open request that has not expired. Who may decide (the approver role, never the
-requester) is checked by the services layer; the store records who did.
+requester) is checked by the services layer, and on PostgreSQL by the database as well
+(``store.pg_security``); the store records who did.
 """
 
 from __future__ import annotations
@@ -77,9 +78,11 @@ class ApprovalsRepo(Repo):
             self.session.flush()
         if row.status != "open":
             raise ConflictError(f"approval request {request_id} is {row.status}, not open")
-        row.status = decision
+        # the decision first: on PostgreSQL a request becomes approved only with its decision row
         self.session.add(ApprovalDecisionRow(request_id=request_id, decision=decision, reason=reason.strip(),
                                              decided_by=self.actor, decided_at=now_ms()))
+        self.session.flush()
+        row.status = decision
         self.session.flush()
         self.audit("approvals.approve" if decision == "approved" else "approvals.reject",
                    f"approval:{request_id}",
@@ -87,3 +90,10 @@ class ApprovalsRepo(Repo):
                     "model_version_id": row.model_version_id, "run_id": row.run_id})
         self.uow.record_change("approvals", request_id, decision)
         return self._entity(row)
+
+    def decision_rows(self) -> list[dict[str, Any]]:
+        """Every decision as recorded in ``approval_decisions`` (the verifier compares each with
+        the audit entry that recorded it)."""
+        rows = self.session.scalars(select(ApprovalDecisionRow).order_by(ApprovalDecisionRow.request_id))
+        return [{"request_id": r.request_id, "decision": r.decision, "reason": r.reason,
+                 "decided_by": r.decided_by} for r in rows]

@@ -7,6 +7,14 @@ prev_hash). Appends run in the serial section, take id = last id + 1, and move t
 hash and compares the end with the head, so a changed payload, a deleted or inserted row,
 and deleted newest entries are all caught and the first broken entry is named.
 
+Scheme 2 (``hash_version`` 2, every entry written since signatures came) hashes the fields
+length-prefixed instead (``entry_hash_v2``) so that PostgreSQL computes the same digest: there
+entries are written only by the ``wb_audit_append`` function, which stamps the login and the
+server's clock (``store.pg_security``). On the embedded store the workbench writes them and the
+payload says ``"identity": "asserted"``: nothing proves who wrote them. When the store has a
+signer (``Store.enable_signing``), each entry is signed with its actor's key right after it is
+written (``audit_signatures``), the key having been registered first (``person_keys``).
+
 Change feed: ``since(last_id)`` returns events with larger ids; ids are monotonic and are
 committed in order, so a reader that remembers the last id it saw never misses one.
 """
@@ -17,12 +25,18 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from workbench.store.db import now_ms
 from workbench.store.entities import AuditEntry, AuditVerification, Change
 from workbench.store.repos.base import Repo, dumps, loads, to_entity
-from workbench.store.schema import AuditHeadRow, AuditRow, ChangeRow
+from workbench.store.schema import (
+    AuditHeadRow,
+    AuditRow,
+    AuditSignatureRow,
+    ChangeRow,
+    PersonKeyRow,
+)
 
 GENESIS = "0" * 64
 
@@ -33,30 +47,116 @@ def entry_hash(id_: int, ts: int, actor: str, action: str, subject: str, payload
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
+def entry_hash_v2(id_: int, ts: int, actor: str, action: str, subject: str, payload: str,
+                  prev_hash: str) -> str:
+    parts = (str(id_), str(ts), actor, action, subject, payload, prev_hash)
+    content = "".join(f"{len(p)}:{p}\n" for p in parts)
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def row_hash(row: Any) -> str:
+    scheme = entry_hash_v2 if getattr(row, "hash_version", 1) == 2 else entry_hash
+    return scheme(row.id, row.ts, row.actor, row.action, row.subject, row.payload, row.prev_hash)
+
+
 def _describe(row: AuditRow) -> str:
     return f"audit entry {row.id} ({row.action} by {row.actor} at {row.ts})"
 
 
 class AuditRepo(Repo):
+    def __init__(self, uow: Any):
+        super().__init__(uow)
+        self._registered: set[str] = set()
+
     def append(self, action: str, subject: str, payload: dict[str, Any] | None = None) -> AuditEntry:
         actor = self.actor
-        self.uow.serialise()
-        head = self.session.get(AuditHeadRow, 1)
-        last_id, prev = (head.last_id, head.last_hash) if head else (0, GENESIS)
-        ts = now_ms()
-        text = dumps(payload or {})
-        new_id = last_id + 1
-        digest = entry_hash(new_id, ts, actor, action, subject, text, prev)
-        row = AuditRow(id=new_id, ts=ts, actor=actor, action=action, subject=subject,
-                       payload=text, prev_hash=prev, hash=digest)
-        self.session.add(row)
-        if head is None:
-            self.session.add(AuditHeadRow(singleton=1, last_id=new_id, last_hash=digest))
+        key = self._signing_key(actor)
+        content = dict(payload or {})
+        if self.uow.dialect == "sqlite":
+            content.setdefault("identity", "asserted")
+        text_ = dumps(content)
+        if self.uow.dialect == "postgresql":
+            new_id, ts, actor, prev, digest = self.session.execute(
+                text("SELECT * FROM wb_audit_append(:action, :subject, :payload, :actor)"),
+                {"action": action, "subject": subject, "payload": text_, "actor": actor}).one()
         else:
-            head.last_id, head.last_hash = new_id, digest
-        self.session.flush()
+            self.uow.serialise()
+            head = self.session.get(AuditHeadRow, 1)
+            last_id, prev = (head.last_id, head.last_hash) if head else (0, GENESIS)
+            ts, new_id = now_ms(), last_id + 1
+            digest = entry_hash_v2(new_id, ts, actor, action, subject, text_, prev)
+            self.session.add(AuditRow(id=new_id, ts=ts, actor=actor, action=action, subject=subject,
+                                      payload=text_, prev_hash=prev, hash=digest, hash_version=2))
+            if head is None:
+                self.session.add(AuditHeadRow(singleton=1, last_id=new_id, last_hash=digest))
+            else:
+                head.last_id, head.last_hash = new_id, digest
+            self.session.flush()
+        if key is not None:
+            self._sign(new_id, key, key.sign_entry(digest))
         self.uow.record_change("audit", new_id, action)
-        return to_entity(AuditEntry, row, json_fields=("payload",))
+        return AuditEntry(id=new_id, ts=ts, actor=actor, action=action, subject=subject,
+                          payload=content, prev_hash=prev, hash=digest)
+
+    # -- signatures and keys ----------------------------------------------------------------
+    def _signing_key(self, actor: str) -> Any:
+        """The actor's key when this store signs, registered in the store first (checked once
+        per unit of work: a registration rolled back with its transaction is made again)."""
+        signer = self.uow.store.signer
+        if signer is None:
+            return None
+        key = signer.key_for(actor)
+        if key is None or key.key_id in self._registered:
+            return key
+        self._registered.add(key.key_id)  # before the entry below, which it signs
+        if self.session.scalar(select(PersonKeyRow.person).where(PersonKeyRow.key_id == key.key_id)) is None:
+            if self.uow.dialect == "postgresql":
+                self.session.execute(text("SELECT wb_register_key(:p, :k, :pub)"),
+                                     {"p": actor, "k": key.key_id, "pub": key.public_key})
+            else:
+                self.session.add(PersonKeyRow(person=actor, key_id=key.key_id, public_key=key.public_key,
+                                              registered_at=now_ms()))
+                self.session.flush()
+            self.append("keys.register", f"user:{actor}", {"key_id": key.key_id, "public_key": key.public_key})
+        return key
+
+    def _sign(self, entry_id: int, key: Any, signature: str) -> None:
+        if self.uow.dialect == "postgresql":
+            self.session.execute(text("SELECT wb_audit_sign(:e, :k, :s)"),
+                                 {"e": entry_id, "k": key.key_id, "s": signature})
+        else:
+            self.session.add(AuditSignatureRow(entry_id=entry_id, key_id=key.key_id, signature=signature))
+            self.session.flush()
+
+    def public_keys(self) -> list[dict[str, Any]]:
+        rows = self.session.scalars(select(PersonKeyRow).order_by(PersonKeyRow.id))
+        return [{"person": r.person, "key_id": r.key_id, "public_key": r.public_key,
+                 "registered_at": r.registered_at} for r in rows]
+
+    def head(self) -> tuple[int, str] | None:
+        head = self.session.get(AuditHeadRow, 1)
+        return None if head is None else (head.last_id, head.last_hash)
+
+    def records(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
+        """Every entry with its signature (if any), in id order, a batch at a time."""
+        last = 0
+        while True:
+            rows = self.session.execute(
+                select(AuditRow, AuditSignatureRow.key_id, AuditSignatureRow.signature)
+                .outerjoin(AuditSignatureRow, AuditSignatureRow.entry_id == AuditRow.id)
+                .where(AuditRow.id > last).order_by(AuditRow.id).limit(batch)).all()
+            if not rows:
+                return
+            for row, key_id, signature in rows:
+                yield {"id": row.id, "ts": row.ts, "actor": row.actor, "action": row.action,
+                       "subject": row.subject, "payload_text": row.payload, "prev_hash": row.prev_hash,
+                       "hash": row.hash, "hash_version": row.hash_version, "key_id": key_id,
+                       "signature": signature}
+            last = rows[-1][0].id
+            self.session.expunge_all()
+
+    def hash_of(self, entry_id: int) -> str | None:
+        return self.session.scalar(select(AuditRow.hash).where(AuditRow.id == entry_id))
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(AuditRow)) or 0)
@@ -93,9 +193,7 @@ class AuditRepo(Repo):
             if row.prev_hash != expected_prev:
                 return AuditVerification(False, count, row.id,
                                          f"{_describe(row)} does not link to the entry before it")
-            recomputed = entry_hash(row.id, row.ts, row.actor, row.action, row.subject,
-                                    row.payload, row.prev_hash)
-            if recomputed != row.hash:
+            if row_hash(row) != row.hash:
                 return AuditVerification(False, count, row.id,
                                          f"{_describe(row)} was changed after it was written "
                                          "(its hash no longer matches its content)")
@@ -121,4 +219,4 @@ class ChangesRepo(Repo):
         return [to_entity(Change, r) for r in rows]
 
 
-__all__ = ["AuditRepo", "ChangesRepo", "GENESIS", "entry_hash", "loads"]
+__all__ = ["AuditRepo", "ChangesRepo", "GENESIS", "entry_hash", "entry_hash_v2", "loads", "row_hash"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from workbench.store.db import now_ms
@@ -12,6 +13,8 @@ from workbench.store.entities import Comment, Project, User
 from workbench.store.errors import ConflictError, NotFoundError
 from workbench.store.repos.base import Repo, to_entity
 from workbench.store.schema import ROLES, CommentRow, ProjectRow, UserRoleRow, UserRow
+
+PERSON_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,62}")
 
 
 def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
@@ -59,8 +62,9 @@ class UsersRepo(Repo):
 
     def add(self, name: str, roles: Iterable[str], display_name: str = "") -> User:
         name = name.strip()
-        if not name:
-            raise ConflictError("a user needs a non-empty name")
+        if not PERSON_NAME.fullmatch(name):
+            raise ConflictError(f"{name!r} cannot be a person's name: use 1 to 63 letters, digits, '.', '_', "
+                                "'-' or '@', starting with a letter or digit (it is their database login)")
         chosen = check_roles(roles)
         if self.find(name) is not None:
             raise ConflictError(f"a user named {name!r} already exists",
@@ -87,6 +91,34 @@ class UsersRepo(Repo):
         self.audit("users.roles", f"user:{name}", {"old": list(user.roles), "new": list(chosen)})
         self.uow.record_change("users", name, "roles")
         return self.get(name)
+
+
+    def remove(self, name: str) -> User:
+        """Disable a person: their roles go, their row stays (the audit trail names them), and on
+        PostgreSQL their login can no longer sign in."""
+        user = self.get(name)
+        if user.name == self.actor:
+            raise ConflictError("you cannot remove yourself", hint="another admin removes you")
+        self.session.execute(delete(UserRoleRow).where(UserRoleRow.user_id == user.id))
+        row = self.session.get(UserRow, user.id)
+        row.disabled_at = now_ms()
+        self.session.flush()
+        if self.uow.dialect == "postgresql":
+            self.session.execute(text("SELECT wb_disable_person(:n)"), {"n": name})
+        self.audit("users.remove", f"user:{name}", {"roles": list(user.roles)})
+        self.uow.record_change("users", name, "removed")
+        return self.get(name)
+
+    def set_password(self, name: str, password: str) -> None:
+        """Set a person's PostgreSQL password; only its SCRAM verifier reaches the server."""
+        if self.uow.dialect != "postgresql":
+            raise ConflictError("the embedded store has no passwords: identities there are asserted",
+                                hint="use a PostgreSQL store where people must prove who they are")
+        from workbench.store.pg_security import scram_verifier
+
+        self.get(name)
+        self.session.execute(text("SELECT wb_set_password(:n, :v)"), {"n": name, "v": scram_verifier(password)})
+        self.audit("users.password", f"user:{name}", {})
 
 
 class ProjectsRepo(Repo):

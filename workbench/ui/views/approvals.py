@@ -88,6 +88,14 @@ class ApprovalDialog(QDialog):
         header.setWordWrap(True)
         layout.addWidget(header)
         layout.addWidget(tabs, 1)
+        if ctx.store.dialect != "postgresql":  # no logins: say what that means for a decision
+            self.identity_warning = QLabel(
+                "⚠ This embedded store cannot prove who decides: names here are asserted, and anyone "
+                "who can open the file can type any name. Four eyes need a PostgreSQL store.", self)
+            self.identity_warning.setObjectName("identity_warning")
+            self.identity_warning.setWordWrap(True)
+            self.identity_warning.setStyleSheet("color: #8a5a00;")
+            layout.addWidget(self.identity_warning)
         layout.addWidget(self.reason)
         layout.addLayout(buttons)
         decision = request.decision

@@ -1,0 +1,129 @@
+"""Signing in: open a store and learn who is acting, how that is known, and with which roles.
+The GUI and the CLI both start here; nothing else decides who acts.
+
+* PostgreSQL: the acting person is the database login (``session_user``). The password comes
+  from the OS keyring (kind ``postgres``, keyed by the URL without password), or from libpq's
+  own ``PGPASSWORD`` / ``.pgpass`` / client certificate. A store URL without a login signs in
+  as the claimed person (``--user`` / ``$WORKBENCH_USER``), else as libpq's default. A claim
+  that names someone other than the login is refused (exit 3), and so is a login that is not a
+  person of the store, such as the database superuser.
+* The embedded SQLite store has no logins: the identity is *asserted* (the claim, else the OS
+  account) and everything that shows it says so.
+
+Every session signs its audit entries with the person's key (``governance.store_signing``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+
+from workbench.errors import PermissionDeniedError
+from workbench.store import Store, open_store, resolve_store_url
+from workbench.store.entities import User
+
+ASSERTED = "asserted identity, embedded store"
+KEYRING_KIND = "postgres"
+
+
+@dataclass(frozen=True)
+class Session:
+    store: Store
+    user: User
+    proven: bool
+    how: str  # one line: how the workbench knows who this is
+
+    @property
+    def name(self) -> str:
+        return self.user.name
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return self.user.roles
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def os_login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name on this machine (some containers)
+        return "unknown"
+
+
+def claimed_user(explicit: str | None) -> str | None:
+    """The name the person typed: ``--user``, else ``$WORKBENCH_USER``, else None."""
+    return explicit or os.environ.get("WORKBENCH_USER") or None
+
+
+def keyring_key(url: str) -> str:
+    """What a store's password is filed under in the keyring: the URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(password=None).render_as_string(hide_password=False)
+
+
+def sign_in_url(url: str | None, claimed: str | None) -> str:
+    """The URL to connect with: on PostgreSQL the claimed person's login when the URL names
+    none, and the password from the keyring when the URL carries none."""
+    resolved = resolve_store_url(url)
+    if not resolved.startswith("postgresql"):
+        return resolved
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(resolved)
+    if not parsed.username and claimed:
+        parsed = parsed.set(username=claimed)
+    if parsed.password is None and parsed.username:
+        from workbench.governance.secrets import get_secret
+
+        password = get_secret(KEYRING_KIND, keyring_key(parsed.render_as_string(hide_password=False)))
+        if password:
+            parsed = parsed.set(password=password)
+    return parsed.render_as_string(hide_password=False)
+
+
+def identify(store: Store, claimed: str | None) -> tuple[str, bool, str]:
+    """(who acts, whether it is proven, how it is known) on an open store."""
+    login = store.login()
+    if login is None:
+        name = claimed or os_login()
+        return name, False, ASSERTED
+    name, superuser = login
+    if claimed and claimed != name:
+        raise PermissionDeniedError(
+            f"signed in to {store.display_url} as {name}; the name {claimed!r} (from --user or "
+            "$WORKBENCH_USER) is someone else",
+            hint=f"on PostgreSQL you act as the login you sign in with: to act as {claimed}, sign in as "
+                 f"{claimed} (--store postgresql://{claimed}@HOST:PORT/DB, with their password in the OS "
+                 "keyring, PGPASSWORD or ~/.pgpass)")
+    if superuser:
+        raise PermissionDeniedError(
+            f"{name} is a superuser of the database behind {store.display_url}: its administrator, "
+            "not a person of the workbench",
+            hint="people sign in with their own logins; the administrator only runs "
+                 "'workbench init' and adds the first admin")
+    return name, True, f"database login {name} (PostgreSQL)"
+
+
+def open_session(url: str | None, claimed: str | None = None, *, read_only: bool = False,
+                 must_be_current: bool = True, sign: bool = True) -> Session:
+    """Open the store and sign in; raises a clear error when the store cannot be used or the
+    person is not one of its users."""
+    from workbench.services.identity import acting
+
+    store = open_store(sign_in_url(url, claimed), read_only=read_only, must_be_current=must_be_current)
+    try:
+        name, proven, how = identify(store, claimed)
+        with store.read() as uow:
+            user = acting(uow, name)
+        if sign and not read_only:
+            from workbench.governance.store_signing import KeyringSigner
+
+            store.enable_signing(KeyringSigner(store))
+    except BaseException:
+        store.close()
+        raise
+    return Session(store, user, proven, how)

@@ -1,0 +1,308 @@
+"""What PostgreSQL itself enforces on a shared store: group roles, grants, and the functions and
+triggers that keep the audit trail, the decisions and the people honest.
+
+Every person signs in with a login of their own; the store's tables belong to the login that
+created the store (the database's administrator, never a person). For a database ``DB`` the
+group roles are ``DB_person`` (everyone: read), ``DB_writer`` (everyone but the analyst:
+write the operational tables) and one per workbench role (``DB_scientist`` … ``DB_admin``),
+each a member of the groups its role implies. The rules, all checked by the server:
+
+* An analyst login reads and writes nothing else (it holds only ``DB_person``).
+* ``users`` and ``user_roles`` are written by admin logins only; a trigger keeps the login
+  roles in step: adding a person creates their login (without a password until one is set)
+  and grants ``DB_person``; each role row grants or revokes its group. A database superuser
+  can never be made a person.
+* ``approval_decisions`` is written by approver logins only; its ``decided_by`` must be the
+  login (``session_user``) and never the request's requester. A request becomes approved or
+  rejected only with a matching decision row.
+* ``audit_log``, ``audit_signatures``, ``person_keys`` and ``approval_decisions`` are
+  append-only for every login (no UPDATE, DELETE or TRUNCATE). Audit entries are written only
+  through ``wb_audit_append``, which stamps ``session_user`` and the server's clock and chains
+  the hash (scheme 2, ``store.repos.audit.entry_hash_v2``). A superuser may name another
+  actor (it is the database's administrator and can do anything anyway); no other login can.
+
+``apply(connection)`` creates or refreshes all of it and is idempotent: migrations call it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from workbench.store.schema import ROLES
+
+# the groups each workbench role's group belongs to
+ROLE_GROUPS = {role: ("person",) if role == "analyst" else ("person", "writer") for role in ROLES}
+# tables no one writes directly (functions and triggers do), or only some groups do
+GUARDED = ("users", "user_roles", "approval_decisions", "audit_log", "audit_head", "audit_signatures",
+           "person_keys", "store_info", "alembic_version")
+APPEND_ONLY = ("audit_log", "audit_signatures", "person_keys", "approval_decisions")
+GENESIS = "0" * 64
+
+
+def group(database: str, name: str) -> str:
+    return f"{database}_{name}"
+
+
+def _ident(conn: Any, name: str) -> str:
+    return str(conn.execute(text("SELECT quote_ident(:n)"), {"n": name}).scalar())
+
+
+def _ensure_role(conn: Any, name: str) -> None:
+    conn.execute(text(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = " + _literal(name) + ") "
+        "THEN EXECUTE format('CREATE ROLE %I NOLOGIN', " + _literal(name) + "); END IF; END $$"))
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+FUNCTIONS = r"""
+CREATE OR REPLACE FUNCTION wb_is_superuser() RETURNS boolean LANGUAGE sql STABLE
+SET search_path = pg_catalog AS $$ SELECT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false) $$;
+
+CREATE OR REPLACE FUNCTION wb_lp(t text) RETURNS text LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog AS $$ SELECT length(t)::text || ':' || t || E'\n' $$;
+
+CREATE OR REPLACE FUNCTION wb_audit_append(p_action text, p_subject text, p_payload text, p_actor text)
+RETURNS TABLE (entry_id bigint, entry_ts bigint, entry_actor text, entry_prev text, entry_hash text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+  v_actor text := session_user;
+  v_id bigint; v_prev text; v_ts bigint; v_hash text;
+BEGIN
+  IF p_actor IS NOT NULL AND p_actor <> session_user THEN
+    IF NOT wb_is_superuser() THEN
+      RAISE EXCEPTION 'an audit entry names its writer: the login % cannot write one as %', session_user, p_actor
+        USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    v_actor := p_actor;
+  END IF;
+  IF NOT pg_has_role(session_user, current_database() || '_person', 'MEMBER') THEN
+    RAISE EXCEPTION 'the login % is not a person of this store', session_user USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  PERFORM pg_advisory_xact_lock(1464550216);
+  SELECT last_id, last_hash INTO v_id, v_prev FROM audit_head WHERE singleton = 1 FOR UPDATE;
+  v_id := coalesce(v_id, 0) + 1;
+  v_prev := coalesce(v_prev, '""" + GENESIS + r"""');
+  v_ts := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+  v_hash := encode(sha256(convert_to(wb_lp(v_id::text) || wb_lp(v_ts::text) || wb_lp(v_actor) || wb_lp(p_action)
+            || wb_lp(p_subject) || wb_lp(p_payload) || wb_lp(v_prev), 'UTF8')), 'hex');
+  INSERT INTO audit_log (id, ts, actor, action, subject, payload, prev_hash, hash, hash_version)
+       VALUES (v_id, v_ts, v_actor, p_action, p_subject, p_payload, v_prev, v_hash, 2);
+  INSERT INTO audit_head (singleton, last_id, last_hash) VALUES (1, v_id, v_hash)
+    ON CONFLICT (singleton) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash;
+  RETURN QUERY SELECT v_id, v_ts, v_actor, v_prev, v_hash;
+END $$;
+
+CREATE OR REPLACE FUNCTION wb_audit_sign(p_entry bigint, p_key_id text, p_signature text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE v_actor text;
+BEGIN
+  SELECT actor INTO v_actor FROM audit_log WHERE id = p_entry;
+  IF v_actor IS NULL THEN RAISE EXCEPTION 'there is no audit entry %', p_entry; END IF;
+  IF v_actor <> session_user AND NOT wb_is_superuser() THEN
+    RAISE EXCEPTION 'audit entry % is %''s: the login % cannot sign it', p_entry, v_actor, session_user
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM person_keys WHERE key_id = p_key_id AND person = v_actor) THEN
+    RAISE EXCEPTION 'the key % is not registered for %', p_key_id, v_actor USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  INSERT INTO audit_signatures (entry_id, key_id, signature) VALUES (p_entry, p_key_id, p_signature);
+END $$;
+
+CREATE OR REPLACE FUNCTION wb_register_key(p_person text, p_key_id text, p_public_key text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE v_ts bigint := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+BEGIN
+  IF p_person <> session_user AND NOT wb_is_superuser() THEN
+    RAISE EXCEPTION 'a person registers their own key: the login % cannot register one for %', session_user, p_person
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  INSERT INTO person_keys (person, key_id, public_key, registered_at) VALUES (p_person, p_key_id, p_public_key, v_ts);
+  RETURN v_ts;
+END $$;
+
+CREATE OR REPLACE FUNCTION wb_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+CREATE OR REPLACE FUNCTION wb_check_decision() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, public AS $$
+BEGIN
+  IF NOT wb_is_superuser() THEN
+    IF NEW.decided_by <> session_user THEN
+      RAISE EXCEPTION 'a decision is recorded by its decider: the login % cannot record one for %',
+        session_user, NEW.decided_by USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT pg_has_role(session_user, current_database() || '_approver', 'MEMBER') THEN
+      RAISE EXCEPTION 'only an approver decides: the login % is not one', session_user
+        USING ERRCODE = 'insufficient_privilege';
+    END IF;
+  END IF;
+  IF EXISTS (SELECT 1 FROM approval_requests WHERE id = NEW.request_id AND requested_by = NEW.decided_by) THEN
+    RAISE EXCEPTION 'approval request %: % requested it and cannot decide it', NEW.request_id, NEW.decided_by
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION wb_check_request_status() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, public AS $$
+BEGIN
+  IF NEW.status IS DISTINCT FROM OLD.status AND NEW.status IN ('approved', 'rejected')
+     AND NOT EXISTS (SELECT 1 FROM approval_decisions WHERE request_id = NEW.id AND decision = NEW.status) THEN
+    RAISE EXCEPTION 'approval request % becomes % only with a decision of an approver', NEW.id, NEW.status
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF NEW.requested_by IS DISTINCT FROM OLD.requested_by THEN
+    RAISE EXCEPTION 'approval request %: its requester cannot change', NEW.id USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION wb_sync_people() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public AS $$
+DECLARE v_name text; v_db text := current_database();
+BEGIN
+  IF TG_TABLE_NAME = 'users' THEN
+    IF TG_OP = 'UPDATE' AND NEW.name <> OLD.name THEN
+      RAISE EXCEPTION 'a person''s name is their login and cannot change' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+      IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = NEW.name AND rolsuper) THEN
+        RAISE EXCEPTION 'the login % is a database superuser; a person signs in with a login of their own', NEW.name
+          USING ERRCODE = 'insufficient_privilege';
+      END IF;
+      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = NEW.name) THEN
+        EXECUTE format('CREATE ROLE %I LOGIN', NEW.name);
+      END IF;
+      EXECUTE format('GRANT %I TO %I', v_db || '_person', NEW.name);
+    END IF;
+    RETURN NEW;
+  END IF;
+  v_name := (SELECT name FROM users WHERE id = coalesce(NEW.user_id, OLD.user_id));
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    EXECUTE format('REVOKE %I FROM %I', v_db || '_' || OLD.role, v_name);
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    EXECUTE format('GRANT %I TO %I', v_db || '_' || NEW.role, v_name);
+    RETURN NEW;
+  END IF;
+  RETURN OLD;
+END $$;
+
+CREATE OR REPLACE FUNCTION wb_set_password(p_person text, p_verifier text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM users WHERE name = p_person) THEN
+    RAISE EXCEPTION '% is not a person of this store', p_person;
+  END IF;
+  IF p_person <> session_user AND NOT pg_has_role(session_user, current_database() || '_admin', 'MEMBER') THEN
+    RAISE EXCEPTION 'only an admin sets another person''s password' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF p_verifier NOT LIKE 'SCRAM-SHA-256$%' THEN
+    RAISE EXCEPTION 'a password reaches the server only as a SCRAM verifier';
+  END IF;
+  EXECUTE format('ALTER ROLE %I LOGIN PASSWORD %L', p_person, p_verifier);
+END $$;
+
+CREATE OR REPLACE FUNCTION wb_disable_person(p_person text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+  IF NOT pg_has_role(session_user, current_database() || '_admin', 'MEMBER') THEN
+    RAISE EXCEPTION 'only an admin removes a person' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM users WHERE name = p_person) THEN
+    RAISE EXCEPTION '% is not a person of this store', p_person;
+  END IF;
+  EXECUTE format('REVOKE %I FROM %I', current_database() || '_person', p_person);
+  EXECUTE format('ALTER ROLE %I NOLOGIN', p_person);
+END $$;
+"""
+
+
+def apply(conn: Any) -> None:
+    """Create or refresh the groups, grants, functions and triggers (idempotent)."""
+    database = str(conn.execute(text("SELECT current_database()")).scalar())
+    q = {name: _ident(conn, group(database, name)) for name in ("person", "writer", *ROLES)}
+    for name in ("person", "writer", *ROLES):
+        _ensure_role(conn, group(database, name))
+    for role, parents in ROLE_GROUPS.items():
+        for parent in parents:
+            conn.execute(text(f"GRANT {q[parent]} TO {q[role]}"))
+    conn.execute(text(FUNCTIONS))
+    tables = [r[0] for r in conn.execute(text(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))]
+    open_tables = [t for t in tables if t not in GUARDED]
+    conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC, {q['person']}, {q['writer']}"))
+    conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {q['person']}"))
+    conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {q['person']}"))
+    conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {q['writer']}"))
+    if open_tables:
+        listed = ", ".join(_ident(conn, t) for t in open_tables)
+        conn.execute(text(f"GRANT INSERT, UPDATE ON {listed} TO {q['writer']}"))
+    conn.execute(text(f"GRANT DELETE ON targets TO {q['writer']}"))
+    conn.execute(text(f"GRANT INSERT, UPDATE, DELETE ON users, user_roles TO {q['admin']}"))
+    conn.execute(text(f"GRANT INSERT ON approval_decisions TO {q['approver']}"))
+    conn.execute(text(f"GRANT UPDATE (status) ON approval_requests TO {q['approver']}"))
+    functions = ("wb_audit_append(text, text, text, text)", "wb_audit_sign(bigint, text, text)",
+                 "wb_register_key(text, text, text)", "wb_set_password(text, text)",
+                 "wb_disable_person(text)")
+    for signature in functions:
+        conn.execute(text(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC"))
+        conn.execute(text(f"GRANT EXECUTE ON FUNCTION {signature} TO {q['person']}"))
+    triggers = [("audit_log", "wb_append_only"), ("audit_signatures", "wb_append_only"),
+                ("person_keys", "wb_append_only"), ("approval_decisions", "wb_append_only")]
+    for table, function in triggers:
+        conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
+        conn.execute(text(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                          f"FOR EACH ROW EXECUTE FUNCTION {function}()"))
+        conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}"))
+        conn.execute(text(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                          f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"))
+    for name, table, when, function in (
+            ("decision_checked", "approval_decisions", "BEFORE INSERT", "wb_check_decision"),
+            ("status_checked", "approval_requests", "BEFORE UPDATE", "wb_check_request_status"),
+            ("people_synced", "users", "AFTER INSERT OR UPDATE", "wb_sync_people"),
+            ("roles_synced", "user_roles", "AFTER INSERT OR UPDATE OR DELETE", "wb_sync_people")):
+        conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
+        conn.execute(text(f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()"))
+    # people added before this schema get their logins and groups now
+    for (name,) in conn.execute(text("SELECT name FROM users ORDER BY id")).all():
+        _sync_existing(conn, database, name)
+
+
+def _sync_existing(conn: Any, database: str, name: str) -> None:
+    conn.execute(text(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = " + _literal(name) + ") THEN "
+        "EXECUTE format('CREATE ROLE %I LOGIN', " + _literal(name) + "); END IF; END $$"))
+    superuser = conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = :n"), {"n": name}).scalar()
+    if superuser:
+        return  # a superuser stays the administrator it is; it is never made a person
+    person = _ident(conn, name)
+    conn.execute(text(f"GRANT {_ident(conn, group(database, 'person'))} TO {person}"))
+    for (role,) in conn.execute(text(
+            "SELECT r.role FROM user_roles r JOIN users u ON u.id = r.user_id WHERE u.name = :n"), {"n": name}):
+        conn.execute(text(f"GRANT {_ident(conn, group(database, role))} TO {person}"))
+
+
+def scram_verifier(password: str, *, iterations: int = 4096) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password`` (RFC 5802/7677), computed
+    here so that the password itself never reaches the server or its logs."""
+    import base64
+    import hashlib
+    import hmac
+    import os
+
+    salt = os.urandom(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    b64 = base64.b64encode
+    return (f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}"
+            f"${b64(stored_key).decode()}:{b64(server_key).decode()}")
