@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import tracemalloc
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.governance.audit_chain import head_of, key_records, people, rechain, story
+from tests.governance.audit_chain import (
+    GENESIS,
+    head_of,
+    key_records,
+    people,
+    rechain,
+    story,
+    v2_hash,
+)
 from tests.support.cli import no_traceback, workbench
 from workbench.errors import UnusableInputError
 from workbench.governance.audit_bundle import verify_bundle, write_bundle
@@ -215,3 +224,30 @@ def test_the_command_line_verifies_a_bundle_without_a_store(tmp_path: Path) -> N
 
     missing = workbench("audit", "verify", "--bundle", str(tmp_path / "missing.jsonl"))
     assert missing.returncode == 2 and no_traceback(missing) and "cannot read the audit bundle" in missing.stderr
+
+
+def test_writing_and_verifying_a_long_bundle_streams_its_entries(tmp_path: Path) -> None:
+    """10,000 entries pass through both ways without being held (they would take megabytes)."""
+    from workbench.governance.audit_verify import EntryRecord
+
+    count = 10_000
+
+    def entries() -> Iterator[EntryRecord]:
+        prev = GENESIS
+        for number in range(1, count + 1):
+            text = json.dumps({"n": number, "note": "x" * 200})
+            digest = v2_hash(number, number, "sam", "runs.log", f"run:{number}", text, prev)
+            yield EntryRecord(number, number, "sam", "runs.log", f"run:{number}", text, prev, digest, 2)
+            prev = digest
+
+    last = list(entries())[-1]
+    path = tmp_path / "long.jsonl"
+    tracemalloc.start()
+    write_bundle(path, "prod", entries(), [], (count, last.hash))
+    _, written_peak = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    report = verify_bundle(path)
+    _, verified_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert report.ok and report.entries == count
+    assert written_peak < 1_000_000 and verified_peak < 1_000_000, (written_peak, verified_peak)
