@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "runs.cancel": frozenset({"scientist", "engineer", "operator"}),
     "models.promote": frozenset({"engineer", "approver"}),
     "models.serve": frozenset({"engineer", "scientist", "operator"}),
+    "serve.tokens": frozenset({"engineer", "admin"}),
     "approvals.decide": frozenset({"approver"}),
     "targets.manage": frozenset({"engineer", "admin"}),
     "kpis.import": frozenset({"engineer", "operator", "admin"}),

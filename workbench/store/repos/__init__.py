@@ -9,6 +9,7 @@ from workbench.store.repos.people import CommentsRepo, ProjectsRepo, UsersRepo
 from workbench.store.repos.runs import RunsRepo
 from workbench.store.repos.series import KpisRepo, MetricsRepo, PredictionsRepo, ResultsRepo
 from workbench.store.repos.targets import Target, TargetsRepo
+from workbench.store.repos.tokens import TokensRepo as TokensRepo
 
 __all__ = [
     "AlertsRepo", "ApprovalsRepo", "ArtifactsRepo", "AuditRepo", "ChangesRepo", "CommentsRepo", "GraphsRepo",

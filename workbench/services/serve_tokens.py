@@ -1,0 +1,45 @@
+"""Bearer tokens of the REST inference service, for the signed-in user.
+
+Making and revoking tokens needs the ``serve.tokens`` permission (engineer or admin); every
+known user may list them (names, who made them, when, whether revoked — never a token). The
+token's text is returned once, by :func:`add_token`, and is stored only as its sha256.
+"""
+
+from __future__ import annotations
+
+from workbench.errors import PermissionDeniedError
+from workbench.services.identity import acting, authorise
+from workbench.store import Store, UnitOfWork
+from workbench.store.repos.tokens import ServeToken
+
+__all__ = ["add_token", "list_tokens", "revoke_token"]
+
+
+def _may_manage(uow: UnitOfWork, actor: str) -> None:
+    user = acting(uow, actor)
+    try:
+        authorise(uow, actor, "serve.tokens")
+    except PermissionDeniedError:
+        raise PermissionDeniedError(
+            f"{actor!r} may not make or revoke serve tokens: that needs the role engineer or admin "
+            f"(they hold {', '.join(user.roles) or 'no roles'})",
+            hint="an admin grants roles with 'workbench users roles'") from None
+
+
+def add_token(store: Store, actor: str, name: str) -> tuple[ServeToken, str]:
+    """A new token named ``name``: its entity and its text, which nobody can read again."""
+    with store.write(actor) as uow:
+        _may_manage(uow, actor)
+        return uow.tokens.add(name)
+
+
+def revoke_token(store: Store, actor: str, name: str) -> ServeToken:
+    with store.write(actor) as uow:
+        _may_manage(uow, actor)
+        return uow.tokens.revoke(name)
+
+
+def list_tokens(store: Store, actor: str) -> list[ServeToken]:
+    with store.read() as uow:
+        acting(uow, actor)
+        return uow.tokens.list()
