@@ -184,12 +184,18 @@ def _survey(path: Path) -> tuple[dict[str, Any], list[KeyRecord], list[DecisionR
     return header, keys, decisions, head, digest.hexdigest(), entries
 
 
-def _entries(path: Path) -> Iterator[EntryRecord]:
+def _entries(path: Path, digest_seen: list[str]) -> Iterator[EntryRecord]:
+    """Second pass: the entries, one at a time; when read to the end, the digest of what this pass
+    read goes to ``digest_seen`` (a file changed between the passes is caught)."""
+    digest = hashlib.sha256()
     with _open(path) as stream:
-        stream.readline()
-        for number, _raw, obj in _lines(stream):
+        digest.update(stream.readline())
+        for number, raw, obj in _lines(stream):
+            if "head" not in obj:
+                digest.update(raw)
             if "entry" in obj:
                 yield _record(EntryRecord, obj, "entry", number)
+    digest_seen.append(digest.hexdigest())
 
 
 def _head_of(head: dict[str, Any]) -> tuple[int, str]:
@@ -227,11 +233,14 @@ def verify_bundle(path: str | Path) -> ChainReport:
     empty = ChainReport(False, 0, 0, 0, 0, None, "", (0, "0" * 64))
     try:
         header, keys, decisions, head, digest, count = _survey(path)
-        report = verify_chain(_entries(path), keys, _head_of(head), decisions)
+        digest_seen: list[str] = []
+        report = verify_chain(_entries(path, digest_seen), keys, _head_of(head), decisions)
     except _Edited as edited:
         return dataclasses.replace(empty, problem=str(edited))
     if not report.ok:
         return report
+    if digest_seen != [digest]:
+        return dataclasses.replace(report, ok=False, problem="the bundle changed while it was being verified")
     problem, note = _seal_problem(header, keys, decisions, head, digest, count)
     if problem is not None:
         return dataclasses.replace(report, ok=False, problem=problem)
