@@ -62,7 +62,7 @@ def _export(args: argparse.Namespace, ctx: CliContext) -> int:
 
     from workbench.services.audit import export
 
-    report = export(ctx.store(read_only=True), Path(args.output))
+    report = export(ctx.store(read_only=True), Path(args.output), exported_by=ctx.user)
     print(f"wrote {report.entries} entries, their keys and the chain head to {args.output}")
     print(f"  check it anywhere with: workbench audit verify --bundle {args.output}")
     return 0 if report.ok else 1

@@ -55,22 +55,30 @@ def verify(store: Store, *, remember: bool = True) -> ChainReport:
             return report
         from workbench.governance.known_heads import check_and_remember
 
-        problems = check_and_remember(store.store_id(), report.head, uow.audit.hash_of, keys)
-    broken = [p for p in problems if not p.startswith("note:")]
-    notes = tuple(p for p in problems if p.startswith("note:"))
-    if broken:
-        return replace(report, ok=False, problem="; ".join(broken), notes=report.notes + notes)
-    return replace(report, notes=report.notes + notes)
+        checked = check_and_remember(store.store_id(), report.head, uow.audit.hash_of, keys)
+    notes = report.notes + tuple(checked.notes)
+    if checked:  # the problems: a rewritten past or a replaced key
+        return replace(report, ok=False, problem="; ".join(checked), notes=notes)
+    return replace(report, notes=notes)
 
 
-def export(store: Store, path: Path) -> ChainReport:
+def export(store: Store, path: Path, *, exported_by: str | None = None) -> ChainReport:
     """Write the audit bundle (entries, public keys, decisions, head) to ``path``; returns the
-    verification of what was written."""
+    verification of what was written. The exporter's registered key, when this machine holds
+    it, signs the bundle, so that even its newest entries cannot be cut off unnoticed."""
     from workbench.governance.audit_bundle import verify_bundle, write_bundle
 
     with store.read() as uow:
         keys, head, decisions = _material(uow)
-        write_bundle(path, store.display_url, _entries(uow), keys, head, decisions)
+        signer = None
+        if exported_by:
+            from workbench.governance.signing import load_or_create
+
+            key, created = load_or_create(store.store_id(), exported_by)
+            if not created and any(k.key_id == key.key_id and k.person == exported_by for k in keys):
+                signer = key
+        write_bundle(path, store.display_url, _entries(uow), keys, head, decisions,
+                     signer=signer, exported_by=exported_by if signer else None)
     return verify_bundle(path)
 
 

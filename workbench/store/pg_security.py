@@ -248,13 +248,13 @@ def apply(conn: Any) -> None:
     conn.execute(text(f"GRANT DELETE ON targets TO {q['writer']}"))
     conn.execute(text(f"GRANT INSERT, UPDATE, DELETE ON users, user_roles TO {q['admin']}"))
     conn.execute(text(f"GRANT INSERT ON approval_decisions TO {q['approver']}"))
-    conn.execute(text(f"GRANT UPDATE (status) ON approval_requests TO {q['approver']}"))
-    functions = ("wb_audit_append(text, text, text, text)", "wb_audit_sign(bigint, text, text)",
-                 "wb_register_key(text, text, text)", "wb_set_password(text, text)",
-                 "wb_disable_person(text)")
-    for signature in functions:
+    # an analyst writes nothing, not even an audit entry; every person may set their password
+    functions = {"wb_audit_append(text, text, text, text)": "writer", "wb_audit_sign(bigint, text, text)": "writer",
+                 "wb_register_key(text, text, text)": "writer", "wb_set_password(text, text)": "person",
+                 "wb_disable_person(text)": "admin"}
+    for signature, grantee in functions.items():
         conn.execute(text(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC"))
-        conn.execute(text(f"GRANT EXECUTE ON FUNCTION {signature} TO {q['person']}"))
+        conn.execute(text(f"GRANT EXECUTE ON FUNCTION {signature} TO {q[grantee]}"))
     triggers = [("audit_log", "wb_append_only"), ("audit_signatures", "wb_append_only"),
                 ("person_keys", "wb_append_only"), ("approval_decisions", "wb_append_only")]
     for table, function in triggers:
