@@ -3,7 +3,8 @@
 Serving needs the ``models.serve`` permission (engineer, scientist or operator); the check
 happens once, before any model is loaded or any port is bound. Everything after it is
 ``workbench.serving``: the service logs predictions and records deployment events as this
-user.
+user. How the service guards itself (bearer tokens beyond loopback or when required, the body
+limit, TLS) is ``serving.guard.Security``; the tokens themselves are ``services.serve_tokens``.
 """
 
 from __future__ import annotations
@@ -24,10 +25,16 @@ def check_may_serve(store: Store, actor: str) -> None:
 
 def serve(store: Store, actor: str, graph_file: str, node_id: str, *, host: str = "127.0.0.1",
           port: int = 8765, log_predictions: bool = True,
-          on_ready: Callable[[str, Any], None] | None = None, **options: Any) -> dict[str, Any]:
+          on_ready: Callable[[str, Any], None] | None = None, require_token: bool = False,
+          max_body: int | None = None, certfile: str | None = None, keyfile: str | None = None,
+          **options: Any) -> dict[str, Any]:
     """Serve ``node_id`` of ``graph_file`` until stopped; returns the prediction log's stats."""
     check_may_serve(store, actor)
+    from workbench.serving.guard import DEFAULT_MAX_BODY, Security
     from workbench.serving.server import run_server
 
+    security = Security(require_token=require_token,
+                        max_body=DEFAULT_MAX_BODY if max_body is None else max_body,
+                        certfile=certfile, keyfile=keyfile)
     return run_server(store, actor, str(graph_file), node_id, host, port, log_predictions,
-                      on_ready=on_ready, **options)
+                      on_ready=on_ready, security=security, **options)

@@ -15,6 +15,9 @@ Endpoints:
 * ``GET /openapi.json`` (and ``/docs``) — the schema; a row's properties are the served
   features as of the last promotion.
 
+In front of all of them sits ``guard.Guard`` with the service's :class:`Security`: the bearer
+token (401) and the body size limit (413), checked before a handler runs or a body is parsed.
+
 Rules: handlers are ``async`` and score on the event loop (a prediction is a short, CPU-bound
 call; a thread hop would cost more than it saves). The app's lifespan starts and closes the
 service: the alias watcher and the log writer run while the app does, and shutdown flushes
@@ -34,6 +37,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from workbench import __version__
+from workbench.serving.guard import Guard, Security, TokenCheck
 from workbench.serving.service import (
     MAX_REQUEST_ID,
     InferenceService,
@@ -81,7 +85,10 @@ def _loc_text(loc: Any) -> str:
     return ".".join(parts) or "body"
 
 
-def create_app(service: InferenceService) -> FastAPI:
+def create_app(service: InferenceService, security: Security | None = None) -> FastAPI:
+    """The app serving ``service``; ``security`` (after ``guard.resolve_security``) guards it."""
+    security = security or Security()
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         service.start()
@@ -98,6 +105,8 @@ def create_app(service: InferenceService) -> FastAPI:
                     f"({config.mode} mode).",
         lifespan=lifespan,
     )
+    tokens = TokenCheck(service.store, security.token_ttl_s) if security.require_token else None
+    app.add_middleware(Guard, tokens=tokens, max_body=security.max_body)
 
     @app.exception_handler(RequestValidationError)
     async def _on_validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -147,6 +156,11 @@ def create_app(service: InferenceService) -> FastAPI:
                 request["properties"]["rows"]["items"] = row
                 request["properties"]["rows"]["minItems"] = 1
                 request["properties"]["rows"]["maxItems"] = service.max_rows
+            if security.require_token:
+                document.setdefault("components", {})["securitySchemes"] = {
+                    "bearer": {"type": "http", "scheme": "bearer",
+                               "description": "a token from 'workbench serve tokens add NAME'"}}
+                document["security"] = [{"bearer": []}]
             cached.clear()
             cached[key] = document
         app.openapi_schema = cached[key]

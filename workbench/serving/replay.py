@@ -11,7 +11,9 @@ dataset (wrapping around when ``count`` asks for more) and the request id
 ``<prefix>-<k>``, so a replay is reproducible, the canary split included. ``rate`` (requests
 per second, all workers together) schedules request ``k`` at ``k / rate`` seconds after the
 start; without it the workers send as fast as the service answers. A latency is measured from
-sending a request to reading its whole answer.
+sending a request to reading its whole answer. A service that wants a bearer token gets
+``token`` in every request's ``Authorization`` header; an ``https://`` URL is checked against
+the system's trusted certificates, or only against ``cafile`` when one is given.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import http.client
 import itertools
 import json
 import math
+import ssl
 import threading
 import time
 from collections import Counter
@@ -86,41 +89,76 @@ class ReplayReport:
         return text
 
 
-def _target(url: str) -> tuple[str, int, str]:
+@dataclass(frozen=True)
+class _Target:
+    host: str
+    port: int
+    base: str
+    context: ssl.SSLContext | None  # None: plain HTTP
+
+    def connect(self, timeout: float) -> http.client.HTTPConnection:
+        if self.context is None:
+            return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.context)
+
+
+def _target(url: str, cafile: str | None = None) -> _Target:
     parts = urlsplit(url if "://" in url else f"http://{url}")
     try:
-        port = parts.port or 80
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         port = -1
-    if parts.scheme != "http" or not parts.hostname or port < 0:
-        raise UnusableInputError(f"cannot replay to {url!r}: give an http://HOST:PORT URL")
-    return parts.hostname, port, parts.path.rstrip("/")
+    if parts.scheme not in ("http", "https") or not parts.hostname or port < 0:
+        raise UnusableInputError(f"cannot replay to {url!r}: give an http://HOST:PORT or "
+                                 "https://HOST:PORT URL")
+    context = None
+    if parts.scheme == "https":
+        try:
+            context = ssl.create_default_context(cafile=cafile)
+        except (OSError, ssl.SSLError) as exc:
+            raise UnusableInputError(f"cannot read the CA certificate {cafile}: {exc}") from None
+    return _Target(parts.hostname, port, parts.path.rstrip("/"), context)
 
 
-def fetch_json(url: str, path: str, timeout: float = 30.0) -> Any:
+class _Refused(UnusableInputError):
+    """The service answered, and refused: waiting will not help."""
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    return {} if not token else {"Authorization": f"Bearer {token}"}
+
+
+def fetch_json(url: str, path: str, timeout: float = 30.0, *, token: str | None = None,
+               cafile: str | None = None) -> Any:
     """``GET`` ``url`` + ``path`` as JSON; a clear error when the service is not there."""
-    host, port, base = _target(url)
-    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    target = _target(url, cafile)
+    connection = target.connect(timeout)
     try:
-        connection.request("GET", base + path)
+        connection.request("GET", target.base + path, headers=_headers(token))
         response = connection.getresponse()
         body = response.read()
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:
         raise UnusableInputError(f"no inference service answers at {url}: {exc}") from None
     finally:
         connection.close()
+    if response.status == 401:
+        raise _Refused(f"{url}{path} answered HTTP 401: the service needs a valid bearer token",
+                       hint="pass it with $WORKBENCH_SERVE_TOKEN (or --token); "
+                            "'workbench serve tokens add NAME' makes one")
     if response.status != 200:
         raise UnusableInputError(f"{url}{path} answered HTTP {response.status}")
     return json.loads(body)
 
 
-def _wait_for_service(url: str, timeout: float, wait_s: float = 10.0) -> Any:
+def _wait_for_service(url: str, timeout: float, wait_s: float = 10.0, **auth: Any) -> Any:
     """The service's ``/model``, waiting up to ``wait_s`` for a service that is still starting
     (``workbench serve … &`` followed at once by a replay)."""
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            return fetch_json(url, "/model", timeout)
+            return fetch_json(url, "/model", timeout, **auth)
+        except _Refused:
+            raise
         except UnusableInputError:
             if time.monotonic() >= deadline:
                 raise
@@ -158,17 +196,18 @@ def load_rows(dataset: str | Path | pd.DataFrame, features: list[str] | None = N
 
 def replay(dataset: str | Path | pd.DataFrame | list[dict[str, Any]], url: str,
            rate: float | None = None, count: int | None = None, concurrency: int = 4,
-           batch: int = 1, *, request_prefix: str = "replay", timeout: float = 30.0) -> ReplayReport:
+           batch: int = 1, *, request_prefix: str = "replay", timeout: float = 30.0,
+           token: str | None = None, cafile: str | None = None) -> ReplayReport:
     """Send the dataset to the service at ``url``; see the module rules."""
     if concurrency < 1 or batch < 1:
         raise InvalidInputError("concurrency and batch must be at least 1")
     if rate is not None and rate <= 0:
         raise InvalidInputError(f"rate must be positive, got {rate}")
-    host, port, base = _target(url)
+    target = _target(url, cafile)
     if isinstance(dataset, list):
         rows = dataset
     else:
-        described = _wait_for_service(url, timeout)
+        described = _wait_for_service(url, timeout, token=token, cafile=cafile)
         rows = load_rows(dataset, list(described["features"]))
     if not rows:
         raise InvalidInputError("the dataset has no rows to replay")
@@ -188,11 +227,11 @@ def replay(dataset: str | Path | pd.DataFrame | list[dict[str, Any]], url: str,
     statuses: Counter[str] = Counter()
     variants: Counter[str] = Counter()
     errors: list[str] = []
-    headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
+    headers = {"Content-Type": "application/json", "Connection": "keep-alive", **_headers(token)}
     started = time.perf_counter()
 
     def worker() -> None:
-        connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        connection = target.connect(timeout)
         try:
             while True:
                 with lock:
@@ -206,12 +245,12 @@ def replay(dataset: str | Path | pd.DataFrame | list[dict[str, Any]], url: str,
                 payload = body(k)
                 sent = time.perf_counter()
                 try:
-                    connection.request("POST", base + "/predict", payload, headers)
+                    connection.request("POST", target.base + "/predict", payload, headers)
                     response = connection.getresponse()
                     data = response.read()
                 except (OSError, http.client.HTTPException) as exc:
                     connection.close()
-                    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+                    connection = target.connect(timeout)
                     with lock:
                         statuses["error"] += 1
                         if len(errors) < MAX_ERRORS_KEPT:

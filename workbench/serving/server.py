@@ -8,6 +8,8 @@ URL is known before the first request); one process, one event loop, no access l
 libraries single-threaded (``limit_numeric_threads``; the foreground server only). Ctrl-C
 or SIGTERM stop it gracefully: uvicorn stops accepting, finishes open requests, and the app's
 lifespan shutdown flushes the prediction log before the process exits (exit status 0).
+Tokens, the body limit and TLS (``guard.Security``) are resolved before the models load: a
+service that could not guard itself does not start.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import uvicorn
 
 from workbench.errors import UnusableInputError
 from workbench.serving.app import create_app
+from workbench.serving.guard import Security, resolve_security
 from workbench.serving.service import InferenceService
 from workbench.store import Store
 
@@ -52,15 +55,17 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _url(sock: socket.socket) -> str:
+def _url(sock: socket.socket, tls: bool = False) -> str:
     host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    scheme = "https" if tls else "http"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
-def _uvicorn(service: InferenceService) -> uvicorn.Server:
-    config = uvicorn.Config(create_app(service), log_level="warning", access_log=False,
+def _uvicorn(service: InferenceService, security: Security) -> uvicorn.Server:
+    config = uvicorn.Config(create_app(service, security), log_level="warning", access_log=False,
                             lifespan="on", timeout_graceful_shutdown=GRACEFUL_S,
-                            server_header=False)
+                            server_header=False, ssl_certfile=security.certfile,
+                            ssl_keyfile=security.keyfile)
     return uvicorn.Server(config)
 
 
@@ -83,10 +88,11 @@ class RunningServer:
 
 
 def serve_in_thread(service: InferenceService, host: str = "127.0.0.1", port: int = 0,
-                    start_timeout: float = 30) -> RunningServer:
+                    start_timeout: float = 30, security: Security | None = None) -> RunningServer:
     """Serve ``service`` from a daemon thread; returns once it accepts requests."""
+    security = resolve_security(service.store, host, security or Security())
     sock = bind_socket(host, port)
-    server = _uvicorn(service)
+    server = _uvicorn(service, security)
     failure: list[BaseException] = []
 
     def run() -> None:
@@ -109,7 +115,7 @@ def serve_in_thread(service: InferenceService, host: str = "127.0.0.1", port: in
             raise UnusableInputError("the inference service did not start within "
                                      f"{start_timeout:.0f} s")
         time.sleep(0.02)
-    return RunningServer(_url(sock), service, server, thread)
+    return RunningServer(_url(sock, security.tls), service, server, thread)
 
 
 def _log_to_stderr() -> None:
@@ -138,18 +144,20 @@ def limit_numeric_threads(threads: int = 1) -> None:
 def run_server(store: Store, actor: str, graph_path: str, node_id: str, host: str = "127.0.0.1",
                port: int = 8765, log_predictions: bool = True, *,
                on_ready: Callable[[str, InferenceService], None] | None = None,
-               **options: Any) -> dict[str, Any]:
+               security: Security | None = None, **options: Any) -> dict[str, Any]:
     """Serve ``node_id`` of ``graph_path`` until Ctrl-C / SIGTERM; returns the log stats.
 
-    The models are loaded and the port bound before this calls ``on_ready(url, service)``;
-    ``options`` go to :class:`InferenceService` (``poll_s``, ``max_rows``, ``logger`` …).
+    ``security`` is checked first (``guard.resolve_security``); the models are loaded and the
+    port bound before this calls ``on_ready(url, service)``; ``options`` go to
+    :class:`InferenceService` (``poll_s``, ``max_rows``, ``logger`` …).
     """
+    security = resolve_security(store, host, security or Security())
     _log_to_stderr()
     service = InferenceService.open(store, actor, graph_path, node_id,
                                     log_predictions=log_predictions, **options)
     limit_numeric_threads()
     sock = bind_socket(host, port)
-    server = _uvicorn(service)
+    server = _uvicorn(service, security)
     stopped: list[int] = []
     main = threading.current_thread() is threading.main_thread()
     previous: dict[int, Any] = {}
@@ -161,7 +169,7 @@ def run_server(store: Store, actor: str, graph_path: str, node_id: str, host: st
             previous[sig] = signal.signal(sig, lambda s, _f: stopped.append(s))
     try:
         if on_ready is not None:
-            on_ready(_url(sock), service)
+            on_ready(_url(sock, security.tls), service)
         if not stopped:
             server.run(sockets=[sock])
     finally:
