@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.errors import InvalidInputError, WorkbenchError
+from workbench.errors import WorkbenchError
 from workbench.orchestrator.artifacts import ArtifactStore
 from workbench.progress import Progress, quietly
+from workbench.services.evaluation_child import evaluate
 from workbench.services.identity import acting
 from workbench.store import Store
 from workbench.store.entities import ApprovalRequest
@@ -102,8 +103,9 @@ def _matrices(uow: Any, store: Store, evidence: dict[str, Any]) -> tuple[Any, An
 def importances(store: Store, actor: str, request_id: int, *,
                 progress: Progress | None = None) -> list[Any]:
     """Permutation importances of the candidate on its hold-out rows (slow: call off the UI
-    thread; ``progress`` reports a step per feature and cancels between features)."""
-    from workbench.engines.runtime.explain import permutation_importance
+    thread; ``progress`` reports a step per feature; cancelling kills the evaluation process).
+    The model is loaded and scored in a child process (``services.evaluation_child``)."""
+    from workbench.engines.runtime.explain import Importance
 
     with store.read() as uow:
         acting(uow, actor)
@@ -111,8 +113,11 @@ def importances(store: Store, actor: str, request_id: int, *,
     if dataset is None:
         return []
     artifacts = ArtifactStore.for_store(store.url)
-    return permutation_importance(artifacts.path(model.sha256), model.sha256, model.lineage.get("meta", {}),
-                                  artifacts.path(dataset.sha256), artifacts.root, progress=progress)
+    job = {"kind": "importances", "artifact_root": str(artifacts.root), "data_path": str(artifacts.path(dataset.sha256)),
+           "model": {"path": str(artifacts.path(model.sha256)), "sha256": model.sha256,
+                     "meta": model.lineage.get("meta", {})}}
+    items = evaluate(job, progress, where=f"feature importances of approval request {request_id}")
+    return [Importance(i["feature"], i["mean"], i["std"]) for i in items]
 
 
 def _trained(uow: Any, version_id: int) -> tuple[Any, Any, Any]:
@@ -167,13 +172,8 @@ def label_free(store: Store, actor: str, request_id: int, *, progress: Progress 
                max_rows: int = 20_000) -> LabelFree:
     """CBPE estimates of the candidate and the champion on production data (see the module
     docstring); slow, so call it off the UI thread. Models that are not binary classifiers, or
-    have no labelled hold-out rows, are named in ``note`` instead."""
-    import pandas as pd
-
-    from workbench.engines.runtime.explain import holdout_frame
-    from workbench.engines.runtime.models import load_model
-    from workbench.monitoring.cbpe import fit_cbpe
-
+    have no labelled hold-out rows, are named in ``note`` instead. The models are loaded and
+    scored in a child process (``services.evaluation_child``); cancelling kills it."""
     progress = quietly(progress)
     progress.step(0, 0, "finding the production data")
     with store.read() as uow:
@@ -189,37 +189,15 @@ def label_free(store: Store, actor: str, request_id: int, *, progress: Progress 
         return LabelFree([], 0, note="no production data: the graph's inference steps have not read any data "
                                       "in this run")
     artifacts = ArtifactStore.for_store(store.url)
-    frames = [pd.read_parquet(artifacts.path(a.sha256)) for a in production]
-    rows = pd.concat(frames, ignore_index=True).tail(max_rows)
     where = [str(a.lineage.get("meta", {}).get("source") or f"dataset {a.sha256[:12]}") for a in production]
-    results: list[LabelFreeModel] = []
-    notes: list[str] = []
-    for i, (role, version, model, dataset) in enumerate(subjects):
-        progress.step(i, len(subjects), f"estimating the {role} (version {version.version})")
-        meta = model.lineage.get("meta", {})
-        predictor = load_model(artifacts.path(model.sha256), model.sha256, meta, artifacts.root)
-        target = meta.get("target")
-        if not predictor.is_classifier or len(predictor.classes) != 2:
-            notes.append(f"{role} v{version.version} is not a binary classifier")
-            continue
-        if dataset is None or not target:
-            notes.append(f"{role} v{version.version} has no labelled hold-out rows")
-            continue
-        holdout = holdout_frame(artifacts.path(dataset.sha256), meta, max_rows)
-        if target not in holdout.columns:
-            notes.append(f"{role} v{version.version}: its training data lacks the target {target!r}")
-            continue
-        positive = predictor.classes[1]
-        labels = (holdout[target].astype(str) == str(positive)).to_numpy()
-        try:
-            cbpe = fit_cbpe(predictor.score(holdout), labels)
-            progress.check()
-            estimate = cbpe.estimate(predictor.score(rows))
-        except InvalidInputError as exc:
-            notes.append(f"{role} v{version.version}: {exc}")
-            continue
-        reference = cbpe.reference.realised if cbpe.reference and cbpe.reference.realised else {}
-        results.append(LabelFreeModel(role, version.version, cbpe.calibration, dict(estimate.estimated),
-                                      dict(reference), int(len(holdout))))
-    progress.step(len(subjects), len(subjects), "done")
-    return LabelFree(where, int(len(rows)), results, "; ".join(notes))
+    job = {"kind": "label_free", "artifact_root": str(artifacts.root), "max_rows": int(max_rows),
+           "production": [str(artifacts.path(a.sha256)) for a in production],
+           "subjects": [{"role": role, "version": version.version,
+                         "model": {"path": str(artifacts.path(model.sha256)), "sha256": model.sha256,
+                                   "meta": model.lineage.get("meta", {})},
+                         "dataset": None if dataset is None else str(artifacts.path(dataset.sha256))}
+                        for role, version, model, dataset in subjects]}
+    found = evaluate(job, progress, where=f"label-free estimates of approval request {request_id}")
+    results = [LabelFreeModel(m["role"], m["version"], m["calibration"], m["estimated"], m["holdout"],
+                              m["n_holdout"]) for m in found["models"]]
+    return LabelFree(where, found["n_rows"], results, "; ".join(found["notes"]))

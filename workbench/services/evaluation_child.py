@@ -1,0 +1,257 @@
+"""Evaluating a candidate model for an approver in a child Python process.
+
+Model files are untrusted input: the approval dialog's permutation importances and label-free
+estimates load the candidate (and the champion) and score data with it, so that work runs in
+``python -m workbench.services.evaluation_child``, never in the workbench's own process.
+
+Parent side, ``evaluate(job, progress, where=...)``: the job is plain JSON (artifact paths,
+sha256s, model metas, row limits; never the store's URL or any credential; the parent reads
+the store). The child starts with an allow-listed environment (``child_environment``), in its
+own process group, with the current directory off ``sys.path``. Its steps reach ``progress``;
+``progress`` is checked every ``POLL_S`` seconds and, once cancelled, the child's group is
+killed and the same ``Cancelled`` is raised. A ``WorkbenchError`` in the child (a model refused
+as untrusted, a hash mismatch, bad input) is raised again in the parent with its class and
+message; any other failure, or a child that dies (signal, crash, non-zero exit), raises a
+``WorkbenchError`` naming its exit code or signal and the last lines of its error output.
+
+Child side, ``main``: reads one job from stdin; writes JSON lines on the original stdout
+(``{"pid"}`` first, then ``{"step": [done, total, text]}``, then one ``{"result"}`` or
+``{"error"}``); anything else the libraries print goes to stderr. The work itself is
+``importances_work`` and ``label_free_work`` (plain data in, plain data out), which give the
+same numbers in any process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import (
+    InvalidInputError,
+    PermissionDeniedError,
+    UnusableInputError,
+    WorkbenchError,
+)
+from workbench.progress import Progress, quietly
+
+POLL_S = 0.05  # how often the parent looks at the Cancel flag while the child works
+STDERR_LINES = 12  # how much of the child's error output a failure quotes
+_ENV_KEEP = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP",
+             "SYSTEMROOT", "WINDIR", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "VIRTUAL_ENV",
+             "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CUDA_VISIBLE_DEVICES")
+
+
+# ---------------------------------------------------------------------- the work (child side)
+def importances_work(job: dict[str, Any], progress: Progress) -> list[dict[str, Any]]:
+    """Permutation importances of ``job["model"]`` on the hold-out rows of ``job["data_path"]``."""
+    from workbench.engines.runtime.explain import permutation_importance
+
+    model = job["model"]
+    items = permutation_importance(Path(model["path"]), model["sha256"], model["meta"], Path(job["data_path"]),
+                                   Path(job["artifact_root"]), progress=progress)
+    return [{"feature": i.feature, "mean": i.mean, "std": i.std} for i in items]
+
+
+def label_free_work(job: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """CBPE estimates of each subject (role, version, model, hold-out dataset or None) on the
+    last ``max_rows`` rows of the production datasets; models without one get a note."""
+    import pandas as pd
+
+    from workbench.engines.runtime.explain import holdout_frame
+    from workbench.engines.runtime.models import load_model
+    from workbench.monitoring.cbpe import fit_cbpe
+
+    max_rows, root = int(job["max_rows"]), Path(job["artifact_root"])
+    rows = pd.concat([pd.read_parquet(p) for p in job["production"]], ignore_index=True).tail(max_rows)
+    subjects = job["subjects"]
+    models: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for i, subject in enumerate(subjects):
+        role, version, model = subject["role"], subject["version"], subject["model"]
+        progress.step(i, len(subjects), f"estimating the {role} (version {version})")
+        meta = model["meta"]
+        predictor = load_model(Path(model["path"]), model["sha256"], meta, root)
+        target = meta.get("target")
+        if not predictor.is_classifier or len(predictor.classes) != 2:
+            notes.append(f"{role} v{version} is not a binary classifier")
+            continue
+        if subject["dataset"] is None or not target:
+            notes.append(f"{role} v{version} has no labelled hold-out rows")
+            continue
+        holdout = holdout_frame(Path(subject["dataset"]), meta, max_rows)
+        if target not in holdout.columns:
+            notes.append(f"{role} v{version}: its training data lacks the target {target!r}")
+            continue
+        labels = (holdout[target].astype(str) == str(predictor.classes[1])).to_numpy()
+        try:
+            cbpe = fit_cbpe(predictor.score(holdout), labels)
+            progress.check()
+            estimate = cbpe.estimate(predictor.score(rows))
+        except InvalidInputError as exc:
+            notes.append(f"{role} v{version}: {exc}")
+            continue
+        reference = cbpe.reference.realised if cbpe.reference and cbpe.reference.realised else {}
+        models.append({"role": role, "version": version, "calibration": cbpe.calibration,
+                       "estimated": {k: float(v) for k, v in estimate.estimated.items()},
+                       "holdout": {k: float(v) for k, v in reference.items()}, "n_holdout": int(len(holdout))})
+    progress.step(len(subjects), len(subjects), "done")
+    return {"n_rows": int(len(rows)), "models": models, "notes": notes}
+
+
+WORK = {"importances": importances_work, "label_free": label_free_work}
+
+
+def main() -> int:
+    """The child: one job from stdin, JSON lines on the protocol stream (see the docstring)."""
+    import faulthandler
+    import traceback
+
+    faulthandler.enable()  # a crash leaves its Python stack in stderr, which the parent quotes
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # whatever else prints lands in stderr, not in the protocol
+    sys.stdout = sys.stderr
+
+    def send(**message: Any) -> None:
+        protocol.write(json.dumps(message) + "\n")
+        protocol.flush()
+
+    send(pid=os.getpid())
+    try:
+        job = json.loads(sys.stdin.read())
+        result = WORK[job["kind"]](job, Progress(lambda done, total, text: send(step=[done, total, text])))
+    except WorkbenchError as exc:
+        send(error={"type": type(exc).__name__, "message": exc.message, "where": exc.where, "hint": exc.hint})
+    except Exception as exc:  # reported to the approver as a failed evaluation
+        traceback.print_exc()
+        send(error={"type": type(exc).__name__, "message": str(exc), "unexpected": True})
+    else:
+        send(result=result)
+    return 0
+
+
+# ---------------------------------------------------------------------- the parent side
+def child_environment() -> dict[str, str]:
+    """The child's environment: locale, paths and thread limits only (no store URL, database
+    password, token or keyring setting), and ``PYTHONPATH`` finding this same workbench."""
+    env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith("LC_")}
+    here = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _errors() -> dict[str, type[WorkbenchError]]:
+    from workbench.engines.runtime.models import ModelIntegrityError, UntrustedModelError
+
+    kinds = (WorkbenchError, InvalidInputError, UnusableInputError, PermissionDeniedError,
+             UntrustedModelError, ModelIntegrityError)
+    return {kind.__name__: kind for kind in kinds}
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL the child's process group (whatever it started too) and reap the child."""
+    if proc.poll() is None:
+        try:
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
+        except ProcessLookupError:
+            pass
+    proc.wait()
+
+
+def _ended(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"was killed by signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with code {returncode}"
+
+
+def evaluate(job: dict[str, Any], progress: Progress | None = None, *, where: str) -> Any:
+    """Run ``job`` (``kind`` is a key of ``WORK``) in a child process and return its result."""
+    progress = quietly(progress)
+    progress.check()
+    proc = subprocess.Popen(
+        [sys.executable, "-P", "-m", "workbench.services.evaluation_child"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
+        env=child_environment(), start_new_session=hasattr(os, "killpg"))
+    lines: queue.Queue[str | None] = queue.Queue()
+    tail: deque[str] = deque(maxlen=STDERR_LINES)
+
+    def pump(stream: Any, sink: Any) -> None:
+        for line in stream:
+            sink(line.rstrip("\n"))
+
+    readers = [threading.Thread(target=lambda: (pump(proc.stdout, lines.put), lines.put(None)), daemon=True),
+               threading.Thread(target=pump, args=(proc.stderr, tail.append), daemon=True)]
+    for reader in readers:
+        reader.start()
+    outcome: dict[str, Any] = {}
+    try:
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(json.dumps(job))
+            proc.stdin.close()
+        except OSError:  # the child is already gone: its exit is reported below
+            pass
+        while True:
+            try:
+                line = lines.get(timeout=POLL_S)
+            except queue.Empty:
+                progress.check()
+                continue
+            if line is None:
+                break
+            try:
+                message = json.loads(line)
+            except ValueError:  # not the protocol: keep it with the error output
+                message = None
+            if not isinstance(message, dict):
+                tail.append(line)
+                continue
+            if "step" in message:
+                progress.step(*message["step"])
+            elif "pid" in message:
+                progress.step(0, 0, f"evaluating in a separate process (pid {message['pid']})")
+            else:
+                outcome = message
+        while proc.poll() is None:
+            try:
+                proc.wait(timeout=POLL_S)
+            except subprocess.TimeoutExpired:
+                progress.check()
+    except BaseException:  # Cancelled (or anything else): the child goes first
+        _kill(proc)
+        raise
+    finally:
+        for reader in readers:
+            reader.join(timeout=5)
+    if "error" in outcome:
+        error = outcome["error"]
+        if error.get("unexpected"):
+            raise WorkbenchError(f"evaluating the model failed: {error['type']}: {error['message']}", where=where,
+                                 hint="the evaluation process's error output ends: " + " | ".join(tail))
+        kind = _errors().get(error["type"], WorkbenchError)
+        raise kind(error["message"], where=error.get("where"), hint=error.get("hint"))
+    if "result" in outcome and proc.returncode == 0:
+        return outcome["result"]
+    said = " | ".join(tail) or "(nothing)"
+    raise WorkbenchError(f"the evaluation process ended unexpectedly: it {_ended(proc.returncode)} before "
+                         f"it gave a result; the last lines of its error output: {said}", where=where,
+                         hint="nothing was kept; try again, and if it ends the same way the model file may be "
+                              "damaged: ask its owner to train it again")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
