@@ -77,8 +77,8 @@ class Service:
 
 
 def call(port: int, method: str, path: str, *, token: str | None = None, body: Any = None,
-         context: ssl.SSLContext | None = None, headers: dict[str, str] | None = None
-         ) -> tuple[int, dict[str, str], Any]:
+         context: ssl.SSLContext | None = None, headers: dict[str, str] | None = None,
+         data: bytes | None = None) -> tuple[int, dict[str, str], Any]:
     """One request to 127.0.0.1:``port``: (status, headers in lower case, JSON or text)."""
     if context is None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -87,7 +87,7 @@ def call(port: int, method: str, path: str, *, token: str | None = None, body: A
     sent = dict(headers or {})
     if token is not None:
         sent["Authorization"] = f"Bearer {token}"
-    payload = None if body is None else json.dumps(body).encode()
+    payload = data if data is not None else None if body is None else json.dumps(body).encode()
     if payload is not None:
         sent["Content-Type"] = "application/json"
     try:
@@ -170,11 +170,15 @@ def test_beyond_loopback_every_endpoint_needs_a_valid_token_and_a_revoked_one_is
     spec = call(port, "GET", "/openapi.json", token=token)[2]
     assert spec["security"] == [{"bearer": []}]
 
-    # the default body limit (10 MiB) holds here too, after the token: 413 without the body
+    # the default body limit (10 MiB) holds here too, after the token: a client that waits for
+    # 100 Continue gets 413 without sending its body; one that sends it all still reads the 413
     status, answer = raw(port, b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                b"Authorization: Bearer " + token.encode() + b"\r\n"
-                               b"Content-Length: 10485761\r\n\r\n{")
+                               b"Expect: 100-continue\r\nContent-Length: 10485761\r\n\r\n")
     assert status == 413 and answer["max_body"] == 10 * 1024 * 1024
+    status, _, answer = call(port, "POST", "/predict", token=token, data=b" " * (11 * 1024 * 1024))
+    assert status == 413 and "the body is 11534336 bytes" in answer["message"]
+    assert call(port, "POST", "/predict", data=b" " * (11 * 1024 * 1024))[0] == 401  # the token first
 
     # replay: refused with a clear message without a token, answered with one from the environment
     blind = workbench("replay", str(served.csv), "--url", f"http://127.0.0.1:{port}", "--count", "5",
@@ -207,10 +211,13 @@ def test_loopback_needs_no_token_unless_required_and_bodies_are_limited(
         status, _, answer = call(port, method, path, body=row if method == "POST" else None)
         assert status == 200, (path, answer)
 
-    # Content-Length over the limit: 413 before the body arrives (only one byte of it is sent)
+    # Content-Length over the limit: 413 before the body is sent (the client waits for 100 Continue)
     status, answer = raw(port, b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                               b"Content-Length: 2001\r\n\r\n{")
+                               b"Expect: 100-continue\r\nContent-Length: 2001\r\n\r\n")
     assert status == 413 and "at most 2000 bytes" in answer["message"] and answer["max_body"] == 2000
+    # ... or after a client that does not wait has sent it: never parsed (it is not even JSON)
+    status, _, answer = call(port, "POST", "/predict", data=b"{" * 2001)
+    assert status == 413 and "the body is 2001 bytes" in answer["message"]
     # a streamed (chunked) body is counted as it arrives
     chunk = b"x" * 1500
     status, answer = raw(port, b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

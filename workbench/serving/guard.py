@@ -16,9 +16,13 @@ Rules:
 * Tokens are checked against the store (sha256 only; ``store.repos.tokens``); an answer is
   cached for ``token_ttl_s`` (2 s), so a revoked token is refused within that time. A store
   that cannot answer gives 503, never a pass.
-* A body larger than ``max_body`` bytes gets 413: at once when ``Content-Length`` says so
-  (nothing of the body is read), otherwise as soon as the streamed bytes pass the limit. The
-  body is read before the endpoint parses it; the token is checked before the body is read.
+* A body larger than ``max_body`` bytes gets 413 and is never parsed: at once when
+  ``Content-Length`` says so and the client waits for ``100 Continue`` (nothing of the body is
+  sent), otherwise once the streamed bytes pass the limit. A client that sends its body
+  without waiting could only read the 413 after it has sent everything (closing a socket with
+  unread data resets the connection), so up to ``DRAIN_LIMIT`` bytes of it are read and
+  dropped first; beyond that the connection is closed. The body is read before the endpoint
+  parses it; the token is checked before the body is read.
 * TLS needs both a certificate and its key; both are loaded once before the port is bound,
   so a wrong file is a clear error at start, not at the first connection.
 """
@@ -43,6 +47,7 @@ from workbench.store import Store
 __all__ = ["DEFAULT_MAX_BODY", "Guard", "Security", "TokenCheck", "is_loopback", "resolve_security"]
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
+DRAIN_LIMIT = 64 * 1024 * 1024  # what a refused body may still cost us, so its sender sees the 413
 TOKEN_TTL_S = 2.0
 REALM = 'Bearer realm="workbench serve"'
 ADD_HINT = "an engineer makes one with 'workbench serve tokens add NAME'"
@@ -168,6 +173,18 @@ async def _answer(send: Send, status: int, body: dict[str, Any], headers: list[t
     await send({"type": "http.response.body", "body": payload})
 
 
+async def _drain(receive: Receive, limit: int) -> None:
+    """Read and drop the rest of a refused body, up to ``limit`` bytes."""
+    dropped = 0
+    while dropped <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        dropped += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
 class Guard:
     """ASGI middleware: the token check, then the body limit, then the app (module rules)."""
 
@@ -187,6 +204,9 @@ class Guard:
                 await _answer(send, 400, {"message": f"the Content-Length header {length!r} is not a number"})
                 return
             if int(length) > self.max_body:
+                waits = (_header(scope, b"expect") or "").lower() == "100-continue"
+                if not waits and int(length) <= DRAIN_LIMIT:
+                    await _drain(receive, DRAIN_LIMIT)
                 await self._too_large(send, f"the body is {int(length)} bytes")
                 return
         chunks: list[bytes] = []
@@ -198,6 +218,8 @@ class Guard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
+                if message.get("more_body", False):
+                    await _drain(receive, DRAIN_LIMIT)
                 await self._too_large(send, f"the body passed {self.max_body} bytes")
                 return
             chunks.append(chunk)
