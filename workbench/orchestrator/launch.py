@@ -40,12 +40,20 @@ def spawn_worker(store_url: str, run_id: int, *, extra_args: list[str] | None = 
     """Start the detached orchestrator for ``run_id``; returns its pid."""
     log_dir = ArtifactStore.for_store(store_url).root / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if store_url.startswith("postgresql"):  # a password travels by environment, never on the command line
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(store_url)
+        if parsed.password is not None:
+            env["PGPASSWORD"] = str(parsed.password)
+            store_url = parsed.set(password=None).render_as_string(hide_password=False)
     with open(log_dir / f"run-{run_id}.log", "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "workbench.orchestrator.worker", "--store", store_url, "--run", str(run_id),
              *(extra_args or [])],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=env,
         )
     return proc.pid
 

@@ -114,14 +114,15 @@ def take(url: str, user: str, out: Path, graph_file: Path | None) -> list[Path]:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from workbench.store import open_store
+    from workbench.services.session import open_session
     from workbench.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings_dir = Path(tempfile.mkdtemp(prefix="wb-screens-settings-"))
     settings = QSettings(str(settings_dir / "ui.ini"), QSettings.Format.IniFormat)  # a first start
-    store = open_store(url)
-    window = MainWindow(store, user, settings=settings)
+    session = open_session(url, user)  # signed in as the workbench itself does
+    store = session.store
+    window = MainWindow(store, session.name, settings=settings, identity=session.how, proven=session.proven)
     window.show()
     _settle(app, window, 6.0)
     written: list[Path] = []
