@@ -355,3 +355,54 @@ def test_tokens_are_kept_hashed_and_checks_follow_revocation(store_url: str) -> 
             assert [t.revoked_by for t in uow.tokens.list()] == ["bob"]
     finally:
         store.close()
+
+
+def test_on_postgresql_the_database_lets_only_engineers_and_admins_write_tokens(postgres_server) -> None:  # noqa: ANN001
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from tests.support.logins import as_login, know_password, sign_in
+
+    url = postgres_server.create_database()
+
+    def as_person(name: str, *args: str, stdin: str | None = None):  # noqa: ANN202
+        argv, env = sign_in(url, name)
+        return workbench(*argv, *args, env=env, stdin=stdin)
+
+    init = workbench("--store", url, "--user", "ada", "init", "--admin-password-stdin",
+                     stdin=know_password(url, "ada") + "\n", env={"WORKBENCH_USER": "ada"})
+    assert init.returncode == 0, init.stderr
+    for name, role in (("erin", "engineer"), ("alice", "scientist"), ("ann", "analyst")):
+        added = as_person("ada", "users", "add", name, "--role", role, "--password-stdin",
+                          stdin=know_password(url, name) + "\n")
+        assert added.returncode == 0, added.stderr
+
+    made = as_person("erin", "serve", "tokens", "add", "ci")
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    denied = as_person("alice", "serve", "tokens", "add", "mine")
+    assert denied.returncode == 3 and "may not make or revoke serve tokens" in denied.stderr
+
+    def sql(login: str, statement: str) -> None:
+        parsed = make_url(as_login(url, login))
+        with psycopg.connect(host=parsed.host, port=parsed.port, dbname=parsed.database, user=login,
+                             autocommit=True) as conn:
+            conn.execute(statement)
+
+    forged = "INSERT INTO serve_tokens (name, token_hash, created_by, created_at) VALUES ('mine', '{}', '{}', 0)"
+    for login in ("alice", "ann"):  # plain SQL cannot route around the service's check
+        with pytest.raises(psycopg.Error) as refused:
+            sql(login, forged.format("a" * 64, login))
+        assert refused.value.sqlstate == "42501", refused.value
+        with pytest.raises(psycopg.Error) as refused:
+            sql(login, "UPDATE serve_tokens SET revoked_at = 1, revoked_by = 'x' WHERE name = 'ci'")
+        assert refused.value.sqlstate == "42501", refused.value
+    with pytest.raises(psycopg.Error) as refused:  # an engineer revokes, but never swaps a hash in
+        sql("erin", f"UPDATE serve_tokens SET token_hash = '{'b' * 64}' WHERE name = 'ci'")
+    assert refused.value.sqlstate == "42501", refused.value
+
+    revoked = as_person("erin", "serve", "tokens", "revoke", "ci")
+    assert revoked.returncode == 0, revoked.stderr
+    listed = as_person("ann", "serve", "tokens", "list")
+    assert listed.returncode == 0 and token not in listed.stdout
+    assert listed.stdout.splitlines()[1].startswith("ci ") and listed.stdout.rstrip().endswith("by erin")
