@@ -406,3 +406,21 @@ def test_on_postgresql_the_database_lets_only_engineers_and_admins_write_tokens(
     listed = as_person("ann", "serve", "tokens", "list")
     assert listed.returncode == 0 and token not in listed.stdout
     assert listed.stdout.splitlines()[1].startswith("ci ") and listed.stdout.rstrip().endswith("by erin")
+
+
+def test_a_store_that_cannot_answer_refuses_tokens_it_has_not_just_checked(served: Served) -> None:
+    from workbench.serving.guard import Security
+    from workbench.serving.server import serve_in_thread
+    from workbench.serving.service import InferenceService
+
+    _, token = serve_tokens.add_token(served.store, "bob", "ci")
+    service = InferenceService.open(served.store, "bob", str(served.canary), "canary", log_predictions=False)
+    server = serve_in_thread(service, security=Security(require_token=True, token_ttl_s=0.2))
+    try:
+        assert call(server.port, "GET", "/health", token=token)[0] == 200
+        (served.folder / "store.db").rename(served.folder / "elsewhere.db")  # the store is gone
+        time.sleep(0.3)
+        status, _, answer = call(server.port, "GET", "/health", token=token)
+        assert status == 503 and "cannot check the bearer token" in answer["message"]
+    finally:
+        server.stop()

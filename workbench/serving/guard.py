@@ -33,6 +33,7 @@ import asyncio
 import hashlib
 import ipaddress
 import json
+import logging
 import ssl
 import threading
 import time
@@ -46,6 +47,7 @@ from workbench.store import Store
 
 __all__ = ["DEFAULT_MAX_BODY", "Guard", "Security", "TokenCheck", "is_loopback", "resolve_security"]
 
+LOG = logging.getLogger("workbench.serving")
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024  # what a refused body may still cost us, so its sender sees the 413
 TOKEN_TTL_S = 2.0
@@ -261,8 +263,11 @@ class Guard:
                     try:
                         known = await asyncio.to_thread(self.tokens.valid, token)
                     except Exception as exc:  # the store did not answer: refuse, never pass
-                        await _answer(send, 503, {"message": "cannot check the bearer token: the "
-                                                             f"store did not answer ({exc})"})
+                        LOG.warning("cannot check a bearer token: the store %s did not answer: %s",
+                                    self.tokens.store.display_url, exc)
+                        await _answer(send, 503, {"message": "cannot check the bearer token now: the "
+                                                             "service's store did not answer; try again "
+                                                             "(the service's log says why)"})
                         return False
                 if known:
                     return True
