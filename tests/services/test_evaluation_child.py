@@ -236,3 +236,14 @@ def test_an_untrusted_candidate_reaches_the_approver_with_todays_message(
             evaluation(store, ME, request.id)
         assert str(caught.value) == str(here.value) and "evilmod.Evil" in str(caught.value)
     assert not marker.exists()
+
+
+def test_a_failure_inside_the_child_is_named_with_its_error_output() -> None:
+    from workbench.services.evaluation_child import evaluate
+
+    with pytest.raises(WorkbenchError) as caught:
+        evaluate({"kind": "importances"}, where="approval request 7")  # no model in the job
+    message = str(caught.value)
+    assert message.startswith("approval request 7: evaluating the model failed: KeyError: 'model'")
+    assert caught.value.hint.startswith("nothing was kept; the evaluation process's error output ends: ")
+    assert 'model = job["model"]' in caught.value.hint and "^^^" not in caught.value.hint

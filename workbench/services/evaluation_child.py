@@ -43,7 +43,7 @@ from workbench.errors import (
 from workbench.progress import Progress, quietly
 
 POLL_S = 0.05  # how often the parent looks at the Cancel flag while the child works
-STDERR_LINES = 12  # how much of the child's error output a failure quotes
+STDERR_LINES = 6  # how many of the child's last error-output lines a failure quotes
 _ENV_KEEP = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP",
              "SYSTEMROOT", "WINDIR", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "VIRTUAL_ENV",
              "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CUDA_VISIBLE_DEVICES")
@@ -178,6 +178,14 @@ def _ended(returncode: int) -> str:
     return f"exited with code {returncode}"
 
 
+def _quoted(lines: deque[str]) -> str:
+    """The last ``STDERR_LINES`` non-empty lines of the child's error output, after the line
+    naming a fatal error when there is one (Python's crash report puts it first)."""
+    kept = [line.strip() for line in lines if line.strip(" ^~\n")]  # no caret lines under code
+    fatal = [line for line in kept if line.startswith("Fatal Python error")][:1]
+    return " | ".join(fatal + [line for line in kept[-STDERR_LINES:] if line not in fatal])
+
+
 def evaluate(job: dict[str, Any], progress: Progress | None = None, *, where: str) -> Any:
     """Run ``job`` (``kind`` is a key of ``WORK``) in a child process and return its result."""
     progress = quietly(progress)
@@ -187,7 +195,7 @@ def evaluate(job: dict[str, Any], progress: Progress | None = None, *, where: st
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
         env=child_environment(), start_new_session=hasattr(os, "killpg"))
     lines: queue.Queue[str | None] = queue.Queue()
-    tail: deque[str] = deque(maxlen=STDERR_LINES)
+    tail: deque[str] = deque(maxlen=400)
 
     def pump(stream: Any, sink: Any) -> None:
         for line in stream:
@@ -241,12 +249,12 @@ def evaluate(job: dict[str, Any], progress: Progress | None = None, *, where: st
         error = outcome["error"]
         if error.get("unexpected"):
             raise WorkbenchError(f"evaluating the model failed: {error['type']}: {error['message']}", where=where,
-                                 hint="the evaluation process's error output ends: " + " | ".join(tail))
+                                 hint="nothing was kept; the evaluation process's error output ends: " + _quoted(tail))
         kind = _errors().get(error["type"], WorkbenchError)
         raise kind(error["message"], where=error.get("where"), hint=error.get("hint"))
     if "result" in outcome and proc.returncode == 0:
         return outcome["result"]
-    said = " | ".join(tail) or "(nothing)"
+    said = _quoted(tail) or "(nothing)"
     raise WorkbenchError(f"the evaluation process ended unexpectedly: it {_ended(proc.returncode)} before "
                          f"it gave a result; the last lines of its error output: {said}", where=where,
                          hint="nothing was kept; try again, and if it ends the same way the model file may be "
