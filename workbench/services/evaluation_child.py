@@ -245,6 +245,10 @@ def evaluate(job: dict[str, Any], progress: Progress | None = None, *, where: st
     finally:
         for reader in readers:
             reader.join(timeout=5)
+        if not any(reader.is_alive() for reader in readers):
+            for stream in (proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
     if "error" in outcome:
         error = outcome["error"]
         if error.get("unexpected"):
