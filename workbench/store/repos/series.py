@@ -193,14 +193,16 @@ class ResultsRepo(BulkRepo):
         return sorted(found)
 
     def latest_drift(self, source_prefix: str, limit: int = 200) -> list[DriftResult]:
-        """The newest drift rows of every source under ``source_prefix`` (a graph's name + '/')."""
-        rows = self.session.scalars(select(DriftResultRow).where(DriftResultRow.source.startswith(source_prefix))
+        """The newest drift rows of every source under ``source_prefix`` (a graph's name + '/');
+        ``%`` and ``_`` in the prefix match only themselves."""
+        under = DriftResultRow.source.startswith(source_prefix, autoescape=True)
+        rows = self.session.scalars(select(DriftResultRow).where(under)
                                     .order_by(DriftResultRow.id.desc()).limit(limit))
         return [to_entity(DriftResult, r) for r in rows]
 
     def latest_divergence(self, source_prefix: str, limit: int = 500) -> list[DivergenceResult]:
         rows = self.session.scalars(select(DivergenceResultRow)
-                                    .where(DivergenceResultRow.source.startswith(source_prefix))
+                                    .where(DivergenceResultRow.source.startswith(source_prefix, autoescape=True))
                                     .order_by(DivergenceResultRow.id.desc()).limit(limit))
         return [to_entity(DivergenceResult, r, json_fields=("details",)) for r in rows][::-1]
 
