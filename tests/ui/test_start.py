@@ -33,8 +33,9 @@ def test_main_window_shows_only_the_users_roles(qtbot, tmp_path: Path) -> None:
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
     init_store(url, "alice")
-    store, note = prepare_store(url, "alice")
-    assert note == ""
+    session, note = prepare_store(url, "alice")
+    assert note == "" and session.name == "alice" and not session.proven
+    store = session.store
     window = MainWindow(store, "alice", settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.show()

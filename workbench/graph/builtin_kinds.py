@@ -171,7 +171,9 @@ APPROVAL_GATE = NodeKind(
     outputs=(PortSpec("model", "model", doc="the approved model"),),
     params=(
         ParamSpec(
-            "approver_role", "str", default="approver", required=True, doc="role that may approve"
+            "approver_role", "choice", default="approver", required=True,
+            choices=("approver", "admin", "engineer", "operator", "scientist"),
+            doc="the role a decider must hold besides approver (the services and the database check it)"
         ),
         ParamSpec(
             "expires_after_hours",

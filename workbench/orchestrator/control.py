@@ -74,7 +74,9 @@ def run_approval_gate(ctx: RunContext, planned: PlannedStep) -> StepResult:
             hours = float(params.get("expires_after_hours") or 0)
             request = uow.approvals.request(
                 model_version_id=version.id, run_id=ctx.run.id, node_id=planned.node_id,
-                evidence=_evidence(ctx, version, refs),
+                evidence={**_evidence(ctx, version, refs),
+                          # who may decide: the gate's role, checked by the services and the database
+                          "approver_role": str(params.get("approver_role") or "approver")},
                 expires_at=now_ms() + int(hours * 3_600_000) if hours > 0 else None)
         uow.runs.set_step_status(step.id, "awaiting_approval", info={"approval_request_id": request.id})
         uow.runs.append_logs(step.id, [("stdout", f"waiting for approval request {request.id} "
@@ -96,6 +98,13 @@ def run_approval_gate(ctx: RunContext, planned: PlannedStep) -> StepResult:
                 uow.runs.set_status(ctx.run.id, "running")
         decision = current.decision
         if current.status == "approved":
+            from workbench.governance.decision_trust import untrusted_reason
+
+            with ctx.store.read() as uow:
+                distrust = untrusted_reason(uow, current)
+            if distrust:
+                return _fail(ctx, step, f"approval request {request.id} looks approved, but the run does not "
+                                        f"trust it: {distrust}")
             with ctx.store.write(ctx.actor) as uow:
                 uow.runs.add_outputs(step.id, {"model": [artifact.id]})
                 uow.runs.append_logs(step.id, [("stdout", f"approved by {decision.decided_by}: {decision.reason}")])

@@ -63,6 +63,8 @@ def details(store: Store, actor: str, request_id: int) -> ApprovalDetails:
     why_not = ""
     if "approver" not in user.roles:
         why_not = "only a user with the approver role decides"
+    elif request.evidence.get("approver_role", "approver") not in user.roles:
+        why_not = f"this gate is decided by the role {request.evidence.get('approver_role')}, which you do not hold"
     elif request.requested_by == user.name:
         why_not = "you requested this approval; another approver must decide"
     elif request.status != "open":

@@ -1,4 +1,9 @@
-"""Who is acting: the named user must exist in the store; their roles come from there."""
+"""Who is acting: the named user must exist in the store; their roles come from there.
+
+On PostgreSQL a role counts only when the database agrees: the person's login is a member of
+the role's group (which only the store's own path, the trigger on ``user_roles``, grants). A
+role row written around that path — by someone who switched the triggers off — grants nothing.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,17 @@ def acting(uow: UnitOfWork, name: str) -> User:
     if user.disabled_at is not None:
         raise PermissionDeniedError(f"{name!r} was removed from the store {uow.store.display_url}",
                                     hint="an admin adds them again with 'workbench users add'")
+    if uow.dialect == "postgresql" and user.roles:
+        from dataclasses import replace
+
+        from sqlalchemy import text
+
+        held = uow.session.execute(text(
+            "SELECT r FROM unnest(CAST(:roles AS text[])) AS r "
+            "WHERE pg_has_role(:name, current_database() || '_' || r, 'MEMBER')"),
+            {"roles": list(user.roles), "name": user.name}).scalars().all()
+        if set(held) != set(user.roles):
+            user = replace(user, roles=tuple(r for r in user.roles if r in held))
     return user
 
 

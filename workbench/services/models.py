@@ -25,6 +25,12 @@ def promote(store: Store, actor: str, name: str, version: int, alias: str) -> Al
         return uow.models.set_alias(name, version, alias)
 
 
+def gate_role_of(request: ApprovalRequest) -> str:
+    """The role the request's approval gate names (``approver_role``); ``approver`` for
+    requests made before gates recorded it."""
+    return str(request.evidence.get("approver_role") or "approver")
+
+
 def list_approvals(store: Store, actor: str, status: str | None = None) -> list[ApprovalRequest]:
     with store.write(actor) as uow:
         acting(uow, actor)
@@ -43,4 +49,9 @@ def decide(store: Store, actor: str, request_id: int, decision: str, reason: str
             raise PermissionDeniedError(
                 f"{user.name!r} requested approval {request_id} and may not decide it",
                 hint="another user with the approver role must decide")
+        gate_role = gate_role_of(request)
+        if gate_role not in user.roles:
+            raise PermissionDeniedError(
+                f"approval {request_id} is decided by the role {gate_role} (its gate's approver_role); "
+                f"{user.name!r} holds {', '.join(user.roles)}", hint="an admin grants the role, or ask one who holds it")
         return uow.approvals.decide(request_id, decision, reason)

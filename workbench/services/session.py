@@ -101,8 +101,8 @@ def identify(store: Store, claimed: str | None) -> tuple[str, bool, str]:
                  "keyring, PGPASSWORD or ~/.pgpass)")
     if superuser:
         raise PermissionDeniedError(
-            f"{name} is a superuser of the database behind {store.display_url}: its administrator, "
-            "not a person of the workbench",
+            f"{name} administers the database behind {store.display_url} (a superuser, or the owner of "
+            "its tables): it is not a person of the workbench",
             hint="people sign in with their own logins; the administrator only runs "
                  "'workbench init' and adds the first admin")
     return name, True, f"database login {name} (PostgreSQL)"
@@ -127,3 +127,9 @@ def open_session(url: str | None, claimed: str | None = None, *, read_only: bool
         store.close()
         raise
     return Session(store, user, proven, how)
+
+
+def read_only_twin(store: Store) -> Store:
+    """A second, read-only connection to the store a session opened, signed in with the same
+    login (the analyst's views read through it, so nothing they do can write)."""
+    return open_store(store.url, read_only=True)

@@ -66,6 +66,7 @@ def init_store(url: str | None, actor: str, *, admin_password: str | None = None
     store = Store(url)
     try:
         store.ping()
+        _check_may_init(store, actor)
         before, after = upgrade(store)
         admin = None
         with store.write(actor) as uow:
@@ -78,3 +79,26 @@ def init_store(url: str | None, actor: str, *, admin_password: str | None = None
         return InitResult(store.display_url, before is None, before, after, admin)
     finally:
         store.close()
+
+
+def _check_may_init(store: Store, actor: str) -> None:
+    """Upgrading or re-initialising a store that has people is an admin's work (on PostgreSQL
+    also the database's administrator's, whose login runs the migrations)."""
+    from sqlalchemy import inspect, text
+
+    login = store.login()
+    if login is not None and login[1]:
+        return
+    with store._read_engine.connect() as conn:
+        if not inspect(conn).has_table("users"):
+            return  # a new store: its creator becomes the admin
+        people = conn.execute(text("SELECT count(*) FROM users")).scalar()
+        admin = conn.execute(text(
+            "SELECT count(*) FROM users u JOIN user_roles r ON r.user_id = u.id "
+            "WHERE u.name = :n AND r.role = 'admin'"), {"n": actor}).scalar()
+    if people and not admin:
+        from workbench.errors import PermissionDeniedError
+
+        raise PermissionDeniedError(
+            f"{actor!r} may not initialise or upgrade the store {store.display_url}: only an admin does",
+            hint="ask an admin of this store to run 'workbench init'")

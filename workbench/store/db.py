@@ -130,15 +130,17 @@ class Store:
         return redact(self.url)
 
     def login(self) -> tuple[str, bool] | None:
-        """On PostgreSQL the login this store is signed in with and whether it is a superuser
-        (the database's administrator); None on the embedded SQLite store, which has no logins."""
+        """On PostgreSQL the login this store is signed in with and whether it is the database's
+        administrator (a superuser, or the owner of the store's tables, whom no grant binds);
+        None on the embedded SQLite store, which has no logins."""
         if self.dialect != "postgresql":
             return None
         if self._login is None:
             with self._read_engine.connect() as conn:
                 row = conn.execute(text(
-                    "SELECT session_user, coalesce((SELECT rolsuper FROM pg_roles "
-                    "WHERE rolname = session_user), false)")).one()
+                    "SELECT session_user, coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), "
+                    "false) OR EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'audit_log' "
+                    "AND tableowner = session_user)")).one()
             self._login = (str(row[0]), bool(row[1]))
         return self._login
 

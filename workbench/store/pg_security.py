@@ -143,6 +143,12 @@ BEGIN
         USING ERRCODE = 'insufficient_privilege';
     END IF;
   END IF;
+  IF NOT wb_is_superuser() AND NOT pg_has_role(session_user, current_database() || '_' ||
+       coalesce((SELECT evidence::jsonb ->> 'approver_role' FROM approval_requests WHERE id = NEW.request_id),
+                'approver'), 'MEMBER') THEN
+    RAISE EXCEPTION 'approval request %: its gate is decided by another role than the login % holds',
+      NEW.request_id, session_user USING ERRCODE = 'insufficient_privilege';
+  END IF;
   IF EXISTS (SELECT 1 FROM approval_requests WHERE id = NEW.request_id AND requested_by = NEW.decided_by) THEN
     RAISE EXCEPTION 'approval request %: % requested it and cannot decide it', NEW.request_id, NEW.decided_by
       USING ERRCODE = 'insufficient_privilege';

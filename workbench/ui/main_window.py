@@ -245,9 +245,9 @@ class MainWindow(QMainWindow):
         if read_only not in self._contexts:
             store = self.store
             if read_only:
-                from workbench.services.session import open_session
+                from workbench.services.session import read_only_twin
 
-                self._read_only_store = open_session(self.store.url, self.user_name, read_only=True).store
+                self._read_only_store = read_only_twin(self.store)
                 store = self._read_only_store
             self._contexts[read_only] = UiContext(store, self.user_name, self.roles, self.feed, self.tasks, self)
         return self._contexts[read_only]

@@ -155,6 +155,22 @@ class AuditRepo(Repo):
             last = rows[-1][0].id
             self.session.expunge_all()
 
+    def decision_record(self, request_id: int) -> dict[str, Any] | None:
+        """The newest audit entry that recorded a decision on approval ``request_id``, as a
+        record with its signature (see ``records``), or None."""
+        row = self.session.execute(
+            select(AuditRow, AuditSignatureRow.key_id, AuditSignatureRow.signature)
+            .outerjoin(AuditSignatureRow, AuditSignatureRow.entry_id == AuditRow.id)
+            .where(AuditRow.subject == f"approval:{request_id}",
+                   AuditRow.action.in_(("approvals.approve", "approvals.reject")))
+            .order_by(AuditRow.id.desc()).limit(1)).first()
+        if row is None:
+            return None
+        entry, key_id, signature = row
+        return {"id": entry.id, "ts": entry.ts, "actor": entry.actor, "action": entry.action,
+                "subject": entry.subject, "payload_text": entry.payload, "prev_hash": entry.prev_hash,
+                "hash": entry.hash, "hash_version": entry.hash_version, "key_id": key_id, "signature": signature}
+
     def hash_of(self, entry_id: int) -> str | None:
         return self.session.scalar(select(AuditRow.hash).where(AuditRow.id == entry_id))
 
