@@ -138,3 +138,18 @@ def test_a_drift_alert_starts_retraining(store, tmp_path: Path) -> None:  # noqa
     assert len(follow_up) == 1 and "train" in follow_up[0].params["nodes"]
     with store.write("bob") as uow:
         uow.runs.request_cancel(follow_up[0].id)
+
+
+def test_finding_1_a_scientists_graph_without_a_gate_promotes_nothing(store, tmp_path: Path) -> None:  # noqa: ANN001
+    """Issue 13, finding 1: a scientist (who may not promote) ran train → promote and got a
+    champion. A graph promotes with its starter's rights; without them only an approval does."""
+    from workbench.services.users import add_user
+
+    add_user(store, "alice", "sam", ["scientist"])
+    run = start_run(store, "sam", champion_graph(tmp_path / "a.yaml", 1.0), detach=False)
+    assert RunDriver(store, run.id).drive() == "failed"
+    with store.read() as uow:
+        step = uow.runs.latest_steps(run.id)["promote"]
+        assert uow.models.by_alias("m", "champion") is None
+    assert step.status == "failed" and "sam started this run and may not promote" in step.error
+    assert "approval gate" in step.error

@@ -130,6 +130,9 @@ def run_promote(ctx: RunContext, planned: PlannedStep) -> StepResult:
     if name != version.name:
         return _fail(ctx, step, f"node {planned.node_id!r}: the arriving model is {version.name!r}, "
                                 f"but the node promotes {name!r}")
+    refusal = _promotion_refused(ctx, version)
+    if refusal:
+        return _fail(ctx, step, f"node {planned.node_id!r}: {refusal}")
     with ctx.store.write(ctx.actor) as uow:
         move = uow.models.set_alias(name, version.version, alias)
         if move.old_version_id is None:
@@ -151,6 +154,25 @@ def run_promote(ctx: RunContext, planned: PlannedStep) -> StepResult:
     with ctx.lock:
         ctx.outputs[planned.node_id] = {"model": [artifact]}
     return StepResult(planned.node_id, "succeeded", done)
+
+
+def _promotion_refused(ctx: RunContext, version: ModelVersion) -> str | None:
+    """Why the run's starter may not promote ``version`` (None when they may): a graph promotes
+    with its starter's rights, so the starter needs ``models.promote`` — unless the version
+    was approved in a trusted decision (an approval gate upstream), which is the authority."""
+    from workbench.governance.decision_trust import untrusted_reason
+    from workbench.governance.permissions import allowed
+
+    with ctx.store.read() as uow:
+        starter = uow.users.find(ctx.actor)
+        if starter is not None and starter.disabled_at is None and allowed(starter.roles, "models.promote"):
+            return None
+        approved = [r for r in uow.approvals.list(status="approved") if r.model_version_id == version.id]
+        if any(untrusted_reason(uow, r) is None for r in approved):
+            return None
+    return (f"{ctx.actor} started this run and may not promote models (that needs the role engineer or "
+            f"approver), and {version.name} version {version.version} has no approved request: put an "
+            "approval gate before the promotion")
 
 
 CONTROL_RUNNERS = {"approval_gate": run_approval_gate, "promote": run_promote}
