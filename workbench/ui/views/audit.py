@@ -52,8 +52,14 @@ class AuditView(QWidget):
         from workbench.services.audit import verify
 
         def show(result) -> None:  # noqa: ANN001
-            self.result.setText(f"intact: {result.entries} entries verified" if result.ok
-                                else f"BROKEN at entry {result.broken_id}: {result.problem}")
+            if not result.ok:
+                self.result.setText(f"BROKEN at entry {result.broken_id}: {result.problem}")
+                return
+            text = f"intact: {result.entries} entries verified, {result.signed} signed"
+            if result.asserted:
+                text += f"; {result.asserted} with an asserted identity (this store cannot prove who wrote them)"
+            self.result.setText(text)
+            self.result.setToolTip("\n".join(result.notes))
 
         self.ctx.tasks.run(lambda: verify(self.ctx.store), show)
 
