@@ -192,7 +192,8 @@ class MainWindow(QMainWindow):
     def _build_status(self) -> None:
         self.busy = TaskStatus(self.tasks, self)
         self.statusBar().addPermanentWidget(self.busy)
-        who = QLabel(f"{self.user_name} ({self.identity}) · {self.store.display_url}")
+        how = "signed in with a database login" if self.proven else self.identity
+        who = QLabel(f"{self.user_name} ({how}) · {self.store.display_url}")
         who.setObjectName("identity")
         who.setToolTip("Signed in with a database login: the store knows who you are." if self.proven else
                        "The embedded store has no logins: anyone on this machine can type any name. "
