@@ -130,3 +130,22 @@ def test_ritas_approval_works_and_is_signed(people, tmp_path: Path) -> None:  # 
     assert exported.returncode == 0, exported.stderr
     offline = workbench("audit", "verify", "--bundle", str(bundle), env={"WORKBENCH_STORE": "sqlite:////nonexistent/x.db"})
     assert offline.returncode == 0, offline.stderr
+
+
+def test_role_changes_are_grants_and_a_removed_person_cannot_sign_in(people) -> None:  # noqa: ANN001
+    url, _ = people
+    database = make_url(url).database
+    added = _as(url, "ada", "users", "add", "otto", "--role", "operator", "--password-stdin",
+                stdin=know_password(url, "otto") + "\n")
+    assert added.returncode == 0, added.stderr
+    changed = _as(url, "ada", "users", "roles", "otto", "--role", "engineer")
+    assert changed.returncode == 0, changed.stderr
+    with _sql(url, "ann") as conn:
+        held = conn.execute("SELECT pg_has_role('otto', %s, 'MEMBER'), pg_has_role('otto', %s, 'MEMBER')",
+                            (f"{database}_engineer", f"{database}_operator")).fetchone()
+    assert held == (True, False)
+    assert json.loads(_as(url, "otto", "whoami", "--json").stdout)["roles"] == ["engineer"]
+    removed = _as(url, "ada", "users", "remove", "otto")
+    assert removed.returncode == 0, removed.stderr
+    refused = _as(url, "otto", "whoami")
+    assert refused.returncode == 2 and "not permitted to log in" in refused.stderr and no_traceback(refused)
