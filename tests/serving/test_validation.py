@@ -50,3 +50,13 @@ def test_the_canary_split_is_deterministic_and_proportional() -> None:
     assert 0.09 < sum(picked) / len(ids) < 0.11
     assert not any(routes_to_challenger(i, 0.0) for i in ids[:100])
     assert all(routes_to_challenger(i, 1.0) for i in ids[:100])
+
+
+def test_finding_8_numbers_beyond_float32_are_refused_not_a_server_error() -> None:
+    """Issue 13, finding 8: 1e308 overflowed float32 inside the model (a 500); now it is a
+    problem of the request (a 422), named like every other."""
+    assert messages([{**GOOD, "a": 1e308}, {**GOOD, "a": -3.5e38}, {**GOOD, "a": 3.4e38}, {**GOOD, "a": 10**400}]) == [
+        "row 0, feature 'a': 1e+308 is beyond the range a model scores (±3.4e38)",
+        "row 1, feature 'a': -3.5e+38 is beyond the range a model scores (±3.4e38)",
+        "row 3, feature 'a': " + repr(10**400)[:37] + "... is beyond the range a model scores (±3.4e38)",
+    ]

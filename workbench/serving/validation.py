@@ -57,6 +57,9 @@ class Problem:
         return {"loc": loc, "msg": self.message, "type": self.type}
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+
+
 def _shown(value: Any) -> str:
     text = "null" if value is None else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -69,7 +72,12 @@ def _value_problem(spec: FeatureSpec, value: Any) -> str | None:
         ok = spec.kind in ("boolean", "any")
     elif isinstance(value, int | float):
         if spec.kind in ("number", "any"):
-            return None if math.isfinite(value) else "not a finite number"
+            if isinstance(value, int) and not -FLOAT32_MAX <= value <= FLOAT32_MAX:
+                return f"{_shown(value)} is beyond the range a model scores (±3.4e38)"
+            if not math.isfinite(value):
+                return "not a finite number"
+            # models score in float32 (scikit-learn's trees, torch): a larger value would overflow
+            return None if abs(value) <= FLOAT32_MAX else f"{_shown(value)} is beyond the range a model scores (±3.4e38)"
         ok = spec.kind == "boolean" and value in (0, 1)
     elif isinstance(value, str):
         ok = spec.kind in ("string", "any")
@@ -113,9 +121,9 @@ def check_rows(rows: Any, schema: Mapping[str, FeatureSpec], max_rows: int) -> l
             if spec is None:
                 continue
             kind = type(value)
-            if kind is float and spec.kind == "number" and math.isfinite(value):
-                continue  # the common case, first
-            if kind is int and spec.kind == "number":
+            if kind is float and spec.kind == "number" and -FLOAT32_MAX <= value <= FLOAT32_MAX:
+                continue  # the common case, first (NaN fails both comparisons)
+            if kind is int and spec.kind == "number" and -FLOAT32_MAX <= value <= FLOAT32_MAX:
                 continue
             reason = _value_problem(spec, value)
             if reason is not None:
