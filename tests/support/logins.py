@@ -18,7 +18,7 @@ def as_login(store_url: str, name: str) -> str:
     """The store URL signed in as ``name`` (SQLite URLs are returned as they are)."""
     if store_url.startswith("sqlite"):
         return store_url
-    return make_url(store_url).set(username=name, password=None).render_as_string(hide_password=False)
+    return make_url(store_url)._replace(username=name, password=None).render_as_string(hide_password=False)
 
 
 def sign_in(store_url: str, name: str) -> tuple[list[str], dict[str, str]]:

@@ -47,7 +47,9 @@ def spawn_worker(store_url: str, run_id: int, *, extra_args: list[str] | None = 
         parsed = make_url(store_url)
         if parsed.password is not None:
             env["PGPASSWORD"] = str(parsed.password)
-            store_url = parsed.set(password=None).render_as_string(hide_password=False)
+            from workbench.store.urls import without_password
+
+            store_url = without_password(store_url)
     with open(log_dir / f"run-{run_id}.log", "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "workbench.orchestrator.worker", "--store", store_url, "--run", str(run_id),

@@ -60,9 +60,9 @@ def claimed_user(explicit: str | None) -> str | None:
 
 def keyring_key(url: str) -> str:
     """What a store's password is filed under in the keyring: the URL without its password."""
-    from sqlalchemy.engine import make_url
+    from workbench.store.urls import without_password
 
-    return make_url(url).set(password=None).render_as_string(hide_password=False)
+    return without_password(url)
 
 
 def sign_in_url(url: str | None, claimed: str | None) -> str:

@@ -58,6 +58,13 @@ def normalise_store_url(url: str) -> str:
     )
 
 
+def without_password(url: str) -> str:
+    """The URL with its password removed (not hidden): what may be shown, logged, filed as a
+    keyring entry's name or passed on a command line. (``URL.set(password=None)`` keeps it.)"""
+    parsed = make_url(url)
+    return parsed._replace(password=None).render_as_string(hide_password=False)
+
+
 def redact(url: str | URL) -> str:
     """The URL with any password hidden, for messages and logs."""
     try:
