@@ -95,7 +95,7 @@ def test_plain_sql_as_alice_is_refused_by_the_database(people, sql: str) -> None
     "SELECT wb_audit_append('x', 'y', '{{}}', NULL)",
     "DELETE FROM targets",
 ])
-def test_an_analyst_login_cannot_write_anything(people, sql: str) -> None:  # noqa: ANN001
+def test_finding_3_an_analyst_login_cannot_write_anything(people, sql: str) -> None:  # noqa: ANN001
     url, _ = people
     with _sql(url, "ann") as conn, pytest.raises(psycopg.Error) as refused:
         conn.execute(sql)

@@ -16,7 +16,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def test_a_new_store_is_private_to_its_owner(tmp_path: Path) -> None:
+def test_finding_12_a_new_store_is_private_to_its_owner(tmp_path: Path) -> None:
     old = os.umask(0o022)  # a usual umask would leave a new file readable by everyone
     try:
         db = tmp_path / "new" / "folder" / "store.db"
