@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ssh.add_argument("name")
     ssh.add_argument("--host", required=True)
     ssh.add_argument("--port", type=int, default=22)
-    ssh.add_argument("--user", default="")
+    # its own dest: the global --user (who acts) must never be replaced by the SSH login
+    ssh.add_argument("--user", dest="ssh_user", default="", metavar="LOGIN", help="the SSH login on the host")
     ssh.add_argument("--key-file", default="", help="private key (its passphrase goes to the OS keyring)")
     ssh.add_argument("--work-dir", default="~/.mlops-workbench")
     ssh.add_argument("--python", default="python3", help="the remote Python")
@@ -69,7 +70,7 @@ def _params(args: argparse.Namespace) -> dict:
                 raise InvalidInputError(f"--conf {item!r}: expected KEY=VALUE")
             conf[key] = value
         return {"master": args.master, "conf": conf}
-    return {"host": args.host, "port": args.port, "user": args.user, "key_file": args.key_file,
+    return {"host": args.host, "port": args.port, "user": args.ssh_user, "key_file": args.key_file,
             "work_dir": args.work_dir, "python": args.python, "known_hosts": args.known_hosts}
 
 
