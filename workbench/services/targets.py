@@ -4,15 +4,22 @@ Secrets never reach the store: an SSH key passphrase goes to the OS keyring (or 
 the session when the machine has none). ``check`` connects and reports versions, CPUs, GPUs
 and free disk; ``trust`` shows an unknown host's key fingerprint and records it only when the
 caller confirms it.
+
+Parameters that reach a command line on a host are checked when a target is added: an SSH
+``work_dir`` is an absolute POSIX path (or one under the login's home, ``~/…``) of plain
+characters, a ``python`` is a path or command name without shell metacharacters. The SSH
+engine quotes them as well, so a target stored before these rules runs nothing but its step.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from workbench.engines.errors import TargetError
+from workbench.errors import InvalidInputError
 from workbench.governance import secrets
 from workbench.progress import Progress, quietly
 from workbench.services.identity import acting, authorise
@@ -38,12 +45,39 @@ def add_target(store: Store, actor: str, name: str, kind: str, params: dict[str,
                 f"cannot keep the passphrase of {name!r}: {why}",
                 hint="add the target without --ask-passphrase and use "
                      f"'workbench targets passphrase {name} --session-only'")
+    check_params(name, kind, params)
     with store.write(actor) as uow:
         authorise(uow, actor, "targets.manage")
         target = uow.targets.add(name, kind, {k: v for k, v in params.items() if v not in (None, "")})
     if passphrase:
         set_passphrase(name, passphrase, session_only=session_only)
     return target
+
+
+PLAIN_PATH = re.compile(r"[A-Za-z0-9 ._+@%,:=/-]*")  # no shell metacharacters, no control characters
+COMMAND = re.compile(r"[A-Za-z0-9._+@%,:=/-]+")
+
+
+def check_params(name: str, kind: str, params: dict[str, Any]) -> None:
+    """Refuse parameter values that a host's shell could read as code (exit 1, naming it)."""
+    python = params.get("python")
+    if kind in ("ssh", "local") and python not in (None, "") and (
+            not COMMAND.fullmatch(str(python)) or str(python).startswith("-")):
+        raise InvalidInputError(
+            f"target {name!r}: the parameter python ({python!r}) is not a path or command name",
+            hint="give the Python (--python) an absolute path such as /opt/venv/bin/python or a command name such as "
+                 "python3: letters, digits and . _ + @ % , : = / - only, no spaces, quotes or shell characters")
+    work_dir = params.get("work_dir")
+    if kind == "ssh" and work_dir not in (None, ""):
+        text = str(work_dir)
+        under_home = text == "~" or text.startswith("~/")
+        if not (text.startswith("/") or under_home) or not PLAIN_PATH.fullmatch(text[1:]):
+            raise InvalidInputError(
+                f"target {name!r}: the parameter work_dir ({text!r}) is not an absolute POSIX path "
+                "of plain characters",
+                hint="give the work dir (--work-dir) an absolute path such as /srv/workbench (or ~/.mlops-workbench, under "
+                     "the login's home): letters, digits, spaces and . _ + @ % , : = / - only, no newlines, "
+                     "quotes or shell characters")
 
 
 def set_passphrase(name: str, passphrase: str, *, session_only: bool = False) -> str:

@@ -7,6 +7,9 @@ by the bootstrap). It runs with the target's Python in its own process group; st
 stderr stream back line by line. Outputs are hashed on the host, fetched into the local step
 folder and verified; anything that does not match, and a dropped connection, fail the step
 with nothing handed to the store. Cancel and timeouts kill the remote process group.
+
+Every value put into a remote command line is quoted (``shlex.quote``): the work dir, the
+Python, every path. A work dir under the login's home (``~/…``) is passed relative to it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,16 @@ POLL_S = 0.1
 class DamagedOutputError(TargetError):
     """An output file did not arrive as the host wrote it."""
 GRACE_S = 5.0
+
+
+def home_relative(work_dir: str) -> str:
+    """``work_dir`` as one shell word for a shell standing in the login's home: ``~`` and
+    ``~/…`` become relative to it (a quoted ``~`` would not expand), anything else is quoted."""
+    if work_dir == "~" or work_dir == "~/":
+        return "."
+    if work_dir.startswith("~/"):
+        return shlex.quote(work_dir[2:])
+    return shlex.quote(work_dir)
 
 
 class SshEngine:
@@ -62,9 +75,14 @@ class SshEngine:
         out, err = stdout.read().decode(errors="replace"), stderr.read().decode(errors="replace")
         return stdout.channel.recv_exit_status(), out, err
 
+    @property
+    def _python(self) -> str:
+        return shlex.quote(self.params.python)
+
     def work_dir(self) -> str:
         if self._home is None:
-            code, out, err = self._exec(f"cd && mkdir -p {self.params.work_dir} && cd {self.params.work_dir} && pwd")
+            folder = home_relative(self.params.work_dir)
+            code, out, err = self._exec(f"cd && mkdir -p -- {folder} && cd -- {folder} && pwd")
             if code != 0:
                 raise TargetError(f"target {self.params.name!r}: cannot use the work dir {self.params.work_dir}: {err.strip()}")
             self._home = out.strip()
@@ -72,7 +90,7 @@ class SshEngine:
 
     def probe(self) -> dict[str, Any]:
         """Versions, CPUs, GPUs and free disk of the host (``workbench targets check``)."""
-        code, out, err = self._exec(f"{self.params.python} -c {shlex.quote(PROBE)} {shlex.quote(self.params.work_dir)}")
+        code, out, err = self._exec(f"{self._python} -c {shlex.quote(PROBE)} {shlex.quote(self.params.work_dir)}")
         if code != 0:
             raise TargetError(f"target {self.params.name!r}: {self.params.python} failed on the host: "
                               f"{err.strip().splitlines()[-1] if err.strip() else f'exit {code}'}")
@@ -151,7 +169,7 @@ class SshEngine:
             sftp = self.client().open_sftp()
             try:
                 where = self._ship(sftp, launch, remote_dir)
-                command = (f"cd {shlex.quote(where['dir'])} && exec {self.params.python} -u bootstrap.py "
+                command = (f"cd {shlex.quote(where['dir'])} && exec {self._python} -u bootstrap.py "
                            f"{shlex.quote(where['bundle'])}")
                 channel = self.client().get_transport().open_session()
                 channel.exec_command(command)
@@ -220,12 +238,13 @@ class SshEngine:
 
     def _kill(self, pid: int | None) -> None:
         if pid:
+            pid = int(pid)  # a number, never text from the host
             self._exec(f"kill -TERM -- -{pid} 2>/dev/null; sleep {GRACE_S}; kill -KILL -- -{pid} 2>/dev/null; true",
                        timeout=GRACE_S + 30)
 
     def _fetch(self, sftp: Any, remote_out: str, local_out: Path) -> None:
         """Download the outputs and check each against the sha256 the host computed."""
-        code, listing, err = self._exec(f"{self.params.python} -c {shlex.quote(HASH_OUTPUTS)} {shlex.quote(remote_out)}")
+        code, listing, err = self._exec(f"{self._python} -c {shlex.quote(HASH_OUTPUTS)} {shlex.quote(remote_out)}")
         if code != 0:
             raise TargetError(f"target {self.params.name!r}: cannot list the step's outputs: {err.strip()}")
         for relative, expected in json.loads(listing).items():
