@@ -3,6 +3,7 @@ as a deployment event) and triggers (schedule, model promoted, manual, drift ale
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -25,22 +26,36 @@ def store(tmp_path: Path):
     opened.close()
 
 
-def champion_graph(path: Path, c: float) -> Path:
+def champion_graph(path: Path, c: float, *, gate: bool = True) -> Path:
+    """Train → (approval gate →) promote to champion → score with the champion."""
     graph = Graph("propagation")
     graph.add_node("data_source", id="data", params={"format": "builtin"})
     graph.add_node("train_sklearn", id="train", params={"model_name": "m", "estimator_params": {"C": c, "max_iter": 500}})
     graph.add_node("promote", id="promote", params={"model_name": "m", "alias": "champion"})
     graph.add_node("inference", id="score", params={"model_name": "m", "alias": "champion"})
     graph.connect("data", "data", "train", "data")
-    graph.connect("train", "model", "promote", "model")
+    if gate:
+        graph.add_node("approval_gate", id="approve")
+        graph.connect("train", "model", "approve", "model")
+        graph.connect("approve", "model", "promote", "model")
+    else:
+        graph.connect("train", "model", "promote", "model")
     graph.connect("data", "data", "score", "data")
     save(graph, path)
     return path
 
 
-def _drive(store, path: Path) -> str:  # noqa: ANN001
-    run = start_run(store, "bob", path, detach=False)
-    return RunDriver(store, run.id).drive()
+def _drive(store, path: Path, *, starter: str = "bob") -> str:  # noqa: ANN001
+    """Drive a run to its end; rita (the risk officer) approves what its gates ask for."""
+    run = start_run(store, starter, path, detach=False)
+    result: dict[str, str] = {}
+    driver = threading.Thread(target=lambda: result.setdefault("status", RunDriver(store, run.id).drive()))
+    driver.start()
+    while driver.is_alive():
+        for request in model_service.list_approvals(store, "rita", status="open"):
+            model_service.decide(store, "rita", request.id, "approved", "fine for the test")
+        driver.join(0.2)
+    return result["status"]
 
 
 def test_a_promoted_champion_reaches_the_bound_inference(store, tmp_path: Path) -> None:  # noqa: ANN001
@@ -146,10 +161,30 @@ def test_finding_1_a_scientists_graph_without_a_gate_promotes_nothing(store, tmp
     from workbench.services.users import add_user
 
     add_user(store, "alice", "sam", ["scientist"])
-    run = start_run(store, "sam", champion_graph(tmp_path / "a.yaml", 1.0), detach=False)
+    run = start_run(store, "sam", champion_graph(tmp_path / "a.yaml", 1.0, gate=False), detach=False)
     assert RunDriver(store, run.id).drive() == "failed"
     with store.read() as uow:
         step = uow.runs.latest_steps(run.id)["promote"]
         assert uow.models.by_alias("m", "champion") is None
     assert step.status == "failed" and "sam started this run and may not promote" in step.error
     assert "approval gate" in step.error
+
+
+def test_finding_1_not_even_an_engineer_makes_a_champion_without_an_approval(store, tmp_path: Path) -> None:  # noqa: ANN001
+    """Issue 13, finding 1: engineers promoted to champion with no request at all. Now the
+    champion alias needs an approved request for that very version, from a graph or by hand."""
+    from workbench.errors import PermissionDeniedError
+
+    assert _drive(store, champion_graph(tmp_path / "a.yaml", 1.0, gate=False)) == "failed"  # bob: engineer
+    with store.read() as uow:
+        (run,) = uow.runs.list()
+        step = uow.runs.latest_steps(run.id)["promote"]
+        assert uow.models.by_alias("m", "champion") is None
+    assert "becomes champion only once a risk officer approved it" in step.error
+    with pytest.raises(PermissionDeniedError, match="no approved request"):
+        model_service.promote(store, "bob", "m", 1, "champion")
+    model_service.promote(store, "bob", "m", 1, "challenger")  # other aliases stay the engineer's call
+    assert _drive(store, champion_graph(tmp_path / "b.yaml", 0.5)) == "succeeded"  # through the gate
+    with store.read() as uow:
+        assert uow.models.by_alias("m", "champion").version == 2
+    model_service.promote(store, "bob", "m", 2, "champion")  # approved: may be promoted again by hand

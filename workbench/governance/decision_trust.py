@@ -43,3 +43,15 @@ def untrusted_reason(uow: Any, request: Any) -> str | None:
     if not verify_signature(keys[entry.key_id], entry.hash, entry.signature):
         return f"the signature on audit entry {entry.id} does not verify with {decision.decided_by}'s key"
     return None
+
+
+def approved(uow: Any, model_version_id: int) -> bool:
+    """Whether a risk officer approved this model version in a decision the store can trust
+    (what becoming champion takes)."""
+    return any(r.model_version_id == model_version_id and untrusted_reason(uow, r) is None
+               for r in uow.approvals.list(status="approved"))
+
+
+def champion_refusal(name: str, version: int) -> str:
+    return (f"{name} version {version} has no approved request: a version becomes champion only once a risk "
+            "officer approved it (put an approval gate before the promotion)")

@@ -131,6 +131,12 @@ def run_promote(ctx: RunContext, planned: PlannedStep) -> StepResult:
         return _fail(ctx, step, f"node {planned.node_id!r}: the arriving model is {version.name!r}, "
                                 f"but the node promotes {name!r}")
     refusal = _promotion_refused(ctx, version)
+    from workbench.governance.decision_trust import approved, champion_refusal
+
+    with ctx.store.read() as uow:
+        is_approved = approved(uow, version.id)
+    if refusal is None and alias == "champion" and not is_approved:
+        refusal = champion_refusal(version.name, version.version)
     if refusal:
         return _fail(ctx, step, f"node {planned.node_id!r}: {refusal}")
     with ctx.store.write(ctx.actor) as uow:
@@ -143,10 +149,14 @@ def run_promote(ctx: RunContext, planned: PlannedStep) -> StepResult:
             before = f"before: version {uow.models.get_by_id(move.old_version_id).version}"
         lines = [f"{name} version {version.version} is now {alias} ({before})"]
         if alias != "champion" and uow.models.by_alias(name, "champion") is None:
-            # A model's first promoted version also becomes its champion: there is nothing
-            # to compare a challenger with until a champion exists.
-            uow.models.set_alias(name, version.version, "champion")
-            lines.append(f"{name} had no champion yet: version {version.version} is its champion too")
+            # A model's first promoted version also becomes its champion — once approved: there
+            # is nothing to compare a challenger with until a champion exists.
+            if is_approved:
+                uow.models.set_alias(name, version.version, "champion")
+                lines.append(f"{name} had no champion yet: version {version.version} is its champion too")
+            else:
+                lines.append(f"{name} has no champion yet: version {version.version} becomes champion once a "
+                             "risk officer approves it")
         uow.runs.add_outputs(step.id, {"model": [artifact.id]})
         uow.runs.append_logs(step.id, [("stdout", line) for line in lines])
         done = uow.runs.set_step_status(step.id, "succeeded", info={"alias": alias, "model_version_id": version.id,

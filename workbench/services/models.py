@@ -20,8 +20,14 @@ def list_models(store: Store, actor: str, name: str | None = None) -> list[Model
 
 
 def promote(store: Store, actor: str, name: str, version: int, alias: str) -> AliasMove:
+    """Move ``alias`` to a version; ``champion`` (what production serves) only for a version a
+    risk officer approved — engineers included (on PostgreSQL the database checks it too)."""
+    from workbench.governance.decision_trust import approved, champion_refusal
+
     with store.write(actor) as uow:
         authorise(uow, actor, "models.promote")
+        if alias == "champion" and not approved(uow, uow.models.get(name, version).id):
+            raise PermissionDeniedError(champion_refusal(name, version))
         return uow.models.set_alias(name, version, alias)
 
 

@@ -15,6 +15,8 @@ each a member of the groups its role implies. The rules, all checked by the serv
 * ``approval_decisions`` is written by approver logins only; its ``decided_by`` must be the
   login (``session_user``) and never the request's requester. A request becomes approved or
   rejected only with a matching decision row.
+* A model version becomes ``champion`` (``model_aliases``) only with an approved request for
+  it (a superuser excepted: the administrator's maintenance).
 * ``audit_log``, ``audit_signatures``, ``person_keys`` and ``approval_decisions`` are
   append-only for every login (no UPDATE, DELETE or TRUNCATE). Audit entries are written only
   through ``wb_audit_append``, which stamps ``session_user`` and the server's clock and chains
@@ -170,6 +172,18 @@ BEGIN
   RETURN NEW;
 END $$;
 
+CREATE OR REPLACE FUNCTION wb_check_champion() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, public AS $$
+BEGIN
+  IF NEW.alias = 'champion' AND NOT wb_is_superuser() AND NOT EXISTS (
+       SELECT 1 FROM approval_requests r JOIN approval_decisions d ON d.request_id = r.id
+        WHERE r.model_version_id = NEW.model_version_id AND r.status = 'approved' AND d.decision = 'approved') THEN
+    RAISE EXCEPTION 'model version % becomes champion only once a risk officer approved it', NEW.model_version_id
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
+
 CREATE OR REPLACE FUNCTION wb_sync_people() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public AS $$
 DECLARE v_name text; v_db text := current_database();
@@ -275,6 +289,7 @@ def apply(conn: Any) -> None:
     for name, table, when, function in (
             ("decision_checked", "approval_decisions", "BEFORE INSERT", "wb_check_decision"),
             ("status_checked", "approval_requests", "BEFORE UPDATE", "wb_check_request_status"),
+            ("champion_approved", "model_aliases", "BEFORE INSERT OR UPDATE", "wb_check_champion"),
             ("people_synced", "users", "AFTER INSERT OR UPDATE", "wb_sync_people"),
             ("roles_synced", "user_roles", "AFTER INSERT OR UPDATE OR DELETE", "wb_sync_people")):
         conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
