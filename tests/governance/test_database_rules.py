@@ -78,6 +78,8 @@ def test_a_scientist_cannot_approve_by_typing_another_name(people) -> None:  # n
     "GRANT {database}_approver TO alice",
     "SELECT wb_audit_append('approvals.approve', 'approval:1', '{{}}', 'rita')",
     "SELECT wb_register_key('rita', 'SHA256:forged', 'AAAA')",
+    "INSERT INTO model_aliases (name, alias, model_version_id, updated_at, updated_by) "
+    "VALUES ('churn', 'champion', 1, 0, 'alice')",  # issue 13, finding 1: no champion without approval
 ])
 def test_plain_sql_as_alice_is_refused_by_the_database(people, sql: str) -> None:  # noqa: ANN001
     url, request = people
