@@ -6,6 +6,11 @@ or the window does not stop the run. ``reconcile`` finds runs left ``running`` (
 a worker that is gone — its process no longer exists on this host, or its heartbeat stopped —
 marks them and their unfinished steps ``interrupted``, and stops step processes they left
 behind; ``workbench runs resume`` then finishes them, reusing the steps that succeeded.
+
+A pid means something only on the host that recorded it: a run's worker pid (and its local
+steps' pids) are looked at, and signalled, only when the run's ``worker_host`` is this host;
+a run driven from another machine is judged by its heartbeat alone and no local process is
+touched on its behalf.
 """
 
 from __future__ import annotations
@@ -98,11 +103,16 @@ def _stop_step_process(pid: int | None) -> None:
             os.killpg(pid, signal.SIGKILL)
 
 
+def on_this_host(run: Run) -> bool:
+    """Was the run's worker (and so its local step processes) started on this machine?"""
+    return bool(run.worker_host) and run.worker_host == socket.gethostname()
+
+
 def worker_gone(run: Run, now: int | None = None) -> bool:
     now = now_ms() if now is None else now
     if run.worker_pid is None:
         return now - max(run.created_at, run.heartbeat_at or 0) > UNCLAIMED_GRACE_MS
-    if run.worker_host == socket.gethostname():
+    if on_this_host(run):
         return not process_alive(run.worker_pid, "workbench.orchestrator.worker")
     return run.heartbeat_at is None or now - run.heartbeat_at > STALE_HEARTBEAT_MS
 
@@ -119,9 +129,10 @@ def reconcile(store: Store, actor: str = "orchestrator") -> list[int]:
             current = uow.runs.get(run.id)
             if current.status not in ACTIVE or not worker_gone(current):
                 continue
+            local = on_this_host(current)  # another host's pids name unrelated processes here
             for step in uow.runs.latest_steps(run.id).values():
                 if step.status in ACTIVE:
-                    if step.target == "local":
+                    if step.target == "local" and local:
                         _stop_step_process(step.pid)
                     uow.runs.set_step_status(step.id, "interrupted",
                                              error="the orchestrator driving this run stopped")

@@ -69,15 +69,23 @@ def start_run(store: Store, actor: str, graph_file: str | Path, *, target: str =
     return run
 
 
-def list_runs(store: Store, actor: str, *, status: str | None = None, limit: int = 50) -> list[Run]:
+def _reconcile_for(store: Store, actor: str) -> None:
+    """Notice runs whose worker is gone, once the acting user is known to the store (an
+    unknown name is refused before anything is written or signalled)."""
+    with store.read() as uow:
+        acting(uow, actor)
     reconcile(store)
+
+
+def list_runs(store: Store, actor: str, *, status: str | None = None, limit: int = 50) -> list[Run]:
+    _reconcile_for(store, actor)
     with store.read() as uow:
         acting(uow, actor)
         return uow.runs.list(status=status, limit=limit)
 
 
 def show_run(store: Store, actor: str, run_id: int) -> RunView:
-    reconcile(store)
+    _reconcile_for(store, actor)
     with store.read() as uow:
         acting(uow, actor)
         run = uow.runs.get(run_id)
@@ -95,6 +103,8 @@ def cancel_run(store: Store, actor: str, run_id: int) -> Run:
 
 
 def resume_run(store: Store, actor: str, run_id: int, *, detach: bool = True) -> Run:
+    with store.read() as uow:
+        authorise(uow, actor, "runs.start")  # before anything is reconciled
     reconcile(store)
     with store.write(actor) as uow:
         authorise(uow, actor, "runs.start")
