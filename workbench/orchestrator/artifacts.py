@@ -5,6 +5,11 @@ crash never leaves a half-written artifact under its final name, and identical c
 stored once. The root sits next to a SQLite store (``<file stem>-artifacts/``), or comes from
 ``$WORKBENCH_ARTIFACTS`` (a path or ``file://`` URI); a PostgreSQL store without it keeps its
 artifacts in the user data directory, one folder per database.
+
+Rules: a stored file is trusted only after it hashed to its name. ``problem`` hashes it; a
+file that hashed right is remembered in this process by (path, size, mtime, ctime, inode), so
+it is hashed again only after it changed (hashing runs at about 1.2 GB/s: ~80 ms per 100 MB).
+``put_file`` always puts the new copy in place, so running a step again repairs a damaged file.
 """
 
 from __future__ import annotations
@@ -12,13 +17,21 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from workbench.errors import UnusableInputError
 
 CHUNK = 1 << 20
+_verified: dict[str, tuple[int, int, int, int]] = {}  # path -> stamp of a file that hashed right
+_verified_lock = threading.Lock()
+
+
+def _stamp(info: os.stat_result) -> tuple[int, int, int, int]:
+    return info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino
 
 
 def sha256_of(path: Path) -> str:
@@ -77,20 +90,45 @@ class ArtifactStore:
                 os.fsync(out.fileno())
             sha = digest.hexdigest()
             final = self.path(sha)
-            if final.is_file() and final.stat().st_size == size:
-                os.unlink(tmp_name)
-            else:
-                final.parent.mkdir(exist_ok=True)
-                os.replace(tmp_name, final)
+            final.parent.mkdir(exist_ok=True)
+            os.replace(tmp_name, final)  # also over a damaged copy of the same name
+            with _verified_lock:
+                _verified[str(final)] = _stamp(final.stat())
             return sha, size, final
         except BaseException:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
             raise
 
-    def verify(self, sha256: str) -> bool:
+    def problem(self, sha256: str) -> str:
+        """``""`` when the stored file holds the content it is named after; else what is wrong
+        with it, naming the file."""
         path = self.path(sha256)
-        return path.is_file() and sha256_of(path) == sha256
+        try:
+            before = path.stat()
+        except OSError:
+            return f"its file {path} is missing"
+        if not stat.S_ISREG(before.st_mode):
+            return f"{path} is not a file"
+        key = str(path)
+        with _verified_lock:
+            if _verified.get(key) == _stamp(before):
+                return ""
+        try:
+            actual = sha256_of(path)
+        except OSError as exc:
+            return f"its file {path} cannot be read ({exc.strerror})"
+        if actual != sha256:
+            with _verified_lock:
+                _verified.pop(key, None)
+            return f"its file {path} was changed on disk (its sha256 is now {actual})"
+        if _stamp(path.stat()) == _stamp(before):  # not written while it was hashed
+            with _verified_lock:
+                _verified[key] = _stamp(before)
+        return ""
+
+    def verify(self, sha256: str) -> bool:
+        return not self.problem(sha256)
 
     def scratch_dir(self, prefix: str) -> Path:
         folder = self.root / "work"

@@ -19,6 +19,8 @@ converted (naive ones are read as UTC), numbers are taken as milliseconds alread
 parsed as dates.
 
 Rules: every failure to read becomes an ``UnusableInputError`` naming the node and the file.
+``verify_inputs`` checks every input file against the sha256 the store recorded before a step
+reads any of them (models are checked by ``models.load_model`` on the bytes it loads).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.engines.runtime.spec import jsonable
+from workbench.engines.runtime.spec import InputArtifact, jsonable
 from workbench.errors import InvalidInputError, UnusableInputError
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "sha256_bytes",
     "sha256_file",
     "to_epoch_ms",
+    "verify_inputs",
     "write_json",
     "write_parquet",
 ]
@@ -69,6 +72,33 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def verify_inputs(inputs: Mapping[str, tuple[InputArtifact, ...]], where: str) -> None:
+    """Every input file (models excepted) hashes to its recorded sha256, or an error naming
+    the port, the artifact and the file."""
+    for port, artifacts in inputs.items():
+        for artifact in artifacts:
+            if artifact.kind == "model" or not artifact.sha256:
+                continue
+            named = (f"{artifact.kind or 'input'} artifact {artifact.artifact_id}"
+                     if artifact.artifact_id is not None else f"{artifact.kind or 'input'} artifact")
+            if not artifact.path.is_file():
+                raise UnusableInputError(
+                    f"input {port!r} ({named}): its file {str(artifact.path)!r} does not exist",
+                    where=where, hint="run the graph again so the step that made it writes it anew")
+            try:
+                actual = sha256_file(artifact.path)
+            except OSError as exc:
+                raise UnusableInputError(
+                    f"input {port!r} ({named}): cannot read its file {str(artifact.path)!r}: "
+                    f"{exc.strerror}", where=where) from None
+            if actual != artifact.sha256:
+                raise UnusableInputError(
+                    f"input {port!r} ({named}): its file {str(artifact.path)!r} does not match its "
+                    f"sha256 (recorded {artifact.sha256}, the file has {actual}); it was changed "
+                    "on disk and was not read", where=where,
+                    hint="run the graph again so the step that made it writes it anew")
 
 
 def _is_parquet(path: Path) -> bool:

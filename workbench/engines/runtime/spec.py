@@ -72,6 +72,7 @@ class InputArtifact:
     sha256: str
     kind: str
     meta: Mapping[str, Any] = field(default_factory=dict)
+    artifact_id: int | None = None
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> InputArtifact:
@@ -83,6 +84,7 @@ class InputArtifact:
             sha256=str(data.get("sha256") or ""),
             kind=str(data.get("kind") or ""),
             meta=_mapping(data.get("meta"), f"{where} meta"),
+            artifact_id=data["artifact_id"] if isinstance(data.get("artifact_id"), int) else None,
         )
 
 

@@ -1,8 +1,8 @@
 """Running one graph node: ``run_spec(spec) -> result`` and the result JSON it writes.
 
-``run_spec`` parses the spec, runs the node kind's executor, checks that every output file
-exists, adds the common ``info`` (device, GPU, Python and library versions, host, duration)
-and writes ``<output_dir>/result.json``::
+``run_spec`` parses the spec, checks every input file against its sha256, runs the node
+kind's executor, checks that every output file exists, adds the common ``info`` (device, GPU,
+Python and library versions, host, duration) and writes ``<output_dir>/result.json``::
 
     {"outputs": {port: [{"file", "kind", "meta"}]}, "metrics": {name: number},
      "info": {...}, "records": {"prediction_windows": [], "drift": [], "divergence": [],
@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from workbench.engines.runtime.artifacts import verify_inputs
 from workbench.engines.runtime.metrics import scalar_metrics
 from workbench.engines.runtime.registry import executor_for
 from workbench.engines.runtime.spec import (
@@ -104,6 +105,7 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
         raise UnusableInputError(f"cannot create the output folder: {exc.strerror}",
                                  where=str(output_dir)) from None
     try:
+        verify_inputs(parsed.inputs, ctx.where)
         outcome = executor_for(parsed.kind, ctx.where)(ctx)
         result = _result(ctx, outcome, started)
     except WorkbenchError as exc:

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.engines.runtime.artifacts import ROW_ID, read_table, sha256_file
+from workbench.engines.runtime.artifacts import ROW_ID, read_table, sha256_file, verify_inputs
 from workbench.engines.runtime.events import log
 from workbench.engines.runtime.metrics import scalar_metrics
 from workbench.engines.runtime.spec import (
@@ -197,6 +197,7 @@ def run_spark_spec(state: SparkStep) -> dict[str, Any]:
     except OSError as exc:
         raise UnusableInputError(f"cannot create the output folder: {exc.strerror}",
                                  where=str(ctx.output_dir)) from None
+    verify_inputs(ctx.spec.inputs, ctx.where)
     outcome = executor_for(ctx.spec.kind, ctx.where)(state)
     result = _result(state, outcome, started)
     write_result(ctx.output_dir, result)
