@@ -9,7 +9,8 @@ errors). Cost is O(nodes + edges + parameters).
 
 Problem codes: ``unknown_kind``, ``unknown_param``, ``invalid_param``, ``missing_param``,
 ``dangling_input``, ``port_overconnected``, ``unknown_port``, ``incompatible_ports``,
-``cycle``, ``estimator_not_allowed`` (errors) and ``orphan_node`` (warning).
+``cycle``, ``estimator_not_allowed``, ``secret_in_graph``, ``path_outside_graph_folder``
+(errors; see ``param_safety``) and ``orphan_node`` (warning).
 
 Estimators: a parameter named ``estimator`` of type ``import_path`` (the built-in
 ``train_sklearn``'s, and a plug-in kind's that follows it) must name a class on the estimator
@@ -27,6 +28,7 @@ from workbench.estimators import estimator_refusal
 from workbench.graph.catalog import NodeKind, ParamSpec, ports_compatible, validate_param
 from workbench.graph.errors import DanglingInputError, GraphError, GraphValidationError
 from workbench.graph.model import Graph, Node
+from workbench.graph.param_safety import climbs_out, passwords_in, secret_problem_text
 
 __all__ = ["Problem", "ensure_valid", "errors_of", "validate"]
 
@@ -78,6 +80,9 @@ def _node_problems(graph: Graph, node: Node, out: list[Problem], import_estimato
         )
         return
     for name, value in node.params.items():
+        if passwords_in(value):  # before any check that might repeat the value
+            out.append(Problem("secret_in_graph", secret_problem_text(nid, name, value), nid, param=name))
+            continue
         if kind.param(name) is None:
             out.append(
                 Problem(
@@ -94,6 +99,13 @@ def _node_problems(graph: Graph, node: Node, out: list[Problem], import_estimato
             out.append(Problem("invalid_param", exc.message, nid, param=name))
             continue
         _estimator_problem(kind, nid, name, value, out, import_estimators)
+        spec = kind.param(name)
+        if spec is not None and spec.type == "path" and climbs_out(value):
+            out.append(Problem("path_outside_graph_folder",
+                               f"node '{nid}', parameter '{name}': the relative path {value!r} climbs out "
+                               "of the graph's folder (relative paths start at the folder of the graph "
+                               "file); keep the data under that folder or give an absolute path",
+                               nid, param=name))
     for spec in kind.params:
         if spec.required and _missing(spec, node):
             out.append(

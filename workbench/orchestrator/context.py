@@ -1,12 +1,17 @@
-"""What every step of one run shares while the orchestrator drives it."""
+"""What every step of one run shares while the orchestrator drives it.
+
+Rules: a node's parameters are read through ``params_of``, which resolves relative ``path``
+values against the folder of the graph file the run was started from (``graph_path``)."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from workbench.engines.base import Engine
+from workbench.graph.param_safety import climbs_out, resolve_path
 from workbench.orchestrator.artifacts import ArtifactStore
 from workbench.orchestrator.sink import SinkFlusher
 from workbench.store import Store
@@ -45,8 +50,38 @@ class RunContext:
             raise KeyError(target)
         return self.engines[target]
 
+    @property
+    def graph_folder(self) -> Path | None:
+        """The folder of the graph file the run was started from (where relative paths start)."""
+        raw = self.run.params.get("graph_path")
+        return Path(raw).parent if raw else None
+
     def params_of(self, node_id: str) -> dict[str, Any]:
-        return dict(self.graph.nodes[node_id].params)
+        """The node's parameters, relative ``path`` values resolved against the graph's folder."""
+        node = self.graph.nodes[node_id]
+        params = dict(node.params)
+        kind = self.graph.catalog.find(node.kind)
+        for spec in kind.params if kind is not None else ():
+            if spec.type == "path" and spec.name in params:
+                params[spec.name] = resolve_path(params[spec.name], self.graph_folder)
+        return params
+
+    def path_refusal(self, node_id: str) -> str:
+        """Why the node's paths cannot be used (outside the graph's folder, or relative to a
+        folder that is not known), or ``""``."""
+        node = self.graph.nodes[node_id]
+        kind = self.graph.catalog.find(node.kind)
+        for spec in kind.params if kind is not None else ():
+            value = node.params.get(spec.name)
+            if spec.type != "path" or not isinstance(value, str) or not value.strip():
+                continue
+            if climbs_out(value):
+                return (f"node {node_id!r}, parameter {spec.name!r}: the relative path {value!r} climbs out "
+                        "of the graph's folder; keep the data under that folder or give an absolute path")
+            if self.graph_folder is None and resolve_path(value, Path("/")) != value:
+                return (f"node {node_id!r}, parameter {spec.name!r}: the relative path {value!r} has no "
+                        "folder to start from (the run does not record its graph file); give an absolute path")
+        return ""
 
     @property
     def run_options(self) -> dict[str, Any]:

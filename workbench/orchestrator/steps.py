@@ -4,8 +4,11 @@ target, its outputs stored as content-addressed artifacts with lineage, and its 
 
 Rules: a step's outputs land in the store in one transaction, after every file is safely in
 the artifact directory, so a crash leaves either nothing or everything. Identical inputs,
-parameters and code reuse the earlier result (unless the run says ``no_cache``). Every
+parameters and code reuse the earlier result (unless the run says ``no_cache``) when its files
+still hash to their sha256; otherwise the step runs again and its log says why. Every
 trained model (and every ensemble) becomes a model version with the alias ``candidate``.
+Lineage records parameters with any password hidden; relative paths are resolved against the
+graph's folder (``RunContext.params_of``), and a path that leaves it fails the step.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from workbench import __version__
 from workbench.engines.base import StepLaunch, StepOutcome
 from workbench.errors import WorkbenchError
+from workbench.graph.param_safety import redact_params
 from workbench.orchestrator.context import RunContext
 from workbench.orchestrator.plan import PlannedStep
 from workbench.orchestrator.sink import StepSink
@@ -51,6 +55,25 @@ def cache_key(kind: str, params: dict[str, Any], refs: dict[str, list[Artifact]]
     content = json.dumps([__version__, kind, params, {p: [a.sha256 for a in arts] for p, arts in sorted(refs.items())},
                           extra], sort_keys=True, default=str)
     return hashlib.sha256(content.encode()).hexdigest()
+
+
+def _cached_result(ctx: RunContext, key: str) -> tuple[Step | None, dict[str, list[Artifact]]]:
+    """The earlier step with this cache key and its outputs, or ``(None, {})``."""
+    with ctx.store.read() as uow:
+        cached = uow.runs.cached_step(key)
+        if cached is None:
+            return None, {}
+        return cached, {port: [uow.artifacts.get(i) for i in ids] for port, ids in uow.runs.outputs(cached.id).items()}
+
+
+def _damaged(ctx: RunContext, outputs: dict[str, list[Artifact]]) -> str:
+    """Why a cached step's outputs cannot be reused (a file missing or changed), or ``""``."""
+    for arts in outputs.values():
+        for artifact in arts:
+            problem = ctx.artifacts.problem(artifact.sha256)
+            if problem:
+                return f"{artifact.kind} artifact {artifact.id}: {problem}"
+    return ""
 
 
 def _spec_input(ctx: RunContext, artifact: Artifact) -> dict[str, Any]:
@@ -96,6 +119,9 @@ def run_engine_step(ctx: RunContext, planned: PlannedStep) -> StepResult:
     refs = input_refs(ctx, node_id)
     served: ModelVersion | None = None
     try:
+        refusal = ctx.path_refusal(node_id)
+        if refusal:
+            raise WorkbenchError(refusal)
         if kind == "inference":
             served = _resolve_served_model(ctx, node_id, refs)
     except WorkbenchError as exc:
@@ -107,20 +133,22 @@ def run_engine_step(ctx: RunContext, planned: PlannedStep) -> StepResult:
     result = StepResult(node_id, "failed", error="not run")
     for attempt_no in range(attempts):
         attempt = _next_attempt(ctx, node_id)
+        cached, outputs = (None, {}) if ctx.no_cache else _cached_result(ctx, key)
+        damaged = _damaged(ctx, outputs) if cached is not None else ""  # hashed outside any transaction
         with ctx.store.write(ctx.actor) as uow:
             step = uow.runs.add_step(ctx.run.id, node_id, target=planned.target, attempt=attempt, cache_key=key)
-            cached = None if ctx.no_cache else uow.runs.cached_step(key)
             done = None
-            if cached is not None and cached.id != step.id:
-                outputs = {port: [uow.artifacts.get(i) for i in ids] for port, ids in uow.runs.outputs(cached.id).items()}
-                if all(ctx.artifacts.has(a.sha256) for arts in outputs.values() for a in arts):
-                    uow.runs.add_outputs(step.id, {p: [a.id for a in arts] for p, arts in outputs.items()})
-                    uow.runs.append_logs(step.id, [("stdout", f"reused the result of step {cached.id} "
-                                                              f"(run {cached.run_id}): same inputs, code and parameters")])
-                    done = uow.runs.set_step_status(step.id, "succeeded", exit_code=0,
-                                                    info={**cached.info, "cached_from": cached.id})
-                    with ctx.lock:
-                        ctx.outputs[node_id] = outputs
+            if cached is not None and damaged:
+                uow.runs.append_logs(step.id, [("stderr", f"not reusing the result of step {cached.id} "
+                                                          f"(run {cached.run_id}): {damaged}; running the step again")])
+            elif cached is not None:
+                uow.runs.add_outputs(step.id, {p: [a.id for a in arts] for p, arts in outputs.items()})
+                uow.runs.append_logs(step.id, [("stdout", f"reused the result of step {cached.id} "
+                                                          f"(run {cached.run_id}): same inputs, code and parameters")])
+                done = uow.runs.set_step_status(step.id, "succeeded", exit_code=0,
+                                                info={**cached.info, "cached_from": cached.id})
+                with ctx.lock:
+                    ctx.outputs[node_id] = outputs
         if done is not None:  # outside the transaction above: a write never nests in another
             if served is not None:
                 _record_deployment(ctx, node_id, served)
@@ -203,7 +231,7 @@ def _lineage(ctx: RunContext, planned: PlannedStep, result: dict[str, Any], meta
     info = result.get("info") or {}
     return {"graph_version_id": ctx.run.graph_version_id, "graph_sha256": ctx.graph_sha256,
             "graph": ctx.graph.name, "node_id": planned.node_id, "kind": planned.kind,
-            "params": ctx.params_of(planned.node_id), "code_version": ctx.run_options.get("code_version"),
+            "params": redact_params(ctx.params_of(planned.node_id)), "code_version": ctx.run_options.get("code_version"),
             "python": info.get("python") or platform.python_version(), "libraries": info.get("libraries", {}),
             "target": planned.target, "device": info.get("device"), "run_id": ctx.run.id, "meta": meta}
 

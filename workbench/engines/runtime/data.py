@@ -8,7 +8,9 @@
   serialisation (``DataFrame.to_csv(index=False)``, ``\\n`` line ends, UTF-8);
 * ``csv`` / ``parquet`` — a file; ``source_sha256`` hashes the file's bytes;
 * ``sql`` — ``pandas.read_sql`` of ``query`` on the SQLAlchemy ``url``; ``source_sha256``
-  hashes the canonical CSV of the result; the recorded source hides the password.
+  hashes the canonical CSV of the result; the recorded source hides the password. The URL in
+  a graph holds no password: one for ``user@host`` comes from the OS keyring entry
+  ``database:<the URL>`` (service ``mlops-workbench``).
 
 The output is ``data.parquet`` with an int64 ``row_id`` (0..n-1 unless the source has a unique
 integer ``row_id`` column). ``target`` names the label column, which must exist; an empty
@@ -89,6 +91,27 @@ def _file(ctx: StepContext, fmt: str) -> tuple[pd.DataFrame, str, str]:
     return frame, sha256_file(path), str(path.resolve())
 
 
+def _redacted(url: str) -> str:
+    try:
+        from workbench.graph.param_safety import redact
+    except ImportError:  # a target without the graph package: say nothing of the value
+        return "<the url>"
+    return redact(url)
+
+
+def _with_keyring_password(url: Any) -> Any:
+    """``url`` with the password kept in the OS keyring under ``database:<url>`` when the URL
+    names a user and no password (a graph never holds the password itself)."""
+    if not url.username or url.password is not None:
+        return url
+    try:
+        from workbench.governance.secrets import get_secret
+    except ImportError:  # a target without the workbench's governance package
+        return url
+    secret = get_secret("database", url.render_as_string(hide_password=False))
+    return url if not secret else url.set(password=secret)
+
+
 def _sql(ctx: StepContext) -> tuple[pd.DataFrame, str, str]:
     import sqlalchemy as sa
 
@@ -96,12 +119,13 @@ def _sql(ctx: StepContext) -> tuple[pd.DataFrame, str, str]:
     if not url or not query:
         raise InvalidInputError("format 'sql' needs a 'url' and a 'query'", where=ctx.where)
     try:
-        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+        parsed = sa.engine.make_url(url)
     except Exception:
-        raise InvalidInputError(f"{url!r} is not a database URL", where=ctx.where,
+        raise InvalidInputError(f"{_redacted(url)!r} is not a database URL", where=ctx.where,
                                 hint="e.g. sqlite:////abs/path.db") from None
+    shown = parsed.render_as_string(hide_password=True)
     try:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(_with_keyring_password(parsed))
         try:
             with engine.connect() as conn:
                 frame = pd.read_sql(sa.text(query), conn)
