@@ -85,14 +85,13 @@ def keyring_name(text: str) -> str:
 def secret_problem_text(node_id: str, param: str, value: Any) -> str:
     """The message of a ``secret_in_graph`` error (never holding the password)."""
     url = next((t for t in _strings(value) if _URL_PASSWORD.search(t)), None)
-    where = (f"keep it in the OS keyring under the service 'mlops-workbench', entry "
-             f"'{keyring_name(url)}' (e.g. keyring set mlops-workbench '{keyring_name(url)}'), "
-             "and remove it from the URL: the data source finds it there by that name"
+    shown = redact(url) if url is not None else "password=***"
+    where = (f"remove it from the URL and put it in the OS keyring as '{keyring_name(url)}' "
+             f"(keyring set mlops-workbench '{keyring_name(url)}'), where the data source finds it"
              if url is not None else
-             "keep it in the OS keyring (service 'mlops-workbench') and name the entry instead")
-    return (f"node '{node_id}', parameter '{param}': the value holds a password "
-            f"({redact(url) if url is not None else 'password=***'}); a graph is stored and "
-            f"shared as text and must not hold secrets; {where}")
+             "put it in the OS keyring (service 'mlops-workbench') and name the entry instead")
+    return (f"node '{node_id}', parameter '{param}': holds a password ({shown}); a graph is "
+            f"stored and shared as text and may not hold secrets: {where}")
 
 
 def _is_relative(raw: str) -> bool:
