@@ -94,8 +94,12 @@ def test_finding_14_an_unknown_user_touches_nothing(tmp_path: Path) -> None:
             assert "'mallory' is not a user" in refused.stderr
             assert _status(store, run_id) == ("running", "running")
             assert step.poll() is None
-        # a user of the store notices the dead worker and stops what it left behind
+        # the analyst only reads: listing shows the run as it is recorded and writes nothing
         listed = workbench("--store", url, "--user", "anna", "runs", "list", env=env)
+        assert listed.returncode == 0, listed.stderr
+        assert _status(store, run_id) == ("running", "running") and step.poll() is None
+        # a user of the store who may act on runs notices the dead worker and stops what it left behind
+        listed = workbench("--store", url, "--user", "olga", "runs", "list", env=env)
         assert listed.returncode == 0, listed.stderr
         assert _status(store, run_id) == ("interrupted", "interrupted")
         assert step.wait(timeout=10) is not None

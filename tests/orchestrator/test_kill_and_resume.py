@@ -99,7 +99,7 @@ def test_killed_step_fails_cleanly_and_resume_reuses_finished_steps(env: dict[st
     assert trains[1].info["device"] == "cpu"
 
 
-def test_killed_orchestrator_leaves_an_interrupted_run_that_resumes(env: dict[str, str], tmp_path: Path) -> None:
+def test_finding_10_killed_orchestrator_leaves_a_run_that_only_its_starter_resumes(env: dict[str, str], tmp_path: Path) -> None:
     url = env["WORKBENCH_STORE"]
     run_id = _start(env, torch_graph(tmp_path / "g.yaml", epochs=400))
     step = _poll(lambda: _running_train_step(url, run_id))
@@ -114,6 +114,10 @@ def test_killed_orchestrator_leaves_an_interrupted_run_that_resumes(env: dict[st
     with pytest.raises(ProcessLookupError):  # the orphaned step process was stopped too
         _poll(lambda: os.kill(step.pid, 0), timeout=10)
 
+    # issue 13, finding 10: a graph is code and runs with its driver's rights; only its starter resumes it
+    workbench("--user", "alice", "users", "add", "sam", "--role", "scientist", env=env)
+    other = workbench("--user", "sam", "runs", "resume", str(run_id), env=env)
+    assert other.returncode == 3 and "only they resume it" in other.stderr
     resumed = workbench("--user", "bob", "runs", "resume", str(run_id), "--wait", env=env)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     run, steps = _run_state(url, run_id)

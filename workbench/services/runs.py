@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import InvalidInputError
+from workbench.errors import InvalidInputError, PermissionDeniedError
 from workbench.orchestrator.launch import create_run, reconcile, spawn_worker
 from workbench.services.identity import acting, authorise
 from workbench.store import Store
@@ -69,12 +69,17 @@ def start_run(store: Store, actor: str, graph_file: str | Path, *, target: str =
     return run
 
 
+WRITER_ROLES = ("scientist", "engineer", "operator", "approver", "admin")
+
+
 def _reconcile_for(store: Store, actor: str) -> None:
     """Notice runs whose worker is gone, once the acting user is known to the store (an
     unknown name is refused before anything is written or signalled)."""
     with store.read() as uow:
-        acting(uow, actor)
-    reconcile(store)
+        user = acting(uow, actor)
+    if store.read_only or not any(r in WRITER_ROLES for r in user.roles):
+        return  # an analyst only reads (on PostgreSQL their login could not write this anyway)
+    reconcile(store, actor)  # noticed and recorded by the person who looked
 
 
 def list_runs(store: Store, actor: str, *, status: str | None = None, limit: int = 50) -> list[Run]:
@@ -105,10 +110,14 @@ def cancel_run(store: Store, actor: str, run_id: int) -> Run:
 def resume_run(store: Store, actor: str, run_id: int, *, detach: bool = True) -> Run:
     with store.read() as uow:
         authorise(uow, actor, "runs.start")  # before anything is reconciled
-    reconcile(store)
+    reconcile(store, actor)
     with store.write(actor) as uow:
         authorise(uow, actor, "runs.start")
         run = uow.runs.get(run_id)
+        if run.started_by != actor:  # a graph is code: it runs with the rights of whoever drives it
+            raise PermissionDeniedError(
+                f"run {run_id} was started by {run.started_by}; only they resume it",
+                hint="run the same graph again as your own run (Re-run in the Runs view, or workbench run FILE)")
         if run.status not in RESUMABLE:
             raise InvalidInputError(f"run {run_id} is {run.status}; only {', '.join(RESUMABLE)} runs can be resumed")
         resumed = uow.runs.reset_for_resume(run_id)
