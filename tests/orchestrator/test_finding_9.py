@@ -61,3 +61,22 @@ def test_finding_9_a_step_refuses_an_input_that_changed_on_disk(tmp_path: Path) 
     assert "artifact 7" in message and str(data) in message and "sha256" in message
     assert "node 'train'" in message
     assert not list((tmp_path / "out").glob("*.skops")) and not (tmp_path / "out" / "model").exists()
+
+
+def test_finding_9_a_model_card_does_not_read_a_changed_dataset(tmp_path: Path) -> None:
+    from workbench.services.reports import model_card_facts
+
+    store = cast_store(f"sqlite:///{tmp_path / 'store.db'}")
+    assert run_to_end(store, "bob", training_graph(tmp_path / "train.yaml", "cancer")) == "succeeded"
+    with store.read() as uow:
+        (run,) = uow.runs.list()
+        (dataset_id,) = uow.runs.outputs(uow.runs.latest_steps(run.id)["data"].id)["data"]
+        dataset = uow.artifacts.get(dataset_id)
+    stored = ArtifactStore.for_store(store.url).path(dataset.sha256)
+    frame = pd.read_parquet(stored)
+    frame["target"] = 1 - frame["target"]  # labels flipped: a readable file, other content
+    frame.to_parquet(stored, index=False)
+
+    notes = " ".join(model_card_facts(store, "bob", "cancer", 1).notes)
+    assert f"dataset artifact {dataset_id}" in notes and "changed on disk" in notes and str(stored) in notes
+    store.close()

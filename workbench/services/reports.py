@@ -68,7 +68,8 @@ def model_card_facts(store: Store, actor: str, name: str, version: int, *,
     metrics_ci: dict[str, tuple[float, float, float]] = {}
     importances: list[Any] = []
     dataset = next((a for a in chain if a.kind == "dataset"), None)
-    if model_artifact is not None and dataset is not None and artifacts.has(dataset.sha256):
+    damaged = artifacts.problem(dataset.sha256) if dataset is not None else ""
+    if model_artifact is not None and dataset is not None and not damaged:
         meta = model_artifact.lineage.get("meta", {})
         try:
             frame = pd.read_parquet(artifacts.path(dataset.sha256))
@@ -90,6 +91,9 @@ def model_card_facts(store: Store, actor: str, name: str, version: int, *,
             raise
         except Exception as exc:  # the card still renders; it says what could not be computed
             notes.append(f"hold-out figures could not be computed: {exc}")
+    elif damaged and artifacts.has(dataset.sha256):
+        notes.append(f"the training data (dataset artifact {dataset.id}) was not used: {damaged}; "
+                     "hold-out figures are omitted")
     else:
         notes.append("the training data artifact is not available here; hold-out figures are omitted")
     if np.isnan([v[0] for v in metrics_ci.values()]).any() if metrics_ci else False:
