@@ -22,6 +22,7 @@ def _codes(problems: list[Problem]) -> list[tuple[str, str | None, str | None, s
 
 
 def test_a_valid_graph_has_no_problems(pipeline: Graph) -> None:
+    pipeline.set_param("promote", "alias", "challenger")  # a champion needs an approval gate (finding 1)
     assert validate(pipeline) == []
     assert ensure_valid(pipeline) == []
 
@@ -96,6 +97,8 @@ def test_problems_of_a_leniently_loaded_file() -> None:
         ("incompatible_ports", "e", "model", "error"),
         ("unknown_port", "e", "nope", "error"),
         ("cycle", "p1", None, "error"),
+        ("champion_without_approval", "p1", "alias", "error"),  # no approval gate before either
+        ("champion_without_approval", "p2", "alias", "error"),
     ]
     assert sorted(got) == sorted(expected)
     cycle = next(p for p in validate(g) if p.code == "cycle")
@@ -130,7 +133,7 @@ def _big_graph_text(chain: int = 5000, leaves: int = 4998) -> str:
         0,
     )
     for i in range(chain):
-        node(f"p{i}", "promote", {"alias": "champion", "model_name": "m"}, i + 2, 0)
+        node(f"p{i}", "promote", {"alias": "challenger", "model_name": "m"}, i + 2, 0)
     for i in range(leaves):
         node(f"s{i}", "inference", {"alias": "champion", "mode": "batch", "model_name": "m"}, i, 1)
     out.append("edges:")
@@ -159,3 +162,17 @@ def test_a_cycle_in_a_big_file_is_found_without_quadratic_cost() -> None:
     g = loads(text, strict=False)
     cycles = [p for p in validate(g) if p.code == "cycle"]
     assert len(cycles) == 1
+
+
+def test_finding_1_a_champion_without_an_approval_gate_fails_validation(pipeline: Graph) -> None:
+    """Issue 13, finding 1: train → promote (to champion) with no approval gate ran and made
+    a champion. Such a graph does not validate; with a gate between, it does."""
+    pipeline.set_param("promote", "alias", "champion")
+    (problem,) = validate(pipeline)
+    assert (problem.code, problem.node_id, problem.param) == ("champion_without_approval", "promote", "alias")
+    assert "approval gate" in problem.message and "promote to challenger" in problem.message
+    pipeline.disconnect(next(iter(pipeline.edges_into("promote", "model"))))
+    pipeline.add_node("approval_gate", id="gate")
+    pipeline.connect("train", "model", "gate", "model")
+    pipeline.connect("gate", "model", "promote", "model")
+    assert validate(pipeline) == []

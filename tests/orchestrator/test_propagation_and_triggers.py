@@ -26,12 +26,12 @@ def store(tmp_path: Path):
     opened.close()
 
 
-def champion_graph(path: Path, c: float, *, gate: bool = True) -> Path:
-    """Train → (approval gate →) promote to champion → score with the champion."""
+def champion_graph(path: Path, c: float, *, gate: bool = True, alias: str = "champion") -> Path:
+    """Train → (approval gate →) promote to ``alias`` → score with the champion."""
     graph = Graph("propagation")
     graph.add_node("data_source", id="data", params={"format": "builtin"})
     graph.add_node("train_sklearn", id="train", params={"model_name": "m", "estimator_params": {"C": c, "max_iter": 500}})
-    graph.add_node("promote", id="promote", params={"model_name": "m", "alias": "champion"})
+    graph.add_node("promote", id="promote", params={"model_name": "m", "alias": alias})
     graph.add_node("inference", id="score", params={"model_name": "m", "alias": "champion"})
     graph.connect("data", "data", "train", "data")
     if gate:
@@ -161,11 +161,12 @@ def test_finding_1_a_scientists_graph_without_a_gate_promotes_nothing(store, tmp
     from workbench.services.users import add_user
 
     add_user(store, "alice", "sam", ["scientist"])
-    run = start_run(store, "sam", champion_graph(tmp_path / "a.yaml", 1.0, gate=False), detach=False)
+    run = start_run(store, "sam", champion_graph(tmp_path / "a.yaml", 1.0, gate=False, alias="challenger"),
+                    detach=False)
     assert RunDriver(store, run.id).drive() == "failed"
     with store.read() as uow:
         step = uow.runs.latest_steps(run.id)["promote"]
-        assert uow.models.by_alias("m", "champion") is None
+        assert uow.models.by_alias("m", "challenger") is None and uow.models.by_alias("m", "champion") is None
     assert step.status == "failed" and "sam started this run and may not promote" in step.error
     assert "approval gate" in step.error
 
@@ -175,12 +176,18 @@ def test_finding_1_not_even_an_engineer_makes_a_champion_without_an_approval(sto
     champion alias needs an approved request for that very version, from a graph or by hand."""
     from workbench.errors import PermissionDeniedError
 
-    assert _drive(store, champion_graph(tmp_path / "a.yaml", 1.0, gate=False)) == "failed"  # bob: engineer
+    from workbench.graph.errors import GraphValidationError
+
+    with pytest.raises(GraphValidationError, match="promotes to champion with no approval gate"):
+        _drive(store, champion_graph(tmp_path / "a.yaml", 1.0, gate=False))  # bob is an engineer
+    _drive(store, champion_graph(tmp_path / "c.yaml", 1.0, gate=False, alias="challenger"))  # scoring finds no champion
     with store.read() as uow:
         (run,) = uow.runs.list()
-        step = uow.runs.latest_steps(run.id)["promote"]
-        assert uow.models.by_alias("m", "champion") is None
-    assert "becomes champion only once a risk officer approved it" in step.error
+        promoted = uow.runs.latest_steps(run.id)["promote"]
+        assert promoted.status == "succeeded" and uow.models.by_alias("m", "challenger").version == 1
+        assert uow.models.by_alias("m", "champion") is None  # the first version waits for its approval
+        assert "becomes champion once a risk officer approves it" in " ".join(
+            line.line for line in uow.runs.logs(promoted.id))
     with pytest.raises(PermissionDeniedError, match="no approved request"):
         model_service.promote(store, "bob", "m", 1, "champion")
     model_service.promote(store, "bob", "m", 1, "challenger")  # other aliases stay the engineer's call

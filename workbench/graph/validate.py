@@ -29,6 +29,7 @@ from workbench.graph.catalog import NodeKind, ParamSpec, ports_compatible, valid
 from workbench.graph.errors import DanglingInputError, GraphError, GraphValidationError
 from workbench.graph.model import Graph, Node
 from workbench.graph.param_safety import climbs_out, passwords_in, secret_problem_text
+from workbench.graph.promotion_rules import champion_problems
 
 __all__ = ["Problem", "ensure_valid", "errors_of", "validate"]
 
@@ -196,6 +197,7 @@ def validate(graph: Graph, *, import_estimators: bool = True) -> list[Problem]:
     for node in graph.nodes.values():
         _node_problems(graph, node, problems, import_estimators)
     _edge_problems(graph, problems)
+    problems.extend(champion_problems(graph, Problem))
     for cycle in graph.cycles():
         loop = " -> ".join([*cycle, cycle[0]])
         problems.append(
