@@ -175,7 +175,6 @@ def test_finding_1_not_even_an_engineer_makes_a_champion_without_an_approval(sto
     """Issue 13, finding 1: engineers promoted to champion with no request at all. Now the
     champion alias needs an approved request for that very version, from a graph or by hand."""
     from workbench.errors import PermissionDeniedError
-
     from workbench.graph.errors import GraphValidationError
 
     with pytest.raises(GraphValidationError, match="promotes to champion with no approval gate"):
