@@ -53,3 +53,16 @@ def test_a_postgres_password_comes_from_the_keyring_and_the_login_is_who_acts(po
     removed.close()
     with pytest.raises(Exception, match="not permitted to log in|password authentication failed"):
         open_session(without_login, "kim")
+
+
+def test_without_a_keyring_the_person_is_told_their_key_lasts_one_session(tmp_path) -> None:  # noqa: ANN001
+    from tests.support.cli import workbench
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    init_store(url, "ada")
+    no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    added = workbench("--store", url, "--user", "ada", "users", "add", "bob", "--role", "scientist", env=no_keyring)
+    assert added.returncode == 0 and "signing key lasts for this session only" in added.stderr
+    assert "no OS keyring is available" in added.stderr
+    verified = workbench("--store", url, "--user", "ada", "audit", "verify", env=no_keyring)
+    assert verified.returncode == 0 and "2 signed" in verified.stdout  # the key registered, bob added: both verify

@@ -62,6 +62,8 @@ class CliContext:
 
             self._sessions[read_only] = open_session(
                 self.store_url, self.claimed, read_only=read_only, must_be_current=must_be_current)
+            if self._sessions[read_only].warning:
+                print(f"note: {self._sessions[read_only].warning}", file=sys.stderr)
         return self._sessions[read_only]
 
     def store(self, *, read_only: bool = False, must_be_current: bool = True) -> Any:

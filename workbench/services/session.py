@@ -33,6 +33,7 @@ class Session:
     user: User
     proven: bool
     how: str  # one line: how the workbench knows who this is
+    warning: str = ""  # something the person should know about this session (shown once)
 
     @property
     def name(self) -> str:
@@ -119,14 +120,20 @@ def open_session(url: str | None, claimed: str | None = None, *, read_only: bool
         name, proven, how = identify(store, claimed)
         with store.read() as uow:
             user = acting(uow, name)
+        warning = ""
         if sign and not read_only:
+            from workbench.governance.secrets import keyring_status
             from workbench.governance.store_signing import KeyringSigner
 
             store.enable_signing(KeyringSigner(store))
+            usable, why = keyring_status()
+            if not usable:
+                warning = (f"your signing key lasts for this session only ({why}); what you sign still "
+                           "verifies, and the next session registers another key")
     except BaseException:
         store.close()
         raise
-    return Session(store, user, proven, how)
+    return Session(store, user, proven, how, warning)
 
 
 def read_only_twin(store: Store) -> Store:

@@ -92,6 +92,7 @@ def run(store_url: str | None = None, user: str = "") -> int:
     store = session.store
     window = MainWindow(store, session.name, identity=session.how, proven=session.proven)
     _stamp("window_built")
+    note = " ".join(part for part in (note, f"Note: {session.warning}." if session.warning else "") if part)
     if note:
         window.statusBar().showMessage(note, 15000)
     window.show()

@@ -38,7 +38,10 @@ class AuditView(QWidget):
         self.ctx.tasks.run(load, self._show)
 
     def _show(self, rows: list) -> None:
-        _fill(self.table, [[e.id, local_time(e.ts), e.actor, e.action, e.subject, payload_text(e.payload)]
+        # the embedded store marks every entry "identity: asserted"; the status bar says that
+        # once, so the details column shows what the entry is about
+        _fill(self.table, [[e.id, local_time(e.ts), e.actor, e.action, e.subject,
+                            payload_text({k: v for k, v in e.payload.items() if k != "identity"})]
                            for e in reversed(rows)])
         for r, entry in enumerate(reversed(rows)):
             item = self.table.item(r, 5)
