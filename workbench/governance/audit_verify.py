@@ -24,23 +24,16 @@ The report names the first problem only, in one sentence, with the entry id wher
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from workbench.errors import InvalidInputError
 from workbench.governance.signing import key_id_of, verify_signature
+from workbench.store.repos.audit import GENESIS, entry_hash_v2
 from workbench.store.repos.audit import entry_hash as entry_hash_v1
 
-GENESIS = "0" * 64
 DECISION_ACTIONS = {"approvals.approve": "approved", "approvals.reject": "rejected"}
-
-
-def entry_hash_v2(id_: int, ts: int, actor: str, action: str, subject: str, payload_text: str,
-                  prev_hash: str) -> str:
-    parts = [str(id_), str(ts), actor, action, subject, payload_text, prev_hash]
-    return hashlib.sha256("".join(f"{len(p)}:{p}\n" for p in parts).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

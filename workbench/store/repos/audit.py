@@ -59,6 +59,13 @@ def row_hash(row: Any) -> str:
     return scheme(row.id, row.ts, row.actor, row.action, row.subject, row.payload, row.prev_hash)
 
 
+def _record(row: AuditRow, key_id: str | None, signature: str | None) -> dict[str, Any]:
+    """An entry as the verifier reads it (``governance.audit_verify.EntryRecord``'s fields)."""
+    return {"id": row.id, "ts": row.ts, "actor": row.actor, "action": row.action, "subject": row.subject,
+            "payload_text": row.payload, "prev_hash": row.prev_hash, "hash": row.hash,
+            "hash_version": row.hash_version, "key_id": key_id, "signature": signature}
+
+
 def _describe(row: AuditRow) -> str:
     return f"audit entry {row.id} ({row.action} by {row.actor} at {row.ts})"
 
@@ -148,10 +155,7 @@ class AuditRepo(Repo):
             if not rows:
                 return
             for row, key_id, signature in rows:
-                yield {"id": row.id, "ts": row.ts, "actor": row.actor, "action": row.action,
-                       "subject": row.subject, "payload_text": row.payload, "prev_hash": row.prev_hash,
-                       "hash": row.hash, "hash_version": row.hash_version, "key_id": key_id,
-                       "signature": signature}
+                yield _record(row, key_id, signature)
             last = rows[-1][0].id
             self.session.expunge_all()
 
@@ -166,10 +170,7 @@ class AuditRepo(Repo):
             .order_by(AuditRow.id.desc()).limit(1)).first()
         if row is None:
             return None
-        entry, key_id, signature = row
-        return {"id": entry.id, "ts": entry.ts, "actor": entry.actor, "action": entry.action,
-                "subject": entry.subject, "payload_text": entry.payload, "prev_hash": entry.prev_hash,
-                "hash": entry.hash, "hash_version": entry.hash_version, "key_id": key_id, "signature": signature}
+        return _record(*row)
 
     def hash_of(self, entry_id: int) -> str | None:
         return self.session.scalar(select(AuditRow.hash).where(AuditRow.id == entry_id))
