@@ -19,7 +19,7 @@ import skops.io as sio
 from tests.engines.conftest import LOGREG
 from tests.engines.support import Chain, Step
 from tests.engines.test_runtime_entrypoint import ROOT, run_module
-from tests.support.planted import plant_module
+from tests.support.planted import plant_module, skops_naming_planted_type
 from workbench.engines.runtime.artifacts import sha256_bytes
 from workbench.engines.runtime.models import SklearnPredictor, UntrustedModelError, load_model
 from workbench.engines.runtime.sklearn_files import dump_estimator, load_estimator
@@ -68,17 +68,7 @@ def test_a_skops_file_naming_a_planted_type_is_refused_without_importing_it(
     marker = tmp_path / "imported.marker"
     plant_module(tmp_path, marker)
     monkeypatch.syspath_prepend(str(tmp_path))
-    source = zipfile.ZipFile(logreg.file("model"))
-    crafted = io.BytesIO()
-    with zipfile.ZipFile(crafted, "w") as out:
-        for name in source.namelist():
-            data = source.read(name)
-            if name == "schema.json":
-                schema = json.loads(data)
-                schema["__module__"], schema["__class__"] = "evilmod", "Evil"
-                data = json.dumps(schema).encode()
-            out.writestr(name, data)
-    path, sha = write(tmp_path, "crafted.skops", crafted.getvalue())
+    path, sha = write(tmp_path, "crafted.skops", skops_naming_planted_type(logreg.file("model")))
     with pytest.raises(UntrustedModelError) as caught:
         load_model(path, sha, logreg.out("model")["meta"])
     assert "evilmod.Evil" in str(caught.value) and str(path) in str(caught.value)

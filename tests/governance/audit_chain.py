@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from workbench.governance.audit_verify import DecisionRecord, EntryRecord, KeyRecord
 from workbench.governance.signing import SigningKey
@@ -98,3 +98,13 @@ def story(keys: dict[str, SigningKey], *, v1_first: int = 2) -> tuple[list[Entry
 
 def people(*names: str) -> dict[str, SigningKey]:
     return {name: SigningKey.generate() for name in names}
+
+
+def long_unsigned_chain(count: int) -> Iterator[EntryRecord]:
+    """``count`` unsigned scheme-2 entries, made one at a time (for the streaming tests)."""
+    prev = GENESIS
+    for number in range(1, count + 1):
+        text = json.dumps({"n": number, "note": "x" * 200})
+        digest = v2_hash(number, number, "sam", "runs.log", f"run:{number}", text, prev)
+        yield EntryRecord(number, number, "sam", "runs.log", f"run:{number}", text, prev, digest, 2)
+        prev = digest

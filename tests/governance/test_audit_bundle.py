@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 
 from tests.governance.audit_chain import (
-    GENESIS,
     head_of,
     key_records,
+    long_unsigned_chain,
     people,
     rechain,
     story,
-    v2_hash,
 )
 from tests.support.cli import no_traceback, workbench
 from workbench.errors import UnusableInputError
@@ -233,12 +232,7 @@ def test_writing_and_verifying_a_long_bundle_streams_its_entries(tmp_path: Path)
     count = 10_000
 
     def entries() -> Iterator[EntryRecord]:
-        prev = GENESIS
-        for number in range(1, count + 1):
-            text = json.dumps({"n": number, "note": "x" * 200})
-            digest = v2_hash(number, number, "sam", "runs.log", f"run:{number}", text, prev)
-            yield EntryRecord(number, number, "sam", "runs.log", f"run:{number}", text, prev, digest, 2)
-            prev = digest
+        return long_unsigned_chain(count)
 
     last = list(entries())[-1]
     path = tmp_path / "long.jsonl"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import tracemalloc
 from collections.abc import Iterator
 
@@ -12,6 +11,7 @@ from tests.governance.audit_chain import (
     build_chain,
     head_of,
     key_records,
+    long_unsigned_chain,
     payload,
     people,
     rechain,
@@ -203,12 +203,7 @@ def test_the_walk_streams_and_does_not_hold_the_entries() -> None:
     count = 20_000
 
     def entries() -> Iterator[EntryRecord]:
-        prev = GENESIS
-        for number in range(1, count + 1):
-            text = json.dumps({"n": number, "note": "x" * 200})
-            digest = v2_hash(number, number, "sam", "runs.log", f"run:{number}", text, prev)
-            yield EntryRecord(number, number, "sam", "runs.log", f"run:{number}", text, prev, digest, 2)
-            prev = digest
+        return long_unsigned_chain(count)
 
     last = list(entries())[-1]
     tracemalloc.start()

@@ -7,19 +7,17 @@ in this process."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import signal
 import sqlite3
 import threading
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.support.planted import plant_module
+from tests.support.planted import plant_module, skops_naming_planted_type
 from workbench.engines.runtime.artifacts import sha256_bytes
 from workbench.errors import WorkbenchError
 from workbench.orchestrator.artifacts import ArtifactStore
@@ -211,15 +209,7 @@ def test_an_untrusted_candidate_reaches_the_approver_with_todays_message(
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # the child could import it if it tried
     # the candidate's file replaced by one naming the planted type (its row re-pointed at it)
     path, sha, meta, _ = _files(store, request.model_version_id)
-    crafted = io.BytesIO()
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(crafted, "w") as out:
-        for name in source.namelist():
-            data = source.read(name)
-            if name == "schema.json":
-                schema = json.loads(data)
-                schema["__module__"], schema["__class__"] = "evilmod", "Evil"
-                data = json.dumps(schema).encode()
-            out.writestr(name, data)
+    crafted = io.BytesIO(skops_naming_planted_type(path))
     artifacts = ArtifactStore.for_store(store.url)
     evil_sha = sha256_bytes(crafted.getvalue())
     artifacts.path(evil_sha).parent.mkdir(parents=True, exist_ok=True)
