@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,44 @@ def test_logging_never_blocks_requests_when_the_store_is_away(
     assert health["queue_depth"] <= 100 and health["log"]["write_errors"] > 0
     assert health["log"]["logged"] == 0
     log_store.close()
+
+
+def test_finding_8_a_large_batch_scores_off_the_event_loop_so_health_keeps_answering(
+        served: Served, serve: Callable[..., RunningServer]) -> None:
+    """Issue 13, finding 8: a large batch scored on the event loop, so ``/health`` waited for it.
+    Here the large batch is held mid-scoring; ``/health`` and a one-row request still answer,
+    and the batch then finishes with every row scored."""
+    from workbench.serving.app import INLINE_ROWS
+
+    server = serve("canary")
+    service = server.service
+    scoring, release = threading.Event(), threading.Event()
+    real_predict = service.predict
+
+    def held_predict(rows: Any, request_id: str | None = None) -> dict[str, Any]:
+        if len(rows) > INLINE_ROWS:
+            scoring.set()
+            assert release.wait(30)
+        return real_predict(rows, request_id)
+
+    service.predict = held_predict  # type: ignore[method-assign]
+    big = _rows(served, INLINE_ROWS + 36)
+    answers: list[tuple[int, Any]] = []
+    batch = threading.Thread(target=lambda: answers.append(
+        call(server.url, "POST", "/predict", {"rows": big, "request_id": "big"})))
+    batch.start()
+    try:
+        assert scoring.wait(30), "the large batch never reached scoring"
+        started = time.monotonic()
+        status, health = call(server.url, "GET", "/health")
+        assert status == 200 and health["status"] == "ok"
+        status, small = call(server.url, "POST", "/predict", {"rows": _rows(served, 1)})
+        assert status == 200 and len(small["predictions"]) == 1
+        assert time.monotonic() - started < 10  # answered while the batch was still held
+        assert not answers  # the batch was indeed still scoring
+    finally:
+        release.set()
+        batch.join(60)
+    status, body = answers[0]
+    assert status == 200 and len(body["predictions"]) == len(big)
+    assert body["request_id"] == "big"

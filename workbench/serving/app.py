@@ -18,8 +18,10 @@ Endpoints:
 In front of all of them sits ``guard.Guard`` with the service's :class:`Security`: the bearer
 token (401) and the body size limit (413), checked before a handler runs or a body is parsed.
 
-Rules: handlers are ``async`` and score on the event loop (a prediction is a short, CPU-bound
-call; a thread hop would cost more than it saves). The app's lifespan starts and closes the
+Rules: handlers are ``async``. A request of up to ``INLINE_ROWS`` rows scores on the event loop
+(a short, CPU-bound call, where a thread hop would cost more than it saves); a larger batch
+scores on a worker thread, so ``/health`` and small requests keep answering while it runs. The
+app's lifespan starts and closes the
 service: the alias watcher and the log writer run while the app does, and shutdown flushes
 the prediction log.
 """
@@ -45,7 +47,9 @@ from workbench.serving.service import (
     ScoringError,
 )
 
-__all__ = ["PredictRequest", "PredictResponse", "create_app"]
+__all__ = ["INLINE_ROWS", "PredictRequest", "PredictResponse", "create_app"]
+
+INLINE_ROWS = 64
 
 
 class PredictRequest(BaseModel):
@@ -123,7 +127,11 @@ def create_app(service: InferenceService, security: Security | None = None) -> F
                                "description": "the rows do not fit the training schema"}})
     async def predict(body: PredictRequest) -> Any:
         try:
-            return JSONResponse(service.predict(body.rows, body.request_id))
+            if len(body.rows) <= INLINE_ROWS:
+                answer = service.predict(body.rows, body.request_id)
+            else:
+                answer = await asyncio.to_thread(service.predict, body.rows, body.request_id)
+            return JSONResponse(answer)
         except RequestInvalid as exc:
             return JSONResponse({"message": str(exc),
                                  "detail": [p.as_detail() for p in exc.problems]},

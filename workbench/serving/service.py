@@ -18,12 +18,15 @@ Rules:
   ``R#i`` otherwise. A request without an id gets a random one.
 * A challenger that fails to score does not fail the request the champion answers; its
   errors are counted on ``/health``.
+* ``predict`` may run on several threads at once (the app scores large batches off the event
+  loop): the counters and the schema cache change under one lock.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -105,6 +108,7 @@ class InferenceService:
         self._schema_key: tuple[int, ...] = ()
         self._schema: dict[str, FeatureSpec] = {}
         self._running = False
+        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, store: Store, actor: str, graph_path: str, node_id: str,
@@ -139,9 +143,10 @@ class InferenceService:
     def schema(self, models: Mapping[str, LoadedModel] | None = None) -> dict[str, FeatureSpec]:
         models = models or {v: h.current for v, h in self.holders.items()}
         key = tuple(m.version_id for m in models.values())
-        if key != self._schema_key:
-            self._schema, self._schema_key = _merged_schema(models), key
-        return self._schema
+        with self._lock:
+            if key != self._schema_key:
+                self._schema, self._schema_key = _merged_schema(models), key
+            return self._schema
 
     def predict(self, rows: Any, request_id: str | None = None) -> dict[str, Any]:
         """Score ``rows``; the response body of ``POST /predict`` (see ``app.py``)."""
@@ -166,7 +171,8 @@ class InferenceService:
                     frame = frames[model.features] = to_frame(rows, model.features, model.schema)
                 labels, scores = model.predictor.predict_and_score(frame)
             except Exception as exc:
-                self.score_errors[variant] += 1
+                with self._lock:
+                    self.score_errors[variant] += 1
                 if variant == answering:
                     failure = f"{model.label} failed to score the request: {exc}"
                 continue
@@ -180,8 +186,9 @@ class InferenceService:
                 answer = (model, label_list, score_list)
         if answer is None:
             raise ScoringError(failure or "no model answered")
-        self.requests += 1
-        self.answered_by[answering] += 1
+        with self._lock:
+            self.requests += 1
+            self.answered_by[answering] += 1
         model, labels_out, scores_out = answer
         return {"predictions": [{"prediction": label, "score": score, "model": model.label,
                                  "variant": answering}
