@@ -136,7 +136,7 @@ def export_network(module: Any, example: Any, predict_fn: Any = None) -> bytes:
         module = _WithPredict(module).eval()
     batch = torch.export.Dim("batch")
     with torch.no_grad():
-        program = torch.export.export(module, (example,), dynamic_shapes={"x": {0: batch}})
+        program = torch.export.export(module, (example,), dynamic_shapes=({0: batch},))  # by position: forward may call it anything
     buffer = io.BytesIO()
     torch.export.save(program, buffer)
     return buffer.getvalue()
