@@ -80,6 +80,8 @@ def test_a_scientist_cannot_approve_by_typing_another_name(people) -> None:  # n
     "SELECT wb_register_key('rita', 'SHA256:forged', 'AAAA')",
     "INSERT INTO model_aliases (name, alias, model_version_id, updated_at, updated_by) "
     "VALUES ('churn', 'champion', 1, 0, 'alice')",  # issue 13, finding 1: no champion without approval
+    # issue 13, finding 10: a scientist cannot declare where graphs' scripts may come from
+    "INSERT INTO code_folders (path, added_by, added_at) VALUES ('/tmp', 'alice', 0)",
 ])
 def test_plain_sql_as_alice_is_refused_by_the_database(people, sql: str) -> None:  # noqa: ANN001
     url, request = people

@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "models.promote": frozenset({"engineer", "approver"}),
     "models.serve": frozenset({"engineer", "scientist", "operator"}),
     "serve.tokens": frozenset({"engineer", "admin"}),
+    "code.folders": frozenset({"engineer", "admin"}),
     "approvals.decide": frozenset({"approver"}),
     "targets.manage": frozenset({"engineer", "admin"}),
     "kpis.import": frozenset({"engineer", "operator", "admin"}),

@@ -83,7 +83,8 @@ TRAIN_TORCH = NodeKind(
     inputs=(_DATA_IN, _TRIGGER_IN),
     outputs=_TRAIN_OUT,
     params=(
-        ParamSpec("script", "path", default="", doc="training script (empty: the built-in MLP)"),
+        ParamSpec("script", "path", default="", code=True,
+                  doc="training script (empty: the built-in MLP), from a declared code folder"),
         ParamSpec(
             "hidden_sizes",
             "list",

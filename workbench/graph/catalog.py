@@ -88,7 +88,9 @@ class ParamSpec:
     ``min``/``max`` bound ``int`` and ``float`` values (``exclusive_min`` makes the lower bound
     strict); ``choices`` lists the allowed values of a ``choice`` or the allowed items of a
     ``list``; ``item_type`` types a ``list``'s items. A ``required`` parameter without a
-    default must be set (and, for text types, non-empty) before the graph validates.
+    default must be set (and, for text types, non-empty) before the graph validates. A ``code``
+    parameter (a ``path``) names a Python file the step runs: a run takes it only from a code
+    folder the store declares (``services.code_folders``).
     """
 
     name: str
@@ -101,6 +103,7 @@ class ParamSpec:
     doc: str = ""
     exclusive_min: bool = False
     item_type: str | None = None
+    code: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME_RE.match(self.name):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.engines.base import Engine
+from workbench.governance.code_trust import code_refusal
 from workbench.graph.param_safety import climbs_out, resolve_path
 from workbench.orchestrator.artifacts import ArtifactStore
 from workbench.orchestrator.sink import SinkFlusher
@@ -81,6 +82,26 @@ class RunContext:
             if self.graph_folder is None and resolve_path(value, Path("/")) != value:
                 return (f"node {node_id!r}, parameter {spec.name!r}: the relative path {value!r} has no "
                         "folder to start from (the run does not record its graph file); give an absolute path")
+        return ""
+
+    def code_refusal(self, node_id: str) -> str:
+        """Why a Python file the node names (a ``code`` parameter) may not run — outside every
+        code folder the store declares now — or ``""``."""
+        node = self.graph.nodes[node_id]
+        kind = self.graph.catalog.find(node.kind)
+        specs = [spec for spec in (kind.params if kind is not None else ())
+                 if spec.code and isinstance(node.params.get(spec.name), str)
+                 and node.params[spec.name].strip()]
+        if not specs:
+            return ""
+        with self.store.read() as uow:
+            folders = [f.path for f in uow.code_folders.declared()]
+        params = self.params_of(node_id)
+        for spec in specs:
+            refusal = code_refusal(params[spec.name], folders,
+                                   f"node {node_id!r}, parameter {spec.name!r}")
+            if refusal:
+                return refusal
         return ""
 
     @property

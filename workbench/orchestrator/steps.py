@@ -119,7 +119,7 @@ def run_engine_step(ctx: RunContext, planned: PlannedStep) -> StepResult:
     refs = input_refs(ctx, node_id)
     served: ModelVersion | None = None
     try:
-        refusal = ctx.path_refusal(node_id)
+        refusal = ctx.path_refusal(node_id) or ctx.code_refusal(node_id)
         if refusal:
             raise WorkbenchError(refusal)
         if kind == "inference":

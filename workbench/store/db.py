@@ -281,6 +281,7 @@ class UnitOfWork:
         self.alerts = repos.AlertsRepo(self)
         self.targets = repos.TargetsRepo(self)
         self.tokens = repos.TokensRepo(self)
+        self.code_folders = repos.CodeFoldersRepo(self)
         self.comments = repos.CommentsRepo(self)
         self.audit = repos.AuditRepo(self)
         self.changes = repos.ChangesRepo(self)

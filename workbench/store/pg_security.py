@@ -38,7 +38,7 @@ from workbench.store.schema import ROLES
 ROLE_GROUPS = {role: ("person",) if role == "analyst" else ("person", "writer") for role in ROLES}
 # tables no one writes directly (functions and triggers do), or only some groups do
 GUARDED = ("users", "user_roles", "approval_decisions", "audit_log", "audit_head", "audit_signatures",
-           "person_keys", "store_info", "alembic_version", "serve_tokens")
+           "person_keys", "store_info", "alembic_version", "serve_tokens", "code_folders")
 APPEND_ONLY = ("audit_log", "audit_signatures", "person_keys", "approval_decisions")
 GENESIS = "0" * 64
 
@@ -270,6 +270,10 @@ def apply(conn: Any) -> None:
     conn.execute(text(f"GRANT INSERT ON approval_decisions TO {q['approver']}"))
     # the REST service's bearer tokens: made and revoked by engineers and admins only
     conn.execute(text(f"GRANT INSERT, UPDATE (revoked_at, revoked_by) ON serve_tokens TO {q['engineer']}, {q['admin']}"))
+    # the folders whose code graphs may run: declared and removed by engineers and admins only
+    if "code_folders" in tables:
+        conn.execute(text(f"GRANT INSERT, UPDATE (removed_at, removed_by) ON code_folders "
+                          f"TO {q['engineer']}, {q['admin']}"))
     # an analyst writes nothing, not even an audit entry; every person may set their password
     functions = {"wb_audit_append(text, text, text, text)": "writer", "wb_audit_sign(bigint, text, text)": "writer",
                  "wb_register_key(text, text, text)": "writer", "wb_set_password(text, text)": "person",

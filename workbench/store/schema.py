@@ -476,3 +476,17 @@ class ServeTokenRow(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
     revoked_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class CodeFolderRow(Base):
+    """A folder on the machines that run steps whose Python files graphs may run (a
+    ``train_torch`` script, say). Declared by an engineer or admin; removing keeps the row,
+    naming who removed it and when."""
+
+    __tablename__ = "code_folders"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000))
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[int] = mapped_column(BigInteger)
+    removed_at: Mapped[int | None] = mapped_column(BigInteger)
+    removed_by: Mapped[str | None] = mapped_column(String(200))

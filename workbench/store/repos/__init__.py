@@ -3,6 +3,7 @@
 from workbench.store.repos.alerts import AlertsRepo
 from workbench.store.repos.approvals import ApprovalsRepo
 from workbench.store.repos.audit import AuditRepo, ChangesRepo
+from workbench.store.repos.code_folders import CodeFoldersRepo as CodeFoldersRepo
 from workbench.store.repos.graphs import GraphsRepo
 from workbench.store.repos.models import ArtifactsRepo, ModelsRepo
 from workbench.store.repos.people import CommentsRepo, ProjectsRepo, UsersRepo

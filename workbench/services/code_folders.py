@@ -1,0 +1,49 @@
+"""Code folders: where the Python files that graphs run may live.
+
+A graph file is code: a ``train_torch`` script (any ``code`` parameter) runs with the rights
+of whoever runs the step. So a run takes such a file only from a folder an engineer or admin
+declared in the store (``workbench code-folders add``); every person may list them. The
+orchestrator checks each such file before its step starts (``governance.code_trust``).
+"""
+
+from __future__ import annotations
+
+from workbench.errors import PermissionDeniedError
+from workbench.governance.code_trust import normal_folder
+from workbench.services.identity import acting, authorise
+from workbench.store import Store, UnitOfWork
+from workbench.store.repos.code_folders import CodeFolder
+
+__all__ = ["declare", "declared", "remove"]
+
+
+def _may_manage(uow: UnitOfWork, actor: str) -> None:
+    user = acting(uow, actor)
+    try:
+        authorise(uow, actor, "code.folders")
+    except PermissionDeniedError:
+        raise PermissionDeniedError(
+            f"{actor!r} may not declare or remove code folders: that needs the role engineer or "
+            f"admin (they hold {', '.join(user.roles) or 'no roles'})",
+            hint="ask an engineer to review the scripts and declare their folder") from None
+
+
+def declare(store: Store, actor: str, folder: str) -> CodeFolder:
+    path = normal_folder(folder)
+    with store.write(actor) as uow:
+        _may_manage(uow, actor)
+        return uow.code_folders.add(path)
+
+
+def remove(store: Store, actor: str, folder: str) -> CodeFolder:
+    path = normal_folder(folder)
+    with store.write(actor) as uow:
+        _may_manage(uow, actor)
+        return uow.code_folders.remove(path)
+
+
+def declared(store: Store, actor: str | None = None) -> list[CodeFolder]:
+    with store.read() as uow:
+        if actor is not None:
+            acting(uow, actor)
+        return uow.code_folders.declared()
