@@ -45,11 +45,15 @@ def _os_login() -> str:
 
 
 def _icon():  # noqa: ANN202 - QIcon or None
-    from pathlib import Path
-
     from PySide6.QtGui import QIcon
 
-    for folder in (Path(__file__).resolve().parents[2] / "icons",):
+    from workbench.resources import icons_root
+
+    try:
+        folders = (icons_root(),)
+    except FileNotFoundError:
+        return None
+    for folder in folders:
         if (folder / "mlops-workbench.svg").exists():
             icon = QIcon()
             for size in (16, 32, 48, 64, 128, 256):
