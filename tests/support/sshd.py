@@ -1,5 +1,9 @@
 """A private OpenSSH server for tests, on 127.0.0.1 and a free port, with a fresh host key
-and a fresh client key. Stopped by its own pid."""
+and a fresh client key. Stopped by its own pid.
+
+It keeps OpenSSH's stock limits (``MaxSessions 10``, ``MaxStartups 10:30:100``), as real hosts
+do: the configuration only says where to listen, which keys to use and that root may log in
+with a key."""
 
 from __future__ import annotations
 
@@ -64,7 +68,7 @@ class SshServer:
             f"ListenAddress 127.0.0.1\nPort {self.port}\nHostKey {self.host_key}\nPidFile {self.root / 'sshd.pid'}\n"
             f"AuthorizedKeysFile {self.root}/authorized_keys_%u\nPubkeyAuthentication yes\n"
             "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n"
-            "UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\nMaxSessions 50\nMaxStartups 50\n")
+            "UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\n")
         checked = subprocess.run([SSHD, "-t", "-f", str(config)], capture_output=True, text=True, check=False)
         if checked.returncode != 0:
             raise RuntimeError(f"sshd config rejected: {checked.stderr}")
@@ -76,6 +80,14 @@ class SshServer:
                     return
             time.sleep(0.05)
         raise RuntimeError(f"sshd did not listen on port {self.port}")
+
+    def log(self) -> str:
+        path = self.root / "sshd.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def logins(self) -> int:
+        """How many connections this sshd has authenticated so far (its log says each)."""
+        return self.log().count("Accepted publickey for ")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

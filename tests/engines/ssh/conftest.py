@@ -1,5 +1,5 @@
-"""A private sshd per test module (a fresh host key and client key), and a store whose
-engineer has registered it as a target."""
+"""One private sshd for the whole test session (a fresh host key and client key, OpenSSH's
+stock limits), and a store whose engineer has registered it as a target."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tests.support.components import need
 from tests.support.store_setup import cast_store
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ssh_server():
     ok, why = sshd.available()
     need(ok, why)

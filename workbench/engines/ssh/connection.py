@@ -3,10 +3,17 @@
 Rules: ``RejectPolicy`` always (an unknown host is never accepted silently); no agent, no
 key discovery: exactly the target's key file, with its passphrase from the OS keyring (or
 typed for the session); every error names the target and what to do.
+
+A connection the server drops during the handshake (a busy sshd past ``MaxStartups`` closes
+new connections at random: the banner never comes, EOF, a reset) is tried again after a
+jittered exponential pause, ``HANDSHAKE_TRIES`` times in all; a refusal (bad host key, key,
+passphrase) or an unreachable host is never retried.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +29,11 @@ from workbench.engines.ssh.hostkeys import (
 )
 
 PASSPHRASE_KIND = "ssh-passphrase"
+HANDSHAKE_TRIES = 5
+BACKOFF_BASE_S = 0.25
+BACKOFF_CAP_S = 4.0
+HOST_CHECKS = ("that sshd is running there, its MaxSessions and MaxStartups limits (stock: 10 and "
+               "10:30:100), the host's load, and the network between here and the host")
 
 
 @dataclass(frozen=True)
@@ -49,8 +61,47 @@ class SshParams:
         return f"{self.user + '@' if self.user else ''}{self.host}:{self.port}"
 
 
+class HandshakeDropped(Exception):
+    """The server closed a new connection before it was authenticated."""
+
+
+def backoff_s(attempt: int) -> float:
+    """The pause before try ``attempt + 2``: exponential, capped, with jitter."""
+    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** attempt)
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def handshake_dropped(exc: BaseException) -> bool:
+    """Whether ``exc`` is a server dropping a connection it had accepted, before login."""
+    import paramiko
+
+    if isinstance(exc, (EOFError, ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+        return True
+    if isinstance(exc, paramiko.SSHException) and not isinstance(
+            exc, (paramiko.BadHostKeyException, paramiko.AuthenticationException)):
+        text = str(exc)
+        return any(part in text for part in ("protocol banner", "No existing session", "EOF", "reset by peer"))
+    return False
+
+
 def connect(params: SshParams, *, timeout: float = 15.0) -> Any:
-    """An authenticated ``paramiko.SSHClient`` whose host key was verified."""
+    """An authenticated ``paramiko.SSHClient`` whose host key was verified; a connection the
+    server drops during the handshake is tried again (``HANDSHAKE_TRIES`` in all)."""
+    where = f"target {params.name!r} ({params.label})"
+    reasons: list[str] = []
+    for attempt in range(HANDSHAKE_TRIES):
+        try:
+            return _connect_once(params, timeout)
+        except HandshakeDropped as exc:
+            reasons.append(str(exc))
+            if attempt + 1 < HANDSHAKE_TRIES:
+                time.sleep(backoff_s(attempt))
+    raise TargetError(f"{where}: the host dropped the SSH connection during the handshake {HANDSHAKE_TRIES} "
+                      f"times in a row, with pauses in between (last: {reasons[-1]})",
+                      hint=f"nothing ran there; check {HOST_CHECKS}, then run it again")
+
+
+def _connect_once(params: SshParams, timeout: float) -> Any:
     import paramiko
 
     from workbench.governance.secrets import get_secret
@@ -88,8 +139,13 @@ def connect(params: SshParams, *, timeout: float = 15.0) -> Any:
         raise TargetError(f"{where}: the host refused the key {params.key_file or '(none)'} for user "
                           f"{params.user or '(default)'}",
                           hint="check the user, the key file and its passphrase") from None
+    except (EOFError, ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
+        client.close()
+        raise HandshakeDropped(_reason(exc)) from None
     except paramiko.SSHException as exc:
         client.close()
+        if handshake_dropped(exc):
+            raise HandshakeDropped(_reason(exc)) from None
         if "not found in known_hosts" in str(exc):
             offered = fetch_host_key(params.host, params.port)
             raise HostKeyError(
@@ -101,6 +157,10 @@ def connect(params: SshParams, *, timeout: float = 15.0) -> Any:
         client.close()
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise TargetError(f"{where}: cannot reach {params.host}:{params.port}: {reason}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def describe_known(params: SshParams) -> str | None:

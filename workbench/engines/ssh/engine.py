@@ -8,6 +8,13 @@ stderr stream back line by line. Outputs are hashed on the host, fetched into th
 folder and verified; anything that does not match, and a dropped connection, fail the step
 with nothing handed to the store. Cancel and timeouts kill the remote process group.
 
+Connections come from this process's pool for the target (``pool``): a step leases
+``STEP_CHANNELS`` channels on one pooled connection and never has more open at once. A
+connection lost while the step's files are being sent is tried again on a new connection
+(nothing ran yet); one lost while the step runs fails the step with a message that says what
+was lost, that the step was not run again, whether its process on the host was stopped, and
+what to check on the host.
+
 Every value put into a remote command line is quoted (``shlex.quote``): the work dir, the
 Python, every path. A work dir under the login's home (``~/…``) is passed relative to it.
 """
@@ -26,15 +33,19 @@ from typing import Any
 
 from workbench.engines.base import LineRouter, StepLaunch, StepOutcome, read_result
 from workbench.engines.errors import TargetError
+from workbench.engines.ssh import pool as pools
 from workbench.engines.ssh.bundle import BOOTSTRAP, HASH_OUTPUTS, PROBE, runtime_bundle
-from workbench.engines.ssh.connection import SshParams, connect
+from workbench.engines.ssh.connection import HOST_CHECKS, SshParams, backoff_s
 
 POLL_S = 0.1
+GRACE_S = 5.0
+STEP_CHANNELS = 2  # the running step's session, and one for a command beside it (cancel)
+SHIP_TRIES = 3
+STOP_AFTER_LOSS_WAIT_S = 60.0
 
 
 class DamagedOutputError(TargetError):
     """An output file did not arrive as the host wrote it."""
-GRACE_S = 5.0
 
 
 def home_relative(work_dir: str) -> str:
@@ -47,42 +58,54 @@ def home_relative(work_dir: str) -> str:
     return shlex.quote(work_dir)
 
 
+def kill_group_command(pid: int) -> str:
+    """TERM the process group ``pid``, KILL it if it is still there after ``GRACE_S``."""
+    pid = int(pid)  # a number, never text from the host
+    polls = int(GRACE_S / 0.1)
+    return (f"(kill -TERM -- -{pid} 2>/dev/null || exit 0; i=0; while [ $i -lt {polls} ]; do "
+            f"kill -0 -- -{pid} 2>/dev/null || exit 0; sleep 0.1; i=$((i+1)); done; "
+            f"kill -KILL -- -{pid} 2>/dev/null; true)")
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 class SshEngine:
     name = "ssh"
 
     def __init__(self, params: SshParams):
         self.params = params
-        self._client: Any = None
+        self._pool: pools.TargetPool | None = None
         self._lock = threading.Lock()
         self._home: str | None = None
 
     # -- connection -----------------------------------------------------------------------
-    def client(self) -> Any:
+    def pool(self) -> pools.TargetPool:
         with self._lock:
-            transport = self._client.get_transport() if self._client else None
-            if transport is None or not transport.is_active():
-                self._client = connect(self.params)
-            return self._client
+            if self._pool is None:
+                self._pool = pools.attach(self.params)
+            return self._pool
 
     def close(self) -> None:
         with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pools.detach(pool)
 
     def _exec(self, command: str, timeout: float = 60.0) -> tuple[int, str, str]:
-        _, stdout, stderr = self.client().exec_command(command, timeout=timeout)
-        out, err = stdout.read().decode(errors="replace"), stderr.read().decode(errors="replace")
-        return stdout.channel.recv_exit_status(), out, err
+        with self.pool().lease(1) as lease:
+            return lease.exec(command, timeout)
 
     @property
     def _python(self) -> str:
         return shlex.quote(self.params.python)
 
-    def work_dir(self) -> str:
+    def work_dir(self, lease: pools.Lease | None = None) -> str:
         if self._home is None:
             folder = home_relative(self.params.work_dir)
-            code, out, err = self._exec(f"cd && mkdir -p -- {folder} && cd -- {folder} && pwd")
+            command = f"cd && mkdir -p -- {folder} && cd -- {folder} && pwd"
+            code, out, err = lease.exec(command) if lease else self._exec(command)
             if code != 0:
                 raise TargetError(f"target {self.params.name!r}: cannot use the work dir {self.params.work_dir}: {err.strip()}")
             self._home = out.strip()
@@ -111,41 +134,78 @@ class SshEngine:
             sftp.put(str(local), partial)
         sftp.posix_rename(partial, remote)
 
-    def _put_artifact(self, sftp: Any, local: Path, sha: str) -> str:
+    def _put_artifact(self, sftp: Any, root: str, local: Path, sha: str) -> str:
         """The artifact at ``<work_dir>/artifacts/<sha[:2]>/<sha>`` on the host (uploaded once)."""
-        folder = posixpath.join(self.work_dir(), "artifacts", sha[:2])
+        folder = posixpath.join(root, "artifacts", sha[:2])
         try:
-            sftp.stat(folder)
-        except OSError:
             sftp.mkdir(folder)
+        except OSError:
+            sftp.stat(folder)  # another step made it meanwhile; anything else fails here
         remote = posixpath.join(folder, sha)
         self._put_if_missing(sftp, local, remote)
         return remote
 
-    def _ship(self, sftp: Any, launch: StepLaunch, remote_dir: str) -> dict[str, Any]:
-        root = self.work_dir()
-        for folder in ("bundles", "artifacts", "steps", remote_dir):
-            self._exec(f"mkdir -p {shlex.quote(posixpath.join(root, folder))}")
+    def _ship(self, lease: pools.Lease, launch: StepLaunch, remote_dir: str) -> dict[str, Any]:
+        root = self.work_dir(lease)
+        step_dir = posixpath.join(root, remote_dir)
+        folders = [posixpath.join(root, f) for f in ("bundles", "artifacts", "steps")] + [posixpath.join(step_dir, "out")]
+        code, _, err = lease.exec("mkdir -p -- " + " ".join(shlex.quote(f) for f in folders))
+        if code != 0:
+            raise TargetError(f"target {self.params.name!r}: cannot make the step's folders under {root}: {err.strip()}")
         data, digest = runtime_bundle()
         bundle = posixpath.join(root, "bundles", f"{digest}.zip")
-        self._put_if_missing(sftp, data, bundle)
         spec = json.loads(json.dumps(launch.spec))
         local_root = Path(spec.get("options", {}).get("artifact_root") or ".")
-        for entries in spec.get("inputs", {}).values():
-            for entry in entries:
-                entry["path"] = self._put_artifact(sftp, Path(entry["path"]), entry["sha256"])
-                for member in (entry.get("meta") or {}).get("members", []) or []:
-                    sha = member.get("sha256") if isinstance(member, dict) else member
-                    if isinstance(sha, str) and (local_root / sha[:2] / sha).is_file():
-                        self._put_artifact(sftp, local_root / sha[:2] / sha, sha)
-        spec["options"] = {**spec.get("options", {}), "artifact_root": posixpath.join(root, "artifacts")}
-        spec["output_dir"] = posixpath.join(root, remote_dir, "out")
-        self._exec(f"mkdir -p {shlex.quote(spec['output_dir'])}")
-        with sftp.open(posixpath.join(root, remote_dir, "spec.json"), "w") as handle:
-            handle.write(json.dumps(spec))
-        with sftp.open(posixpath.join(root, remote_dir, "bootstrap.py"), "w") as handle:
-            handle.write(BOOTSTRAP)
-        return {"bundle": bundle, "dir": posixpath.join(root, remote_dir)}
+        sftp = lease.sftp()
+        try:
+            self._put_if_missing(sftp, data, bundle)
+            for entries in spec.get("inputs", {}).values():
+                for entry in entries:
+                    entry["path"] = self._put_artifact(sftp, root, Path(entry["path"]), entry["sha256"])
+                    for member in (entry.get("meta") or {}).get("members", []) or []:
+                        sha = member.get("sha256") if isinstance(member, dict) else member
+                        if isinstance(sha, str) and (local_root / sha[:2] / sha).is_file():
+                            self._put_artifact(sftp, root, local_root / sha[:2] / sha, sha)
+            spec["options"] = {**spec.get("options", {}), "artifact_root": posixpath.join(root, "artifacts")}
+            spec["output_dir"] = posixpath.join(step_dir, "out")
+            with sftp.open(posixpath.join(step_dir, "spec.json"), "w") as handle:
+                handle.write(json.dumps(spec))
+            with sftp.open(posixpath.join(step_dir, "bootstrap.py"), "w") as handle:
+                handle.write(BOOTSTRAP)
+        finally:
+            sftp.close()
+        return {"bundle": bundle, "dir": step_dir}
+
+    def _start(self, launch: StepLaunch, remote_dir: str) -> tuple[pools.Lease, dict[str, Any], Any]:
+        """Ship the step and start it: (lease, where, channel). A connection lost before the
+        step started is tried again on a new connection, ``SHIP_TRIES`` times in all."""
+        pool = self.pool()
+        for attempt in range(SHIP_TRIES):
+            lease = pool.acquire(STEP_CHANNELS)  # a TargetError here: nothing ran, the caller says so
+            try:
+                where = self._ship(lease, launch, remote_dir)
+                command = (f"cd {shlex.quote(where['dir'])} && exec {self._python} -u bootstrap.py "
+                           f"{shlex.quote(where['bundle'])}")
+                channel = lease.open_session()
+                channel.exec_command(command)
+                return lease, where, channel
+            except TargetError:
+                pool.release(lease)
+                raise
+            except Exception as exc:
+                pool.release(lease)
+                if lease.connection.alive():
+                    raise TargetError(f"{self._step_name(launch)} on target {self.params.name!r}: sending the "
+                                      f"step's files to {self.params.label} failed: {_reason(exc)}") from None
+                pool.discard(lease.connection)
+                if attempt + 1 == SHIP_TRIES:
+                    raise TargetError(
+                        f"{self._step_name(launch)} on target {self.params.name!r}: the SSH connection to "
+                        f"{self.params.label} was lost while the step's files were being sent, {SHIP_TRIES} times "
+                        f"on a new connection each time ({_reason(exc)}); nothing ran there",
+                        hint=f"check {HOST_CHECKS}, then run it again") from None
+                time.sleep(backoff_s(attempt))
+        raise AssertionError("unreachable")
 
     # -- running --------------------------------------------------------------------------
     def run_step(self, launch: StepLaunch) -> StepOutcome:
@@ -164,50 +224,73 @@ class SshEngine:
                 original_event(event)
 
         launch.on_event = on_event
-        launched = False
+        lease, where, channel = self._start(launch, remote_dir)
         try:
-            sftp = self.client().open_sftp()
-            try:
-                where = self._ship(sftp, launch, remote_dir)
-                command = (f"cd {shlex.quote(where['dir'])} && exec {self._python} -u bootstrap.py "
-                           f"{shlex.quote(where['bundle'])}")
-                channel = self.client().get_transport().open_session()
-                channel.exec_command(command)
-                launched = True
-                cancelled, timed_out = self._stream(channel, router, launch, remote_pid)
-                exit_code = channel.recv_exit_status() if not (cancelled or timed_out) else -15
-                result = None
-                if exit_code == 0:
-                    self._fetch(sftp, posixpath.join(where["dir"], "out"), local_out)
-                    result = read_result(local_out)
-                else:
-                    try:
-                        sftp.get(posixpath.join(where["dir"], "out", "result.json"), str(local_out / "result.json"))
-                        result = read_result(local_out)
-                    except OSError:
-                        result = None
-                self._exec(f"rm -rf {shlex.quote(where['dir'])}")
-            finally:
-                sftp.close()
+            cancelled, timed_out = self._stream(lease, channel, router, launch, remote_pid)
+            exit_code = channel.recv_exit_status() if not (cancelled or timed_out) else -15
+            pools.wait_closed(channel)
+            result = self._collect(lease, where["dir"], local_out, exit_code)
+            lease.exec(f"rm -rf {shlex.quote(where['dir'])}")
         except DamagedOutputError as exc:
             router.feed("stderr", str(exc))
             return StepOutcome(exit_code=1, result={"error": str(exc)}, log_tail=tuple(router.tail))
-        except TargetError:
-            if not launched:
-                raise  # refused before anything ran: the caller reports it as it is
-            return self._lost(router, "the host could not be reached again")
-        except Exception as exc:  # a dropped connection, a vanished host
-            return self._lost(router, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            if lease.connection.alive() and not isinstance(exc, (EOFError, ConnectionError)):
+                message = f"{self._step_name(launch)} on target {self.params.name!r}: {_reason(exc)}"
+                router.feed("stderr", message)
+                return StepOutcome(exit_code=1, result={"error": message}, log_tail=tuple(router.tail))
+            return self._lost(lease, router, launch, remote_pid.get("pid"), where["dir"], exc)
+        finally:
+            channel.close()
+            lease.pool.release(lease)
         return StepOutcome(exit_code=exit_code, result=result, log_tail=tuple(router.tail),
                            cancelled=cancelled, timed_out=timed_out)
 
-    def _lost(self, router: LineRouter, why: str) -> StepOutcome:
-        self.close()
-        message = f"target {self.params.name!r}: the connection to {self.params.label} was lost ({why})"
-        router.feed("stderr", message)
-        return StepOutcome(exit_code=-1, result={"error": message}, log_tail=tuple(router.tail))
+    def _collect(self, lease: pools.Lease, step_dir: str, local_out: Path, exit_code: int) -> dict[str, Any] | None:
+        if exit_code == 0:
+            self._fetch(lease, posixpath.join(step_dir, "out"), local_out)
+            return read_result(local_out)
+        sftp = lease.sftp()
+        try:
+            sftp.get(posixpath.join(step_dir, "out", "result.json"), str(local_out / "result.json"))
+            return read_result(local_out)
+        except OSError:
+            return None
+        finally:
+            sftp.close()
 
-    def _stream(self, channel: Any, router: LineRouter, launch: StepLaunch,
+    @staticmethod
+    def _step_name(launch: StepLaunch) -> str:
+        node = (launch.spec.get("node") or {}).get("id", "?")
+        step_id = (launch.spec.get("run") or {}).get("step_id")
+        return f"step {node!r}" + (f" (run step {step_id})" if step_id is not None else "")
+
+    def _lost(self, lease: pools.Lease, router: LineRouter, launch: StepLaunch, pid: int | None,
+              step_dir: str, exc: BaseException) -> StepOutcome:
+        """The connection died while the step ran: say so, try to stop what is left on the host."""
+        lease.pool.discard(lease.connection)
+        stopped = self._stop_after_loss(pid, step_dir)
+        message = (f"{self._step_name(launch)} on target {self.params.name!r}: the SSH connection to "
+                   f"{self.params.label} was lost while the step was running on the host ({_reason(exc)}). "
+                   f"The step was not run again, since it had started there (a run started with --retries "
+                   f"runs a failed step again). {stopped} Check {HOST_CHECKS}.")
+        router.feed("stderr", message)
+        return StepOutcome(exit_code=-1, result={"error": message}, log_tail=tuple(router.tail),
+                           info={"connection_lost": {"host": self.params.label, "retried": False}})
+
+    def _stop_after_loss(self, pid: int | None, step_dir: str) -> str:
+        what = f"its process group (pid {pid}) on the host" if pid else "its folder on the host"
+        command = (kill_group_command(pid) + "; " if pid else "") + f"rm -rf {shlex.quote(step_dir)}"
+        try:
+            with self.pool().lease(1, timeout=STOP_AFTER_LOSS_WAIT_S) as lease:
+                code, _, err = lease.exec(command, timeout=GRACE_S + 30)
+        except Exception as exc:
+            return f"A new connection to stop {what} failed too ({_reason(exc)}): it may still be running there."
+        if code != 0:
+            return f"A new connection was made, but stopping {what} failed: {err.strip() or f'exit {code}'}."
+        return f"A new connection was made and stopped {what}."
+
+    def _stream(self, lease: pools.Lease, channel: Any, router: LineRouter, launch: StepLaunch,
                 remote_pid: dict[str, int]) -> tuple[bool, bool]:
         buffers = {"stdout": "", "stderr": ""}
         deadline = None if launch.timeout_s is None else time.monotonic() + launch.timeout_s
@@ -227,7 +310,7 @@ class SshEngine:
                 raise ConnectionError("the SSH transport closed")
             drain()
             if launch.should_cancel() or (deadline is not None and time.monotonic() > deadline):
-                self._kill(remote_pid.get("pid"))
+                self._kill(lease, remote_pid.get("pid"))
                 return launch.should_cancel(), not launch.should_cancel()
             time.sleep(POLL_S)
         drain()
@@ -236,18 +319,23 @@ class SshEngine:
                 router.feed(stream, rest)
         return False, False
 
-    def _kill(self, pid: int | None) -> None:
+    def _kill(self, lease: pools.Lease, pid: int | None) -> None:
         if pid:
-            pid = int(pid)  # a number, never text from the host
-            self._exec(f"kill -TERM -- -{pid} 2>/dev/null; sleep {GRACE_S}; kill -KILL -- -{pid} 2>/dev/null; true",
-                       timeout=GRACE_S + 30)
+            lease.exec(kill_group_command(pid), timeout=GRACE_S + 30)
 
-    def _fetch(self, sftp: Any, remote_out: str, local_out: Path) -> None:
+    def _fetch(self, lease: pools.Lease, remote_out: str, local_out: Path) -> None:
         """Download the outputs and check each against the sha256 the host computed."""
-        code, listing, err = self._exec(f"{self._python} -c {shlex.quote(HASH_OUTPUTS)} {shlex.quote(remote_out)}")
+        code, listing, err = lease.exec(f"{self._python} -c {shlex.quote(HASH_OUTPUTS)} {shlex.quote(remote_out)}")
         if code != 0:
             raise TargetError(f"target {self.params.name!r}: cannot list the step's outputs: {err.strip()}")
-        for relative, expected in json.loads(listing).items():
+        sftp = lease.sftp()
+        try:
+            self._download(sftp, remote_out, local_out, json.loads(listing))
+        finally:
+            sftp.close()
+
+    def _download(self, sftp: Any, remote_out: str, local_out: Path, listing: dict[str, str]) -> None:
+        for relative, expected in listing.items():
             target = (local_out / relative).resolve()
             if local_out.resolve() not in target.parents:
                 raise TargetError(f"target {self.params.name!r}: refused the output path {relative!r}")
