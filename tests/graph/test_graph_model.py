@@ -51,6 +51,8 @@ def test_add_node_fills_defaults_title_and_generates_unique_ids() -> None:
         "epochs": 5,
         "learning_rate": 0.01,
         "device": "auto",
+        "batch_size": 0,
+        "precision": "auto",
         "model_name": "",
     }
     assert torch.position == (1.0, 2.5) and torch.title == "MLP" and torch.target == "gpu"

@@ -109,6 +109,21 @@ TRAIN_TORCH = NodeKind(
             choices=("auto", "cpu", "cuda", "mps"),
             doc="where to train",
         ),
+        ParamSpec(
+            "batch_size",
+            "int",
+            default=0,
+            min=0,
+            doc="rows per mini-batch; 0: chosen for the device (64 on the CPU, up to 4096 on a GPU)",
+        ),
+        ParamSpec(
+            "precision",
+            "choice",
+            default="auto",
+            choices=("auto", "fp32", "bf16", "fp16"),
+            doc="arithmetic of the built-in MLP (auto: bf16 on a CUDA GPU that has it, else fp32; "
+            "fp16 needs a CUDA GPU)",
+        ),
         _MODEL_NAME,
     ),
 )

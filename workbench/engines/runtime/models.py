@@ -15,7 +15,8 @@ Formats (``meta["framework"]``; sniffed from the bytes when the meta does not sa
 * ``torch`` — ``torch.save({"state_dict", "manifest"[, "exported_program"]})`` read with
   ``weights_only=True`` (see ``torch_support``); an exported program is checked by
   ``exported_files.check_exported`` before ``torch.export.load`` sees it (that loader can
-  unpickle and import); it runs on the CPU;
+  unpickle and import); it runs on the CPU unless ``on_device`` moves it (batch inference
+  does, on a CUDA GPU: rows are scored there in batches of ``DEVICE_SCORE_BATCH``);
 * ``ensemble`` — a JSON manifest (``ENSEMBLE_FORMAT``) of member sha256s and metas; members are
   loaded from ``artifact_root/<sha[:2]>/<sha>``, each verified the same way. Classification
   members are soft-voted (mean of class probabilities), regression members averaged;
@@ -41,7 +42,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ from workbench.engines.runtime.torch_support import (
     load_exported,
     manifest_standardise,
     outputs_to_proba,
+    place_network,
 )
 from workbench.errors import InvalidInputError, UnusableInputError, WorkbenchError
 
@@ -76,6 +78,7 @@ __all__ = [
 ENSEMBLE_FORMAT = "workbench.ensemble/1"
 SPARK_ML = "spark_ml"
 _MAX_DEPTH = 8
+DEVICE_SCORE_BATCH = 65_536  # rows per forward pass when a torch network scores on a GPU
 
 
 class ModelIntegrityError(WorkbenchError):
@@ -143,6 +146,15 @@ class Predictor:
     def score(self, df: pd.DataFrame) -> np.ndarray:
         return self.predict_and_score(df)[1]
 
+    @property
+    def runs_torch(self) -> bool:
+        """Whether scoring runs a torch network (so a device can matter)."""
+        return False
+
+    def on_device(self, device: str) -> Predictor:
+        """This predictor scoring on ``device`` (a new one; ``self`` is unchanged)."""
+        return self
+
 
 def _plain_labels(labels: np.ndarray, classes: Sequence[Any]) -> np.ndarray:
     """Labels as a typed array when the classes are all numbers or all strings."""
@@ -170,6 +182,21 @@ class SklearnPredictor(Predictor):
 class TorchPredictor(Predictor):
     network: Any = field(default=None, compare=False, repr=False)
     manifest: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    device: str = "cpu"
+
+    @property
+    def runs_torch(self) -> bool:
+        return True
+
+    def on_device(self, device: str) -> Predictor:
+        import copy
+
+        if device == self.device:
+            return self
+        network, placed = place_network(copy.deepcopy(self.network), device,
+                                        exported=self.manifest.get("architecture") == "script",
+                                        width=len(self.features))
+        return replace(self, network=network, device=placed)
 
     def _outputs(self, df: pd.DataFrame) -> np.ndarray:
         import torch
@@ -177,8 +204,13 @@ class TorchPredictor(Predictor):
         X = self.frame(df).to_numpy(dtype=np.float32, na_value=np.nan)
         X = manifest_standardise(self.manifest, X)
         with torch.inference_mode():
-            out = self.network(torch.from_numpy(X))
-        return out.detach().cpu().numpy()
+            if self.device == "cpu":
+                return self.network(torch.from_numpy(X)).detach().numpy()
+            rows = torch.from_numpy(X).to(self.device)
+            parts = [self.network(rows[start:start + DEVICE_SCORE_BATCH])
+                     for start in range(0, len(X), DEVICE_SCORE_BATCH)]
+            out = torch.cat(parts) if parts else self.network(rows)
+            return out.float().cpu().numpy()  # one copy back to the host per call
 
     def proba_matrix(self, df: pd.DataFrame) -> np.ndarray | None:
         if not self.is_classifier:
@@ -198,6 +230,13 @@ class TorchPredictor(Predictor):
 class EnsemblePredictor(Predictor):
     method: str = "soft_vote"
     members: tuple[Predictor, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def runs_torch(self) -> bool:
+        return any(m.runs_torch for m in self.members)
+
+    def on_device(self, device: str) -> Predictor:
+        return replace(self, members=tuple(m.on_device(device) for m in self.members))
 
     def proba_matrix(self, df: pd.DataFrame) -> np.ndarray | None:
         if not self.is_classifier:

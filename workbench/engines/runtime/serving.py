@@ -19,6 +19,11 @@ window's range for regression), ``positive_rate`` (binary: share predicted as th
 class), ``class_rates`` (classification), and ``features``: per feature (the model's first 50)
 ``mean, std, min, max, missing`` for numeric columns, ``missing, distinct`` for the others.
 
+Device: a torch model (or an ensemble with one) scores on the step's device — the engine's
+``options.device``, ``auto`` picking a CUDA GPU when there is one — in large batches there
+(``models.DEVICE_SCORE_BATCH``); only ``cuda`` moves it, anything else scores on the CPU. The
+step's ``info`` records the device and GPU. Other models score on the CPU.
+
 Rules: large data is scored in chunks of ``CHUNK_ROWS`` rows; non-finite numbers in summaries
 become ``null``.
 """
@@ -117,6 +122,35 @@ def _score(ctx: StepContext, predictor: Predictor, frame: pd.DataFrame
     return np.concatenate(parts_pred), np.concatenate(parts_score)
 
 
+def _placed(ctx: StepContext, predictor: Predictor) -> tuple[Predictor, str]:
+    """The predictor on the step's device (see the module docstring), and that device."""
+    if not predictor.runs_torch:
+        return predictor, "cpu"
+    from workbench.engines.runtime.torch_support import resolve_device
+
+    device = resolve_device(ctx.options.device or "auto", ctx.where)
+    if not device.startswith("cuda"):
+        return predictor, "cpu"
+    placed = predictor.on_device(device)
+    used = {getattr(m, "device", "cpu") for m in _torch_members(placed)}
+    return placed, device if device in used else "cpu"  # an exported net may stay on the CPU
+
+
+def _gpu(device: str) -> dict[str, Any] | None:
+    if not device.startswith("cuda"):
+        return None
+    from workbench.engines.runtime.torch_support import gpu_info
+
+    return gpu_info(device)
+
+
+def _torch_members(predictor: Predictor) -> list[Predictor]:
+    members = getattr(predictor, "members", None)
+    if members is None:
+        return [predictor] if predictor.runs_torch else []
+    return [t for m in members for t in _torch_members(m)]
+
+
 def run_inference(ctx: StepContext) -> StepOutcome:
     model_in = ctx.input("model", required=False)
     if model_in is None:
@@ -132,6 +166,9 @@ def run_inference(ctx: StepContext) -> StepOutcome:
     frame = read_dataset(data_in.path, ctx.where)
     if frame.empty:
         raise InvalidInputError("the data to score has no rows", where=ctx.where)
+    predictor, device = _placed(ctx, predictor)
+    if device != "cpu":
+        log(f"scoring on {device}")
     version = ctx.options.model_version_label
     labels, scores = _score(ctx, predictor, frame)
     out = pd.DataFrame({
@@ -175,6 +212,6 @@ def run_inference(ctx: StepContext) -> StepOutcome:
     return StepOutcome(
         outputs={"predictions": (OutputArtifact(name, "predictions", meta),)},
         metrics=metrics,
-        info={"rows": len(out)},
+        info={"rows": len(out), "device": device, "gpu": _gpu(device)},
         records={"prediction_windows": windows},
     )

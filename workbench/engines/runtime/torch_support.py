@@ -18,6 +18,13 @@ network) and ``target_mean``/``target_std`` (regression outputs are de-standardi
 Output rule: classification with 2 classes — one logit (sigmoid) or two logits (softmax);
 more classes — one logit per class (softmax); regression — one value per row.
 
+Precision rule (``train_torch``'s ``precision``): ``auto`` is ``bf16`` on a CUDA GPU that
+supports it, else ``fp32``; ``bf16`` runs under autocast on a CUDA GPU with bf16 support or on
+the CPU; ``fp16`` (autocast with a gradient scaler) only on a CUDA GPU; weights stay float32.
+
+Scoring on a device (``place_network``): the built-in MLP moves to the device; an exported
+program is moved and tried on two rows, and stays on the CPU (with the reason) when that fails.
+
 Rules: torch is imported inside the functions only (this module is imported without torch).
 """
 
@@ -29,20 +36,28 @@ from typing import Any
 
 import numpy as np
 
+from workbench.engines.runtime.events import log
 from workbench.errors import InvalidInputError
 
 __all__ = [
+    "AUTOCAST_DTYPES",
     "CHECKPOINT_FORMAT",
+    "PRECISIONS",
     "build_mlp",
     "gpu_info",
     "export_network",
     "load_exported",
     "outputs_to_proba",
+    "place_network",
     "resolve_device",
+    "resolve_precision",
 ]
 
 CHECKPOINT_FORMAT = "workbench.torch/1"
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+#: torch dtype name of each mixed precision (``fp32`` runs without autocast)
+AUTOCAST_DTYPES = {"bf16": "bfloat16", "fp16": "float16"}
 
 
 def _mps_available(torch: Any) -> bool:
@@ -84,6 +99,50 @@ def resolve_device(requested: str, where: str) -> str:
             where=where, hint="set device to auto or cpu",
         )
     return choice
+
+
+def resolve_precision(requested: str, device: str, where: str) -> str:
+    """``fp32``, ``bf16`` or ``fp16`` for ``requested`` on the resolved ``device``."""
+    import torch
+
+    choice = str(requested or "auto").strip().lower()
+    if choice not in PRECISIONS:
+        raise InvalidInputError(f"parameter 'precision': unknown precision {requested!r}",
+                                where=where, hint=f"use one of {', '.join(PRECISIONS)}")
+    cuda = device.startswith("cuda")
+    bf16_ok = cuda and torch.cuda.is_bf16_supported()
+    if choice == "auto":
+        return "bf16" if bf16_ok else "fp32"
+    if choice == "fp16" and not cuda:
+        raise InvalidInputError(
+            f"parameter 'precision': fp16 needs a CUDA GPU, and this step trains on {device}",
+            where=where, hint="use auto, fp32 or bf16 here, or train on a CUDA device")
+    if choice == "bf16" and not (bf16_ok or device == "cpu"):
+        raise InvalidInputError(
+            f"parameter 'precision': bf16 is not supported on {device}"
+            + (f" ({torch.cuda.get_device_name(torch.device(device))})" if cuda else ""),
+            where=where, hint="use auto or fp32 (or fp16 on a CUDA GPU)")
+    return choice
+
+
+def place_network(network: Any, device: str, exported: bool, width: int) -> tuple[Any, str]:
+    """``(network, device it runs on)``: ``network`` moved to ``device`` for scoring. An
+    exported program that cannot run there stays on the CPU, and a log line says why."""
+    import torch
+
+    if device == "cpu":
+        return network, "cpu"
+    if not exported:
+        return network.to(device), device
+    try:
+        moved = network.to(device)
+        with torch.inference_mode():
+            moved(torch.zeros((2, width), dtype=torch.float32, device=device))
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        log(f"the exported network cannot run on {device} ({first}); it is scored on the CPU")
+        return network.to("cpu"), "cpu"
+    return moved, device
 
 
 def gpu_info(device: str) -> dict[str, Any] | None:

@@ -6,9 +6,15 @@ one-hot encodes text columns. Features are standardised with the train rows' mea
 standard deviation (stored in the checkpoint's manifest and applied again at prediction).
 
 Built-in MLP (``script`` empty): Linear+ReLU per ``hidden_sizes``, Adam with
-``learning_rate`` for ``epochs`` over shuffled mini-batches of ``batch_size`` (64) rows;
-loss BCE-with-logits (2 classes, one logit), cross-entropy (more classes) or MSE on the
-standardised target (regression). Emits ``loss`` and ``validation_loss`` per epoch.
+``learning_rate`` for ``epochs`` over shuffled mini-batches of ``batch_size`` rows (0, the
+default: 64 on the CPU; on a GPU the largest power of two up to 4096 that leaves about 100
+steps an epoch, see ``batch_size_for``); loss BCE-with-logits (2 classes, one logit),
+cross-entropy (more classes) or MSE on the standardised target (regression). Emits ``loss``
+and ``validation_loss`` per epoch. The data stays on the device for the whole loop and the
+host reads the device once per epoch (``fit_mlp``); ``precision`` (auto, fp32, bf16, fp16)
+selects autocast as ``torch_support.resolve_precision`` says. The step's ``info`` records
+``batch_size``, ``precision`` and ``fit_s`` (the loop's seconds); hold-out metrics are scored
+on the training device.
 
 User script (``script``: a ``.py`` path) — the contract:
 
@@ -35,8 +41,11 @@ Rules: torch is imported inside the functions.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import random
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +57,14 @@ from workbench.engines.runtime.metrics import scalar_metrics
 from workbench.engines.runtime.models import TorchPredictor
 from workbench.engines.runtime.spec import OutputArtifact, StepContext, StepOutcome
 from workbench.engines.runtime.torch_support import (
+    AUTOCAST_DTYPES,
     CHECKPOINT_FORMAT,
     build_mlp,
     export_network,
     gpu_info,
     load_exported,
     resolve_device,
+    resolve_precision,
 )
 from workbench.engines.runtime.training import (
     TrainingData,
@@ -63,9 +74,12 @@ from workbench.engines.runtime.training import (
 )
 from workbench.errors import InvalidInputError, UnusableInputError
 
-__all__ = ["run_train_torch", "seed_everything"]
+__all__ = ["FitResult", "batch_size_for", "default_batch_size", "fit_mlp", "run_train_torch", "seed_everything"]
 
-BATCH_SIZE = 64
+CPU_BATCH = 64
+GPU_BATCH = 4096
+MIN_STEPS = 100
+VALIDATION_BATCH = 65_536
 
 
 def seed_everything(seed: int) -> None:
@@ -117,17 +131,118 @@ def _loss_fn(task: str, n_classes: int) -> tuple[Any, int]:
     return nn.CrossEntropyLoss(), n_classes
 
 
-def _train_mlp(ctx: StepContext, data: TrainingData, m: dict[str, Any], device: str
-               ) -> tuple[Any, dict[str, Any]]:
+def default_batch_size(device: str, n_rows: int) -> int:
+    """Rows per mini-batch when the node leaves ``batch_size`` at 0: ``CPU_BATCH`` on the CPU;
+    on a GPU the largest power of two up to ``GPU_BATCH`` that still gives about ``MIN_STEPS``
+    optimiser steps an epoch (never under ``CPU_BATCH``), so the GPU gets large batches
+    without a small dataset losing most of its steps."""
+    if not device.startswith(("cuda", "mps")):
+        return CPU_BATCH
+    target = max(1, n_rows // MIN_STEPS)
+    return int(min(GPU_BATCH, max(CPU_BATCH, 1 << (target.bit_length() - 1))))
+
+
+def batch_size_for(ctx: StepContext, device: str, n_rows: int) -> int:
+    """The node's ``batch_size``, or the device's default when it is 0 (or absent)."""
+    raw = ctx.param("batch_size", 0)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0 or raw != int(raw):
+        raise InvalidInputError(
+            f"parameter 'batch_size': expected a whole number of rows >= 0, got {raw!r}",
+            where=ctx.where, hint="give rows per mini-batch, or 0 to let the device choose")
+    return int(raw) if raw else default_batch_size(device, n_rows)
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A trained network (left on its device), the settings used and the loop's wall time."""
+
+    network: Any
+    batch_size: int
+    precision: str
+    fit_s: float
+
+
+def fit_mlp(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
+            *, loss_fn: Any, hidden: list[int], n_out: int, epochs: int, lr: float,
+            batch_size: int, precision: str, device: str, seed: int) -> FitResult:
+    """Train the built-in MLP with the data resident on ``device`` for the whole loop.
+
+    ``X``/``y`` are moved once; each epoch's shuffle is a ``randperm`` on the device (on the
+    CPU with the same seeded generator as always, so CPU results do not change); batches
+    are indexed there. The epoch's loss is summed as a device tensor and read once per
+    epoch together with the validation loss (batched the same way), so the host never waits
+    on the device inside an epoch. ``precision`` (already resolved) selects autocast:
+    ``bf16``, or ``fp16`` with a gradient scaler; the weights stay float32.
+    """
     import torch
 
+    started = time.perf_counter()
+    kind = torch.device(device).type
+    net = build_mlp(X_train.shape[1], hidden, n_out).to(device)
+    fused = {"fused": True} if kind == "cuda" else {}
+    optimiser = torch.optim.Adam(net.parameters(), lr=lr, **fused)
+    amp = AUTOCAST_DTYPES.get(precision)
+    scaler = torch.amp.GradScaler(kind) if precision == "fp16" else None
+    Xt = torch.from_numpy(X_train).to(device)
+    yt = torch.from_numpy(y_train).to(device)
+    Xv = torch.from_numpy(X_val).to(device)
+    yv = torch.from_numpy(y_val).to(device)
+    if yt.dtype == torch.float32:  # regression targets (class indices are int64)
+        yt, yv = yt[:, None], yv[:, None]
+    if kind == "cpu":
+        generator = torch.Generator().manual_seed(seed)
+    else:
+        generator = torch.Generator(device=device).manual_seed(seed)
+    n = Xt.shape[0]
+    zero = torch.zeros((), dtype=torch.float32, device=device)
+
+    def autocast() -> Any:
+        if amp is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=kind, dtype=getattr(torch, amp))
+
+    for epoch in range(1, epochs + 1):
+        net.train()
+        order = torch.randperm(n, generator=generator, device=generator.device)
+        total = zero.clone()
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            optimiser.zero_grad(set_to_none=True)
+            with autocast():
+                loss = loss_fn(net(Xt[idx]), yt[idx])
+            if scaler is None:
+                loss.backward()
+                optimiser.step()
+            else:  # fp16: scaled gradients; fused Adam skips a step with inf/nan on device
+                scaler.scale(loss).backward()
+                scaler.step(optimiser)
+                scaler.update()
+            total += loss.detach().float() * idx.shape[0]
+        net.eval()
+        val = zero.clone()
+        with torch.no_grad(), autocast():
+            for start in range(0, Xv.shape[0], max(batch_size, VALIDATION_BATCH)):
+                stop = start + max(batch_size, VALIDATION_BATCH)
+                val += loss_fn(net(Xv[start:stop]), yv[start:stop]).float() * (
+                    Xv[start:stop].shape[0])
+        train_loss, val_loss = torch.stack([total / n, val / max(1, Xv.shape[0])]).tolist()
+        emit_metric("loss", epoch, train_loss)
+        emit_metric("validation_loss", epoch, val_loss)
+        emit_progress(epoch / epochs, f"epoch {epoch}/{epochs}")
+    net.eval()
+    return FitResult(net, batch_size, precision, time.perf_counter() - started)
+
+
+def _train_mlp(ctx: StepContext, data: TrainingData, m: dict[str, Any], device: str
+               ) -> tuple[Any, dict[str, Any]]:
     hidden = [int(h) for h in ctx.param("hidden_sizes", [32, 16])]
     epochs = int(ctx.param("epochs", 20))
     lr = float(ctx.param("learning_rate", 0.01))
-    batch = max(1, int(ctx.param("batch_size", BATCH_SIZE)))
     if epochs < 1 or lr <= 0 or any(h < 1 for h in hidden):
         raise InvalidInputError("epochs, learning_rate and hidden_sizes must be positive",
                                 where=ctx.where)
+    batch = batch_size_for(ctx, device, len(m["X_train"]))
+    precision = resolve_precision(str(ctx.param("precision", "auto")), device, ctx.where)
     loss_fn, n_out = _loss_fn(data.task, len(data.classes))
     y_mean, y_std = 0.0, 1.0
     y_train, y_test = m["y_train"], m["y_test"]
@@ -135,39 +250,17 @@ def _train_mlp(ctx: StepContext, data: TrainingData, m: dict[str, Any], device: 
         y_mean, y_std = float(y_train.mean()), float(y_train.std() or 1.0)
         y_train = ((y_train - y_mean) / y_std).astype(np.float32)
         y_test = ((y_test - y_mean) / y_std).astype(np.float32)
-    net = build_mlp(m["X_train"].shape[1], hidden, n_out).to(device)
-    optimiser = torch.optim.Adam(net.parameters(), lr=lr)
-    Xt = torch.from_numpy(m["X_train"]).to(device)
-    yt = torch.from_numpy(y_train).to(device)
-    Xv = torch.from_numpy(m["X_test"]).to(device)
-    yv = torch.from_numpy(y_test).to(device)
-    if data.task == "regression":
-        yt, yv = yt[:, None], yv[:, None]
-    generator = torch.Generator().manual_seed(ctx.options.seed)
-    n = Xt.shape[0]
-    for epoch in range(1, epochs + 1):
-        net.train()
-        order = torch.randperm(n, generator=generator).to(device)
-        total = 0.0
-        for start in range(0, n, batch):
-            idx = order[start:start + batch]
-            optimiser.zero_grad()
-            loss = loss_fn(net(Xt[idx]), yt[idx])
-            loss.backward()
-            optimiser.step()
-            total += float(loss.detach()) * len(idx)
-        net.eval()
-        with torch.no_grad():
-            val = float(loss_fn(net(Xv), yv))
-        emit_metric("loss", epoch, total / n)
-        emit_metric("validation_loss", epoch, val)
-        emit_progress(epoch / epochs, f"epoch {epoch}/{epochs}")
-    net = net.cpu().eval()
+    log(f"mini-batches of {batch} rows, {precision}"
+        + ("" if ctx.param("batch_size", 0) else " (batch size chosen for the device)"))
+    fit = fit_mlp(m["X_train"], y_train, m["X_test"], y_test, loss_fn=loss_fn, hidden=hidden,
+                  n_out=n_out, epochs=epochs, lr=lr, batch_size=batch, precision=precision,
+                  device=device, seed=ctx.options.seed)
     manifest = {"architecture": "mlp", "in_features": int(m["X_train"].shape[1]),
                 "hidden_sizes": hidden, "out_features": n_out,
                 "target_mean": y_mean, "target_std": y_std, "epochs": epochs,
-                "learning_rate": lr, "batch_size": batch}
-    return net, manifest
+                "learning_rate": lr, "batch_size": batch, "precision": precision,
+                "_fit_s": fit.fit_s}
+    return fit.network, manifest
 
 
 def _load_script(ctx: StepContext, raw: str) -> Any:
@@ -238,6 +331,7 @@ def run_train_torch(ctx: StepContext) -> StepOutcome:
     else:
         net, manifest = _train_mlp(ctx, data, m, device)
     blob = manifest.pop("_exported", None)
+    fit_s = manifest.pop("_fit_s", None)
     manifest.update({
         "format": CHECKPOINT_FORMAT, "task": data.task, "classes": list(data.classes),
         "features": list(data.features), "target": data.target,
@@ -247,8 +341,9 @@ def run_train_torch(ctx: StepContext) -> StepOutcome:
     model_name = str(ctx.param("model_name", "") or ctx.node_id)
     predictor = TorchPredictor(framework="torch", task=data.task, features=data.features,
                                classes=data.classes, target=data.target,
-                               model_name=model_name, network=net, manifest=manifest)
-    metrics = training_metrics(predictor, data)
+                               model_name=model_name, network=net, manifest=manifest,
+                               device="cpu" if blob else device)
+    metrics = training_metrics(predictor, data)  # scored where the network is
     checkpoint: dict[str, Any] = {
         "state_dict": {} if blob else {k: v.detach().cpu() for k, v in net.state_dict().items()},
         "manifest": manifest,
@@ -265,5 +360,7 @@ def run_train_torch(ctx: StepContext) -> StepOutcome:
         outputs={"model": (OutputArtifact("model.pt", "model", meta),),
                  "metrics": (OutputArtifact(metrics_file, "metrics", {"model_name": model_name}),)},
         metrics=scalar_metrics(metrics),
-        info={"device": device, "gpu": gpu, "rows": len(data.frame)},
+        info={"device": device, "gpu": gpu, "rows": len(data.frame),
+              "batch_size": manifest.get("batch_size"), "precision": manifest.get("precision"),
+              "fit_s": round(fit_s, 4) if fit_s is not None else None},
     )
