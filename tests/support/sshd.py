@@ -95,23 +95,53 @@ class SshServer:
             self.proc.wait(timeout=10)
 
     def kill_connections(self) -> None:
-        """Kill sshd and every per-connection child it forked (a dropped network)."""
-        subprocess.run(["pkill", "-KILL", "-f", f"sshd.*{self.root}"], check=False)
-        if self.proc:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        for line in subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines():
-            if "sshd:" in line and self.user in line:
-                pid = int(line.split()[0])
-                if pid != os.getpid():
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
+        """Kill this sshd and the per-connection processes it forked (a dropped network); the
+        sshd processes of other servers on the machine are left alone."""
+        if not self.proc:
+            return
+        forked = [pid for pid in _descendants(self.proc.pid) if _command_name(pid) == "sshd"]
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        for pid in forked:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _parents() -> dict[int, int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+    return parents
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for pid, parent in _parents().items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = [], list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _command_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def start(user: str | None = None, passphrase: str = "") -> SshServer:

@@ -1,8 +1,9 @@
 """A small TCP proxy on 127.0.0.1 in front of a real server, for tests of dropped connections.
 
 It can drop the next N connections right after accepting them (as a busy sshd past its
-``MaxStartups`` does: it writes ``Exceeded MaxStartups`` and closes), and cut every connection
-it is forwarding (a network that went away). Real sockets only; stopped with ``close``.
+``MaxStartups`` does: it writes ``Exceeded MaxStartups`` and closes), cut the next N forwarded
+connections once the client has sent some bytes through them, and cut every connection it is
+forwarding (a network that went away). Real sockets only; stopped with ``close``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ class TcpProxy:
         self.port = free_port()
         self.accepted = self.dropped = 0
         self._drop_left = drop_first
+        self._cut_left, self._cut_after = 0, 0
+        self.cut_midway = 0
         self._lock = threading.Lock()
         self._live: list[socket.socket] = []
         self._listener = socket.create_server(("127.0.0.1", self.port))
@@ -29,6 +32,11 @@ class TcpProxy:
     def drop_next(self, count: int) -> None:
         with self._lock:
             self._drop_left = count
+
+    def cut_next(self, count: int, *, after_bytes: int) -> None:
+        """Cut the next ``count`` forwarded connections once ``after_bytes`` went upstream."""
+        with self._lock:
+            self._cut_left, self._cut_after = count, after_bytes
 
     def cut(self) -> int:
         """Close every forwarded connection in both directions; how many there were."""
@@ -77,10 +85,14 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._live += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+                limit = self._cut_after if self._cut_left > 0 else None
+                if limit is not None:
+                    self._cut_left -= 1
+            threading.Thread(target=self._pump, args=(client, upstream, limit), daemon=True).start()
 
-    def _pump(self, a: socket.socket, b: socket.socket) -> None:
+    def _pump(self, a: socket.socket, b: socket.socket, limit: int | None) -> None:
         peers = {a: b, b: a}
+        sent = 0
         try:
             while True:
                 ready, _, _ = select.select([a, b], [], [], 1.0)
@@ -89,6 +101,11 @@ class TcpProxy:
                     if not data:
                         return
                     peers[sock].sendall(data)
+                    sent += len(data) if sock is a else 0
+                    if limit is not None and sent > limit:
+                        with self._lock:
+                            self.cut_midway += 1
+                        return
         except (OSError, ValueError):
             return
         finally:

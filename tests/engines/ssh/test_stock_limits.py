@@ -58,13 +58,11 @@ def test_more_steps_at_once_than_max_sessions_all_succeed(store, ssh_server, tmp
         steps = uow.runs.latest_steps(run.id)
         assert sorted(s.status for s in steps.values()) == ["succeeded"] * PARALLEL
         assert all(uow.runs.outputs(s.id)["data"] for s in steps.values())
-        starts = sorted(s.started_at for s in steps.values())
-        ends = sorted(s.finished_at for s in steps.values())
-    # they really overlapped: more than MaxSessions steps had started before the first one ended
-    assert sum(1 for started in starts if started < ends[0]) > 10
+        spans = [(s.started_at, s.finished_at) for s in steps.values()]
+    # they really ran at once on the host: more steps than MaxSessions at some moment
+    assert max(sum(1 for start, end in spans if start <= moment < end) for moment, _ in spans) > 10
     logins = ssh_server.logins() - logins_before
     assert 1 <= logins <= pools.MAX_CONNECTIONS, f"{logins} SSH logins for one run on one target"
-    assert "Too many sessions" not in ssh_server.log() and "no more sessions" not in ssh_server.log()
 
 
 def test_a_connection_dropped_at_the_handshake_is_tried_again(store, ssh_server, proxy: TcpProxy,
@@ -79,14 +77,30 @@ def test_a_connection_dropped_at_the_handshake_is_tried_again(store, ssh_server,
 
     proxy.drop_next(1000)  # dropped every time: the step fails before anything ran, and says why
     dropped_before = proxy.dropped
-    run = start_run(store, "bob", _sources_graph(tmp_path / "g2.yaml", "busy", 1), detach=False, no_cache=True)
-    assert RunDriver(store, run.id).drive() == "failed"
+    run = start_run(store, "bob", _sources_graph(tmp_path / "g2.yaml", "busy", 3), detach=False, no_cache=True)
+    assert RunDriver(store, run.id, max_parallel=3).drive() == "failed"
+    # three steps waited for one connection: it was tried HANDSHAKE_TRIES times, not three times that
     assert proxy.dropped - dropped_before == HANDSHAKE_TRIES
     with store.read() as uow:
-        error = uow.runs.latest_steps(run.id)["d00"].error
-    assert f"127.0.0.1:{proxy.port}" in error and "'busy'" in error
-    assert f"during the handshake {HANDSHAKE_TRIES} times" in error and "nothing ran there" in error
-    assert "sshd is running" in error and "MaxStartups" in error
+        errors = [step.error for step in uow.runs.latest_steps(run.id).values()]
+    assert len(errors) == 3
+    for error in errors:
+        assert f"127.0.0.1:{proxy.port}" in error and "'busy'" in error
+        assert f"during the handshake {HANDSHAKE_TRIES} times" in error and "nothing ran there" in error
+        assert "sshd is running" in error and "MaxStartups" in error
+
+
+def test_a_connection_lost_while_sending_the_step_is_tried_again(store, ssh_server, proxy: TcpProxy,
+                                                                 tmp_path: Path) -> None:
+    _register(store, "wobbly", ssh_params(ssh_server, tmp_path, port=proxy.port))
+    proxy.cut_next(1, after_bytes=40_000)  # the next connection dies while the runtime (~120 kB) goes up
+    run = start_run(store, "bob", _sources_graph(tmp_path / "g.yaml", "wobbly", 1), detach=False)
+    assert RunDriver(store, run.id).drive() == "succeeded"
+    assert proxy.cut_midway == 1 and proxy.accepted >= 2
+    with store.read() as uow:
+        logs = [line.line for line in uow.runs.logs(uow.runs.latest_steps(run.id)["d00"].id)]
+    assert any("lost while the step's files were being sent" in line and "trying again on a new connection (2/3)"
+               in line for line in logs), logs
 
 
 def test_a_connection_lost_mid_step_names_step_host_and_what_to_check(ssh_server, proxy: TcpProxy,

@@ -204,6 +204,9 @@ class SshEngine:
                         f"{self.params.label} was lost while the step's files were being sent, {SHIP_TRIES} times "
                         f"on a new connection each time ({_reason(exc)}); nothing ran there",
                         hint=f"check {HOST_CHECKS}, then run it again") from None
+                launch.on_line("stderr", f"the SSH connection to {self.params.label} was lost while the step's "
+                                         f"files were being sent ({_reason(exc)}); nothing ran yet, trying again "
+                                         f"on a new connection ({attempt + 2}/{SHIP_TRIES})")
                 time.sleep(backoff_s(attempt))
         raise AssertionError("unreachable")
 

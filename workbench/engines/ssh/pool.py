@@ -8,7 +8,8 @@ Rules (OpenSSH's defaults are ``MaxSessions 10`` and ``MaxStartups 10:30:100``):
   lease that does not fit waits, or opens another connection;
 - at most ``MAX_CONNECTIONS`` connections per target, and only one of them is ever being
   opened at a time (an unauthenticated connection is what ``MaxStartups`` counts);
-- opening a connection retries a handshake the server dropped (``connection.connect``);
+- opening a connection retries a handshake the server dropped (``connection.connect``); when
+  it fails all the same, the leases that were waiting for it fail with the same error;
 - opening a channel that the server refused (it still counts a channel we already closed)
   is tried again after a short pause;
 - a connection whose transport died leaves the pool at once (its leases fail on their next
@@ -17,6 +18,7 @@ Rules (OpenSSH's defaults are ``MaxSessions 10`` and ``MaxStartups 10:30:100``):
 
 from __future__ import annotations
 
+import copy
 import random
 import threading
 import time
@@ -124,6 +126,8 @@ class TargetPool:
         self._connections: list[PooledConnection] = []
         self._opening = False
         self._opened = 0
+        self._failures = 0
+        self._last_failure: BaseException | None = None
         self.users = 0
 
     @contextmanager
@@ -138,7 +142,11 @@ class TargetPool:
         slots = max(1, min(slots, MAX_CHANNELS))
         deadline = time.monotonic() + timeout
         with self._cond:
+            failures_seen = self._failures
             while True:
+                if self._failures != failures_seen and self._last_failure is not None:
+                    # the connection this lease waited for could not be opened: same answer, at once
+                    raise _same_error(self._last_failure) from None
                 self._drop_dead()
                 for connection in self._connections:  # oldest first: fill one before the next
                     if connection.used + slots <= MAX_CHANNELS:
@@ -155,9 +163,11 @@ class TargetPool:
                 self._cond.wait(min(left, 1.0))
         try:
             client = connect(self.params)
-        except BaseException:
+        except BaseException as exc:
             with self._cond:
                 self._opening = False
+                self._failures += 1
+                self._last_failure = exc
                 self._cond.notify_all()
             raise
         transport = client.get_transport()
@@ -203,6 +213,13 @@ class TargetPool:
                 connection.client.close()
             self._connections.clear()
             self._cond.notify_all()
+
+
+def _same_error(exc: BaseException) -> BaseException:
+    try:
+        return copy.copy(exc)
+    except Exception:
+        return TargetError(str(exc))
 
 
 _POOLS: dict[tuple[Any, ...], TargetPool] = {}
