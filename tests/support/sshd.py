@@ -85,6 +85,12 @@ class SshServer:
         path = self.root / "sshd.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def connections(self) -> int:
+        """How many connections this sshd is serving now (one child process each)."""
+        if not self.proc:
+            return 0
+        return sum(1 for parent in _parents().values() if parent == self.proc.pid)
+
     def logins(self) -> int:
         """How many connections this sshd has authenticated so far (its log says each)."""
         return self.log().count("Accepted publickey for ")

@@ -7,7 +7,10 @@ host is stopped over a new connection."""
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
+import threading
 import time
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from workbench.services import targets as target_service
 from workbench.services.runs import start_run
 
 PARALLEL = 14
+CROWD, CLIENTS = 70, 8
 
 
 def _sources_graph(path: Path, target: str, count: int) -> Path:
@@ -63,6 +67,41 @@ def test_more_steps_at_once_than_max_sessions_all_succeed(store, ssh_server, tmp
     assert max(sum(1 for start, end in spans if start <= moment < end) for moment, _ in spans) > 10
     logins = ssh_server.logins() - logins_before
     assert 1 <= logins <= pools.MAX_CONNECTIONS, f"{logins} SSH logins for one run on one target"
+
+
+def test_real_maxstartups_drops_are_tried_again(ssh_server, known_hosts: Path, tmp_path: Path,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    known_hosts.write_text(ssh_server.known_hosts_line())
+    # a crowd of connections that never log in: past 10 of them (MaxStartups 10:30:100) the sshd
+    # drops each new connection at random, 77% of them at 70 pending
+    crowd: list[socket.socket] = []
+    while ssh_server.connections() < CROWD and len(crowd) < 2000:
+        crowd += [socket.create_connection(("127.0.0.1", ssh_server.port)) for _ in range(5)]
+        time.sleep(0.02)
+    engines = [SshEngine(SshParams.from_target(f"crowded{i}", ssh_params(ssh_server, tmp_path / str(i))))
+               for i in range(CLIENTS)]
+    homes: dict[int, str] = {}
+    try:
+        assert ssh_server.connections() >= CROWD
+        leave = threading.Timer(1.0, lambda: [sock.close() for sock in crowd])
+        with caplog.at_level(logging.WARNING, logger="workbench.engines.ssh.connection"):
+            leave.start()
+            clients = [threading.Thread(target=lambda i=i: homes.__setitem__(i, engines[i].work_dir()))
+                       for i in range(CLIENTS)]
+            for client in clients:
+                client.start()
+            for client in clients:
+                client.join(timeout=60)
+        leave.join()
+    finally:
+        for engine in engines:
+            engine.close()
+        for sock in crowd:
+            sock.close()
+    assert homes == {i: str(tmp_path / str(i) / "remote-work") for i in range(CLIENTS)}  # all got through
+    retries = [r.getMessage() for r in caplog.records if "during the handshake" in r.getMessage()]
+    assert retries and all("'crowded" in m and "trying again in" in m for m in retries)
+    assert "beginning MaxStartups throttling" in ssh_server.log()
 
 
 def test_a_connection_dropped_at_the_handshake_is_tried_again(store, ssh_server, proxy: TcpProxy,

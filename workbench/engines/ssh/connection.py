@@ -12,6 +12,7 @@ passphrase) or an unreachable host is never retried.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from dataclasses import dataclass
@@ -27,6 +28,12 @@ from workbench.engines.ssh.hostkeys import (
     known_key,
     workbench_known_hosts,
 )
+
+log = logging.getLogger(__name__)
+#: paramiko's own transport log for our connections: kept, but not printed unless the
+#: application configures logging (a dropped handshake that is tried again is no traceback)
+TRANSPORT_LOG = "workbench.engines.ssh.transport"
+logging.getLogger(TRANSPORT_LOG).addHandler(logging.NullHandler())
 
 PASSPHRASE_KIND = "ssh-passphrase"
 HANDSHAKE_TRIES = 5
@@ -95,7 +102,10 @@ def connect(params: SshParams, *, timeout: float = 15.0) -> Any:
         except HandshakeDropped as exc:
             reasons.append(str(exc))
             if attempt + 1 < HANDSHAKE_TRIES:
-                time.sleep(backoff_s(attempt))
+                pause = backoff_s(attempt)
+                log.warning("%s: the host dropped the SSH connection during the handshake (%s); trying again "
+                            "in %.2f s (%d/%d)", where, exc, pause, attempt + 2, HANDSHAKE_TRIES)
+                time.sleep(pause)
     raise TargetError(f"{where}: the host dropped the SSH connection during the handshake {HANDSHAKE_TRIES} "
                       f"times in a row, with pauses in between (last: {reasons[-1]})",
                       hint=f"nothing ran there; check {HOST_CHECKS}, then run it again")
@@ -108,6 +118,7 @@ def _connect_once(params: SshParams, timeout: float) -> Any:
 
     extra = Path(params.known_hosts).expanduser() if params.known_hosts else None
     client = paramiko.SSHClient()
+    client.set_log_channel(TRANSPORT_LOG)
     keys = known_host_keys(extra)
     for hostname, entries in keys.items():
         for kind, key in entries.items():
