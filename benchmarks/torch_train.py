@@ -10,7 +10,8 @@ so the speed-up of the device can be told apart from that of the batch size.
 
 Figures per run: ``*_s`` the step's wall time (what a graph run waits for; on ``cuda`` it
 includes starting CUDA in the process, as a step's own process does), ``*_fit_s`` the training
-loop alone, ``rows_per_s`` training rows x epochs per second of the loop, the hold-out
+loop alone, ``process_cpu_s`` the CPU seconds this process spent in the step (steadier than
+wall time on a machine busy with other work), ``rows_per_s`` training rows x epochs per second of the loop, the hold-out
 ``accuracy``, and the batch size and precision the step chose. ``ratio`` is ``cpu_s / cuda_s``.
 On a machine without a CUDA GPU the CPU figures are printed, the CUDA ones are ``null``, and
 a line says so. Target on a GPU machine: ``ratio >= 10`` at equal or better accuracy.
@@ -68,13 +69,15 @@ def _spec(folder: Path, node_id: str, kind: str, params: dict[str, Any],
             "run": {"run_id": 1, "step_id": 1}}
 
 
-def _quiet(spec: dict[str, Any]) -> tuple[dict[str, Any], float, str]:
-    """Run one step with its event lines captured; ``(result, wall seconds, output)``."""
+def _quiet(spec: dict[str, Any]) -> tuple[dict[str, Any], float, float, str]:
+    """Run one step with its event lines captured: ``(result, wall seconds, this process's
+    CPU seconds, output)``."""
     buffer = io.StringIO()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(buffer):
         result = run_spec(spec)
-    return result, time.perf_counter() - started, buffer.getvalue()
+    return (result, time.perf_counter() - started, time.process_time() - cpu,
+            buffer.getvalue())
 
 
 def prepare(folder: Path, rows: int, seed: int) -> dict[str, Any]:
@@ -83,7 +86,7 @@ def prepare(folder: Path, rows: int, seed: int) -> dict[str, Any]:
     generate(rows, seed).to_parquet(source, index=False)
     spec = _spec(folder, "data", "data_source", {"format": "parquet", "path": str(source)},
                  {}, seed)
-    result, _, _ = _quiet(spec)
+    result = _quiet(spec)[0]
     item = result["outputs"]["data"][0]
     path = folder / "data" / item["file"]
     return {"path": str(path), "sha256": sha256_file(path), "kind": item["kind"],
@@ -94,19 +97,20 @@ def train(folder: Path, data: dict[str, Any], name: str, device: str, epochs: in
           **extra: Any) -> dict[str, Any]:
     params = {"hidden_sizes": HIDDEN, "epochs": epochs, "device": device,
               "model_name": f"bench_{name}", **extra}
-    result, wall, output = _quiet(_spec(folder, name, "train_torch", params,
+    result, wall, cpu_time, output = _quiet(_spec(folder, name, "train_torch", params,
                                         {"data": [data]}, seed))
     info, metrics = result["info"], result["metrics"]
     fit_s = info.get("fit_s")
     train_rows = int(metrics.get("n_train") or 0)
     loop = fit_s if fit_s else wall
     figures = {"s": round(wall, 3), "fit_s": round(fit_s, 3) if fit_s else None,
+               "process_cpu_s": round(cpu_time, 3),
                "rows_per_s": round(train_rows * epochs / loop) if loop else None,
                "accuracy": round(float(metrics["accuracy"]), 4),
                "batch_size": info.get("batch_size"), "precision": info.get("precision"),
                "device": info.get("device"), "gpu": (info.get("gpu") or {}).get("name"),
                "train_rows": train_rows}
-    print(f"{name:>16}: {figures['s']:8.2f} s step, "
+    print(f"{name:>16}: {figures['s']:8.2f} s step ({cpu_time:.2f} s CPU time), "
           + (f"{figures['fit_s']:.2f} s loop, " if figures["fit_s"] else "")
           + f"{figures['rows_per_s']:,} rows/s, accuracy {figures['accuracy']:.4f}, "
           f"batch {figures['batch_size']}, {figures['precision']}"
@@ -155,6 +159,8 @@ def main() -> None:
                        "cpu_large_batch": cpu_large["batch_size"]},
         "precision": {"cuda": pick(cuda, "precision"), "cpu": cpu["precision"]},
         "cpu_large_batch_s": cpu_large["s"],
+        "process_cpu_s": {"cuda": pick(cuda, "process_cpu_s"), "cpu": cpu["process_cpu_s"],
+                          "cpu_large_batch": cpu_large["process_cpu_s"]},
     }
     if ratio is not None:
         print(f"cuda is {ratio}x faster than cpu (target >= 10 at equal or better accuracy)")
