@@ -228,10 +228,12 @@ class SshEngine:
 
         launch.on_event = on_event
         lease, where, channel = self._start(launch, remote_dir)
+        phase = "while the step was running on the host"
         try:
             cancelled, timed_out = self._stream(lease, channel, router, launch, remote_pid)
             exit_code = channel.recv_exit_status() if not (cancelled or timed_out) else -15
             pools.wait_closed(channel)
+            phase = "after the step ended on the host, while its outputs were being fetched"
             result = self._collect(lease, where["dir"], local_out, exit_code)
             lease.exec(f"rm -rf {shlex.quote(where['dir'])}")
         except DamagedOutputError as exc:
@@ -242,7 +244,7 @@ class SshEngine:
                 message = f"{self._step_name(launch)} on target {self.params.name!r}: {_reason(exc)}"
                 router.feed("stderr", message)
                 return StepOutcome(exit_code=1, result={"error": message}, log_tail=tuple(router.tail))
-            return self._lost(lease, router, launch, remote_pid.get("pid"), where["dir"], exc)
+            return self._lost(lease, router, launch, remote_pid.get("pid"), where["dir"], exc, phase)
         finally:
             channel.close()
             lease.pool.release(lease)
@@ -269,12 +271,12 @@ class SshEngine:
         return f"step {node!r}" + (f" (run step {step_id})" if step_id is not None else "")
 
     def _lost(self, lease: pools.Lease, router: LineRouter, launch: StepLaunch, pid: int | None,
-              step_dir: str, exc: BaseException) -> StepOutcome:
+              step_dir: str, exc: BaseException, phase: str) -> StepOutcome:
         """The connection died while the step ran: say so, try to stop what is left on the host."""
         lease.pool.discard(lease.connection)
         stopped = self._stop_after_loss(pid, step_dir)
         message = (f"{self._step_name(launch)} on target {self.params.name!r}: the SSH connection to "
-                   f"{self.params.label} was lost while the step was running on the host ({_reason(exc)}). "
+                   f"{self.params.label} was lost {phase} ({_reason(exc)}). "
                    f"The step was not run again, since it had started there (a run started with --retries "
                    f"runs a failed step again). {stopped} Check {HOST_CHECKS}.")
         router.feed("stderr", message)
@@ -316,6 +318,8 @@ class SshEngine:
                 self._kill(lease, remote_pid.get("pid"))
                 return launch.should_cancel(), not launch.should_cancel()
             time.sleep(POLL_S)
+        if channel.recv_exit_status() == -1 and not transport.is_active():  # closed under us, no status
+            raise ConnectionError("the SSH transport closed")
         drain()
         for stream, rest in buffers.items():
             if rest:
