@@ -13,9 +13,14 @@ CPU per request with and without logging — a figure the machine's other work b
 At the end the logging server must have logged
 every request (for every served model), nothing dropped.
 
-Target: logging costs less than 10% of throughput. The last line printed is one JSON object:
-``rps_logging_on``, ``rps_logging_off``, ``p50_ms``, ``p99_ms`` (latencies with logging on),
-and more.
+A third server is the naive floor (``_naive_serve.py``): a bare FastAPI + uvicorn app that builds
+a pandas frame and calls ``predict_proba`` for the same model; its bursts rotate with the other
+two (on, off, floor; off, floor, on; …) and use the same load generator.
+
+Targets: logging costs less than 10% of throughput; with logging on the service answers at
+least 1.5x the naive floor's requests per second, with a p99 no worse than the floor's. The last
+line printed is one JSON object: ``rps_logging_on``, ``rps_logging_off``, ``rps_naive_floor``,
+``ratio_vs_floor``, ``p50_ms``, ``p99_ms`` (latencies with logging on), and more.
 
     python benchmarks/serve_throughput.py [--requests 5000] [--burst 500] [--warmup 500]
         [--concurrency 4] [--store URL --graph FILE --node ID --user NAME]
@@ -79,14 +84,16 @@ def build_store(folder: Path) -> tuple[str, Path, str]:
 
 
 class Server:
-    """``workbench serve`` in a subprocess on a free port."""
+    """``workbench serve`` (or, with ``command``, another server) in a subprocess on a free port."""
 
     user = "bench"
 
-    def __init__(self, url: str, graph: Path, node: str, log: bool):
+    def __init__(self, url: str, graph: Path, node: str, log: bool,
+                 command: list[str] | None = None):
         env = {**os.environ, "PYTHONPATH": str(ROOT), "WORKBENCH_STORE": url}
-        command = [sys.executable, "-m", "workbench", "--user", self.user, "serve", str(graph),
-                   "--node", node, "--port", "0", *([] if log else ["--no-log"])]
+        command = command or [sys.executable, "-m", "workbench", "--user", self.user, "serve",
+                              str(graph), "--node", node, "--port", "0",
+                              *([] if log else ["--no-log"])]
         self.errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.errors,
                                         text=True, env=env)
@@ -121,46 +128,50 @@ class Server:
         return "".join(iter(lambda: self.lines.get(timeout=10) or "", ""))
 
 
+MODES = ("on", "off", "floor")
+
+
 def measure(url: str, graph: Path, node: str, rows: list[dict[str, Any]], requests: int,
-            burst: int, warmup: int, concurrency: int, models: int
-            ) -> tuple[dict[bool, list[ReplayReport]], dict[bool, float | None]]:
-    """Both servers up at once; timed bursts alternate between them (on, off, off, on, …).
-    Also returns each server's CPU seconds over the timed part (its log flushes included)."""
-    servers = {True: Server(url, graph, node, log=True), False: Server(url, graph, node, log=False)}
-    results: dict[bool, list[ReplayReport]] = {True: [], False: []}
-    tails: dict[bool, str] = {}
-    cpu: dict[bool, float | None] = {}
+            burst: int, warmup: int, concurrency: int, models: int, floor: list[str]
+            ) -> tuple[dict[str, list[ReplayReport]], dict[str, float | None]]:
+    """The three servers up at once — logging on, logging off, the naive floor (``floor`` is its
+    command) — and timed bursts rotate between them (on, off, floor; off, floor, on; …). Also
+    returns each server's CPU seconds over the timed part (its log flushes included)."""
+    servers = {"on": Server(url, graph, node, log=True), "off": Server(url, graph, node, log=False),
+               "floor": Server(url, graph, node, log=False, command=floor)}
+    results: dict[str, list[ReplayReport]] = {mode: [] for mode in MODES}
+    tails: dict[str, str] = {}
+    cpu: dict[str, float | None] = {}
     try:
-        for log, server in servers.items():
+        for mode, server in servers.items():
             replay(rows, server.url, count=warmup, concurrency=concurrency,
-                   request_prefix=f"warmup-{'on' if log else 'off'}")
+                   request_prefix=f"warmup-{mode}")
         time.sleep(SETTLE_S)  # the warm-up's log rows are written before the clock starts
-        cpu_start = {log: server.cpu_seconds() for log, server in servers.items()}
+        cpu_start = {mode: server.cpu_seconds() for mode, server in servers.items()}
         bursts = max(1, -(-requests // burst))
         for index in range(bursts):
             count = min(burst, requests - index * burst)
-            order = (True, False) if index % 2 == 0 else (False, True)
-            for log in order:
-                tag = f"{'on' if log else 'off'}-{index}"
-                report = replay(rows, servers[log].url, count=count, concurrency=concurrency,
+            order = MODES[index % 3:] + MODES[:index % 3]
+            for mode in order:
+                tag = f"{mode}-{index}"
+                report = replay(rows, servers[mode].url, count=count, concurrency=concurrency,
                                 request_prefix=tag)
                 if report.failed:
                     raise SystemExit(f"{tag}: {report.failed} request(s) failed: {report.errors}")
-                results[log].append(report)
-                print(f"burst {index + 1}/{bursts}, logging {'on ' if log else 'off'}: "
-                      f"{report.summary()}", file=sys.stderr)
+                results[mode].append(report)
+                print(f"burst {index + 1}/{bursts}, {mode:>5}: {report.summary()}", file=sys.stderr)
         time.sleep(SETTLE_S)  # the last rows and windows are written inside the measurement
-        for log, server in servers.items():
-            now, then = server.cpu_seconds(), cpu_start[log]
-            cpu[log] = None if now is None or then is None else now - then
+        for mode, server in servers.items():
+            now, then = server.cpu_seconds(), cpu_start[mode]
+            cpu[mode] = None if now is None or then is None else now - then
     finally:
-        for log, server in servers.items():
-            tails[log] = server.stop()
-    logged = re.search(r"stopped: (\d+) prediction row\(s\) logged, (\d+) dropped", tails[True])
+        for mode, server in servers.items():
+            tails[mode] = server.stop()
+    logged = re.search(r"stopped: (\d+) prediction row\(s\) logged, (\d+) dropped", tails["on"])
     expected = (warmup + requests) * models
     if not logged or int(logged.group(1)) != expected or int(logged.group(2)):
         raise SystemExit(f"not every request was logged (expected {expected} rows): "
-                         f"{tails[True]!r}")
+                         f"{tails['on']!r}")
     return results, cpu
 
 
@@ -217,43 +228,53 @@ def main() -> int:
         store.close()
         data = ArtifactStore.for_store(url).path(artifact.lineage["meta"]["data_sha256"])
         rows = load_rows(data, list(described["features"]))
+        first = described["models"][0]
+        floor = [sys.executable, str(ROOT / "benchmarks" / "_naive_serve.py"), url,
+                 first["name"], first["alias"]]
         results, cpu = measure(url, graph, node, rows, args.requests, args.burst, args.warmup,
-                               args.concurrency, len(described["models"]))
+                               args.concurrency, len(described["models"]), floor)
 
-    on, off = pooled(results[True]), pooled(results[False])
+    on, off, naive = pooled(results["on"]), pooled(results["off"]), pooled(results["floor"])
     cost = (off["rps"] - on["rps"]) / off["rps"] * 100.0
     # each burst against its neighbour of the other mode (they ran back to back)
     paired = float(np.median([(b.rps - a.rps) / b.rps * 100.0
-                              for a, b in zip(results[True], results[False], strict=True)]))
+                              for a, b in zip(results["on"], results["off"], strict=True)]))
     load_after = os.getloadavg()[0]
-    cpu_ms = {log: None if seconds is None else seconds / args.requests * 1000.0
-              for log, seconds in cpu.items()}
-    cpu_cost = (None if cpu_ms[True] is None or cpu_ms[False] is None
-                else (cpu_ms[True] - cpu_ms[False]) / cpu_ms[True] * 100.0)
+    cpu_ms = {mode: None if seconds is None else seconds / args.requests * 1000.0
+              for mode, seconds in cpu.items()}
+    vs_floor = on["rps"] / naive["rps"]
+    cpu_cost = (None if cpu_ms["on"] is None or cpu_ms["off"] is None
+                else (cpu_ms["on"] - cpu_ms["off"]) / cpu_ms["on"] * 100.0)
     served = " + ".join(f"{m['variant']} {m['model']}" for m in described["models"])
     print(f"\nserving {served} ({len(rows[0])} features), one row per request, "
           f"{args.concurrency} connections, {on['answered']} timed requests per mode in bursts "
           f"of {args.burst}, {os.cpu_count()} CPUs")
     print(f"{'':14}{'req/s':>10}{'pooled':>10}{'p50 ms':>10}{'p99 ms':>10}   req/s per burst")
-    for name, figures in (("logging on", on), ("logging off", off)):
+    for name, figures in (("logging on", on), ("logging off", off), ("naive floor", naive)):
         print(f"{name:14}{figures['rps']:>10.1f}{figures['rps_pooled']:>10.1f}"
               f"{figures['p50']:>10.2f}{figures['p99']:>10.2f}   {figures['burst_rps']}")
     print(f"logging costs {cost:.1f}% of throughput (median bursts; {paired:.1f}% as the median "
           f"of back-to-back pairs; target < 10%); load average {load_before:.2f} before, "
           f"{load_after:.2f} after")
+    print(f"with logging on the service answers {vs_floor:.2f}x the naive floor's throughput "
+          f"(target >= 1.5x), p99 {on['p99']:.1f} ms against the floor's {naive['p99']:.1f} ms")
     if cpu_cost is not None:
-        print(f"server CPU per request: {cpu_ms[True]:.3f} ms logging on, {cpu_ms[False]:.3f} ms "
+        print(f"server CPU per request: {cpu_ms['on']:.3f} ms logging on, {cpu_ms['off']:.3f} ms "
               f"off: logging takes {cpu_cost:.1f}% of the logging server's CPU (what it would cost "
               "in throughput on a CPU-bound machine of its own)")
     print(json.dumps({
         "rps_logging_on": round(on["rps"], 1), "rps_logging_off": round(off["rps"], 1),
         "p50_ms": round(on["p50"], 3), "p99_ms": round(on["p99"], 3),
         "p50_ms_logging_off": round(off["p50"], 3), "p99_ms_logging_off": round(off["p99"], 3),
+        "rps_naive_floor": round(naive["rps"], 1), "p99_ms_naive_floor": round(naive["p99"], 3),
+        "ratio_vs_floor": round(vs_floor, 3),
+        "cpu_ms_per_request_naive_floor": None if cpu_ms["floor"] is None
+        else round(cpu_ms["floor"], 4),
         "logging_cost_pct": round(cost, 2), "logging_cost_pct_paired": round(paired, 2),
         "rps_pooled_logging_on": round(on["rps_pooled"], 1),
         "rps_pooled_logging_off": round(off["rps_pooled"], 1),
-        "cpu_ms_per_request_logging_on": None if cpu_ms[True] is None else round(cpu_ms[True], 4),
-        "cpu_ms_per_request_logging_off": None if cpu_ms[False] is None else round(cpu_ms[False], 4),
+        "cpu_ms_per_request_logging_on": None if cpu_ms["on"] is None else round(cpu_ms["on"], 4),
+        "cpu_ms_per_request_logging_off": None if cpu_ms["off"] is None else round(cpu_ms["off"], 4),
         "logging_cpu_cost_pct": None if cpu_cost is None else round(cpu_cost, 2),
         "requests_per_mode": on["answered"], "burst": args.burst,
         "concurrency": args.concurrency, "models": len(described["models"]),

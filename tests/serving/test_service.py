@@ -236,15 +236,15 @@ def test_finding_8_a_large_batch_scores_off_the_event_loop_so_health_keeps_answe
     server = serve("canary")
     service = server.service
     scoring, release = threading.Event(), threading.Event()
-    real_predict = service.predict
+    real_predict = service.predict_many
 
-    def held_predict(rows: Any, request_id: str | None = None) -> dict[str, Any]:
-        if len(rows) > INLINE_ROWS:
+    def held_predict(requests: Any) -> Any:
+        if sum(len(rows) for rows, _ in requests) > INLINE_ROWS:
             scoring.set()
             assert release.wait(30)
-        return real_predict(rows, request_id)
+        return real_predict(requests)
 
-    service.predict = held_predict  # type: ignore[method-assign]
+    service.predict_many = held_predict  # type: ignore[method-assign]
     big = _rows(served, INLINE_ROWS + 36)
     answers: list[tuple[int, Any]] = []
     batch = threading.Thread(target=lambda: answers.append(
@@ -265,3 +265,47 @@ def test_finding_8_a_large_batch_scores_off_the_event_loop_so_health_keeps_answe
     status, body = answers[0]
     assert status == 200 and len(body["predictions"]) == len(big)
     assert body["request_id"] == "big"
+
+
+def test_concurrent_requests_share_model_calls_and_each_gets_its_own_answer(
+        served: Served, serve: Callable[..., RunningServer]) -> None:
+    """Micro-batching: requests that arrive while the loop is busy are scored together, and each
+    still gets exactly the answer (and the answering variant) it would get alone."""
+    server = serve("canary")
+    service = server.service
+    first, release = threading.Event(), threading.Event()
+    real = service.predict_many
+
+    def held(requests: Any) -> Any:
+        if not first.is_set():  # hold the first model call while the others arrive
+            first.set()
+            assert release.wait(30)
+        return real(requests)
+
+    service.predict_many = held  # type: ignore[method-assign]
+    rows = _rows(served, 13)
+    answers: dict[int, tuple[int, Any]] = {}
+
+    def send(i: int) -> None:
+        answers[i] = call(server.url, "POST", "/predict", {"rows": [rows[i]], "request_id": f"r{i}"})
+
+    senders = [threading.Thread(target=send, args=(0,))]
+    senders[0].start()
+    assert first.wait(30)
+    senders += [threading.Thread(target=send, args=(i,)) for i in range(1, 13)]
+    for sender in senders[1:]:
+        sender.start()
+    time.sleep(1.0)  # the twelve are queued behind the held call
+    release.set()
+    for sender in senders:
+        sender.join(60)
+    service.predict_many = real  # type: ignore[method-assign]
+    health = call(server.url, "GET", "/health")[1]
+    assert health["requests"] == 13 and health["model_calls"] < 13, health
+    for i in range(13):
+        status, body = answers[i]
+        alone = service.predict([rows[i]], f"r{i}")
+        assert status == 200 and body["request_id"] == f"r{i}"
+        (got,), (want,) = body["predictions"], alone["predictions"]
+        assert {**got, "score": None} == {**want, "score": None}
+        assert got["score"] == pytest.approx(want["score"], rel=1e-9, abs=1e-15)  # BLAS order

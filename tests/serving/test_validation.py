@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from workbench.serving.service import routes_to_challenger
 from workbench.serving.validation import FeatureSpec, check_rows, to_frame
 
@@ -60,3 +62,41 @@ def test_finding_8_numbers_beyond_float32_are_refused_not_a_server_error() -> No
         "row 1, feature 'a': -3.5e+38 is beyond the range a model scores (±3.4e38)",
         "row 3, feature 'a': " + repr(10**400)[:37] + "... is beyond the range a model scores (±3.4e38)",
     ]
+
+
+def test_the_numpy_fast_path_scores_exactly_as_the_frame_path_and_only_where_safe() -> None:
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from workbench.engines.runtime.models import SklearnPredictor
+    from workbench.serving.fast_path import NumpySklearnPredictor, fast_predictor
+    from workbench.serving.validation import FeatureSpec, to_frame
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    target = (frame["a"] + frame["b"] > 0).astype(int)
+    numeric = {"a": FeatureSpec("number"), "b": FeatureSpec("number")}
+
+    def predictor(estimator: object, features: tuple[str, ...]) -> SklearnPredictor:
+        return SklearnPredictor(framework="sklearn", features=features, task="classification",
+                                classes=(0, 1), estimator=estimator)
+
+    plain = predictor(make_pipeline(StandardScaler(), LogisticRegression()).fit(frame, target), ("a", "b"))
+    fast = fast_predictor(plain, numeric)
+    assert isinstance(fast, NumpySklearnPredictor)
+    rows = frame.head(50).to_dict("records")
+    batch = to_frame(rows, ("a", "b"), numeric)
+    for x, y in zip(plain.predict_and_score(batch), fast.predict_and_score(batch), strict=True):
+        assert np.array_equal(np.asarray(x), np.asarray(y))
+
+    # fitted in another column order, or selecting columns by name: the frame path stays
+    swapped = predictor(LogisticRegression().fit(frame[["b", "a"]], target), ("a", "b"))
+    assert type(fast_predictor(swapped, numeric)) is SklearnPredictor
+    mixed = frame.assign(c=np.where(frame["a"] > 0, "x", "y"))
+    by_name = make_pipeline(ColumnTransformer([("c", OneHotEncoder(), ["c"])], remainder="passthrough"),
+                            LogisticRegression()).fit(mixed, target)
+    spec = {**numeric, "c": FeatureSpec("string")}
+    assert type(fast_predictor(predictor(by_name, ("a", "b", "c")), spec)) is SklearnPredictor

@@ -18,10 +18,11 @@ Endpoints:
 In front of all of them sits ``guard.Guard`` with the service's :class:`Security`: the bearer
 token (401) and the body size limit (413), checked before a handler runs or a body is parsed.
 
-Rules: handlers are ``async``. A request of up to ``INLINE_ROWS`` rows scores on the event loop
-(a short, CPU-bound call, where a thread hop would cost more than it saves); a larger batch
-scores on a worker thread, so ``/health`` and small requests keep answering while it runs. The
-app's lifespan starts and closes the
+Rules: handlers are ``async``. ``/predict`` reads its body itself (pydantic-core parses and
+checks it in one pass) and hands the rows to ``batching.MicroBatcher``: concurrent requests
+share one model call on the event loop (a short, CPU-bound call, where a thread hop would cost
+more than it saves); a request of more than ``INLINE_ROWS`` rows scores on a worker thread, so
+``/health`` and small requests keep answering while it runs. The app's lifespan starts and closes the
 service: the alias watcher and the log writer run while the app does, and shutdown flushes
 the prediction log.
 """
@@ -36,9 +37,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from workbench import __version__
+from workbench.serving.batching import MicroBatcher
 from workbench.serving.guard import Guard, Security, TokenCheck
 from workbench.serving.service import (
     MAX_REQUEST_ID,
@@ -89,9 +91,24 @@ def _loc_text(loc: Any) -> str:
     return ".".join(parts) or "body"
 
 
+def _invalid(errors: list[Any]) -> JSONResponse:
+    detail = []
+    for error in errors:
+        loc = list(error.get("loc") or ())
+        detail.append({"loc": loc, "msg": f"{_loc_text(loc)}: {error.get('msg', 'invalid')}",
+                       "type": str(error.get("type", "invalid"))})
+    message = detail[0]["msg"] if detail else "the request body is invalid"
+    return JSONResponse({"message": message, "detail": detail}, status_code=422)
+
+
+_PREDICT_BODY = {"required": True, "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/PredictRequest"}}}}
+
+
 def create_app(service: InferenceService, security: Security | None = None) -> FastAPI:
     """The app serving ``service``; ``security`` (after ``guard.resolve_security``) guards it."""
     security = security or Security()
+    batcher = MicroBatcher(service, inline_rows=INLINE_ROWS)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -114,23 +131,21 @@ def create_app(service: InferenceService, security: Security | None = None) -> F
 
     @app.exception_handler(RequestValidationError)
     async def _on_validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        detail = []
-        for error in exc.errors():
-            loc = list(error.get("loc") or ())
-            detail.append({"loc": loc, "msg": f"{_loc_text(loc)}: {error.get('msg', 'invalid')}",
-                           "type": str(error.get("type", "invalid"))})
-        message = detail[0]["msg"] if detail else "the request body is invalid"
-        return JSONResponse({"message": message, "detail": detail}, status_code=422)
+        return _invalid(list(exc.errors()))
 
     @app.post("/predict", response_model=PredictResponse, summary="score rows",
+              openapi_extra={"requestBody": _PREDICT_BODY},
               responses={422: {"model": ValidationErrorBody,
                                "description": "the rows do not fit the training schema"}})
-    async def predict(body: PredictRequest) -> Any:
+    async def predict(request: Request) -> Any:
+        batcher.in_flight += 1  # counted before its body is read, so a batch can wait for it
         try:
-            if len(body.rows) <= INLINE_ROWS:
-                answer = service.predict(body.rows, body.request_id)
-            else:
-                answer = await asyncio.to_thread(service.predict, body.rows, body.request_id)
+            raw = await request.body()
+            try:
+                body = PredictRequest.model_validate_json(raw)
+            except ValidationError as exc:
+                return _invalid([{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors()])
+            answer = await batcher.predict(body.rows, body.request_id)
             return JSONResponse(answer)
         except RequestInvalid as exc:
             return JSONResponse({"message": str(exc),
@@ -138,6 +153,8 @@ def create_app(service: InferenceService, security: Security | None = None) -> F
                                 status_code=422)
         except ScoringError as exc:
             return JSONResponse({"message": str(exc)}, status_code=500)
+        finally:
+            batcher.in_flight -= 1
 
     @app.get("/health", summary="service status, served versions, log queue")
     async def health() -> Any:
@@ -156,6 +173,8 @@ def create_app(service: InferenceService, security: Security | None = None) -> F
         if key not in cached:
             app.openapi_schema = None
             document = default_openapi()
+            document.setdefault("components", {}).setdefault("schemas", {})["PredictRequest"] = \
+                PredictRequest.model_json_schema(ref_template="#/components/schemas/{model}")
             row = {"type": "object", "title": "Row", "additionalProperties": False,
                    "properties": {name: spec.json_schema() for name, spec in schema.items()},
                    "required": list(schema)}

@@ -34,6 +34,7 @@ from workbench.engines.runtime.models import Predictor, load_model
 from workbench.errors import InvalidInputError
 from workbench.orchestrator.artifacts import ArtifactStore
 from workbench.serving.config import Binding
+from workbench.serving.fast_path import fast_predictor
 from workbench.serving.validation import FeatureSpec
 from workbench.store import Store, now_ms
 from workbench.store.entities import ModelVersion
@@ -115,9 +116,9 @@ def load_version(store: Store, artifacts: ArtifactStore, version: ModelVersion) 
     if not predictor.features:
         raise InvalidInputError(f"model {version.name!r} version {version.version} does not "
                                 "name its features, so requests cannot be checked")
+    schema = training_schema(artifacts, predictor.features, meta)
     return LoadedModel(version_id=version.id, name=version.name, version=version.version,
-                       predictor=predictor,
-                       schema=training_schema(artifacts, predictor.features, meta),
+                       predictor=fast_predictor(predictor, schema), schema=schema,
                        loaded_at=now_ms())
 
 

@@ -29,7 +29,7 @@ import math
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -109,6 +109,7 @@ class InferenceService:
         self._schema: dict[str, FeatureSpec] = {}
         self._running = False
         self._lock = threading.Lock()
+        self.model_calls = 0  # predict_many calls that scored something (one per micro-batch)
 
     @classmethod
     def open(cls, store: Store, actor: str, graph_path: str, node_id: str,
@@ -150,50 +151,84 @@ class InferenceService:
 
     def predict(self, rows: Any, request_id: str | None = None) -> dict[str, Any]:
         """Score ``rows``; the response body of ``POST /predict`` (see ``app.py``)."""
-        if request_id is not None and (not request_id or len(request_id) > MAX_REQUEST_ID):
-            raise RequestInvalid([Problem(None, None, f"request_id must be 1 to {MAX_REQUEST_ID} "
-                                                      "characters long", "request_id")])
-        rid = request_id or uuid.uuid4().hex
+        answer = self.predict_many([(rows, request_id)])[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def predict_many(self, requests: Sequence[tuple[Any, str | None]]
+                     ) -> list[dict[str, Any] | RequestInvalid | ScoringError]:
+        """Score several requests with one model call per served model (the app's micro-batch).
+
+        Each request is checked on its own (an invalid one gets its :class:`RequestInvalid`,
+        the others are scored); the answer for each is what :meth:`predict` returns for it
+        alone — same rows, ids, answering variant and log rows — or its error."""
         models = {v: h.current for v, h in self.holders.items()}
-        problems = check_rows(rows, self.schema(models), self.max_rows)
-        if problems:
-            raise RequestInvalid(problems)
+        schema = self.schema(models)
+        out: list[dict[str, Any] | RequestInvalid | ScoringError] = []
+        valid: list[tuple[int, list[Any], str, list[str], str]] = []  # index, rows, rid, ids, variant
+        for index, (rows, request_id) in enumerate(requests):
+            if request_id is not None and (not request_id or len(request_id) > MAX_REQUEST_ID):
+                out.append(RequestInvalid([Problem(None, None, f"request_id must be 1 to "
+                                                               f"{MAX_REQUEST_ID} characters long",
+                                                   "request_id")]))
+                continue
+            problems = check_rows(rows, schema, self.max_rows)
+            if problems:
+                out.append(RequestInvalid(problems))
+                continue
+            rid = request_id or uuid.uuid4().hex
+            ids = [rid] if len(rows) == 1 else [f"{rid}#{i}" for i in range(len(rows))]
+            out.append(ScoringError("not scored"))
+            valid.append((index, rows, rid, ids, self.answering_variant(rid)))
+        if not valid:
+            return out
+        with self._lock:
+            self.model_calls += 1
         ts = now_ms()
-        ids = [rid] if len(rows) == 1 else [f"{rid}#{i}" for i in range(len(rows))]
-        answering = self.answering_variant(rid)
+        all_rows = [row for _, rows, _, _, _ in valid for row in rows]
+        all_ids = [i for _, _, _, ids, _ in valid for i in ids]
         frames: dict[tuple[str, ...], Any] = {}
-        answer: tuple[LoadedModel, list[Any], list[float | None]] | None = None
-        failure = ""
+        scored: dict[str, tuple[LoadedModel, list[Any], list[float | None]]] = {}
+        failures: dict[str, str] = {}
         for variant, model in models.items():
             try:
                 frame = frames.get(model.features)
                 if frame is None:
-                    frame = frames[model.features] = to_frame(rows, model.features, model.schema)
+                    frame = frames[model.features] = to_frame(all_rows, model.features, model.schema)
                 labels, scores = model.predictor.predict_and_score(frame)
             except Exception as exc:
                 with self._lock:
                     self.score_errors[variant] += 1
-                if variant == answering:
-                    failure = f"{model.label} failed to score the request: {exc}"
+                failures[variant] = f"{model.label} failed to score the request: {exc}"
                 continue
             label_list = [_plain(v) for v in np.asarray(labels).tolist()]
             score_list = [float(s) if math.isfinite(s) else None
                           for s in np.asarray(scores, dtype=np.float64).tolist()]
             self.logger.submit(LogEntry(self.holders[variant].binding.log_source,
-                                        model.version_id, ts, ids, label_list, score_list, rows,
-                                        model.predictor, model.schema))
-            if variant == answering:
-                answer = (model, label_list, score_list)
-        if answer is None:
-            raise ScoringError(failure or "no model answered")
+                                        model.version_id, ts, all_ids, label_list, score_list,
+                                        all_rows, model.predictor, model.schema))
+            scored[variant] = (model, label_list, score_list)
+        start = 0
+        answered: dict[str, int] = {}
+        for index, rows, rid, _ids, variant in valid:
+            span = slice(start, start + len(rows))
+            start += len(rows)
+            if variant not in scored:
+                out[index] = ScoringError(failures.get(variant) or "no model answered")
+                continue
+            model, labels_out, scores_out = scored[variant]
+            out[index] = {"predictions": [{"prediction": label, "score": score,
+                                           "model": model.label, "variant": variant}
+                                          for label, score in zip(labels_out[span], scores_out[span],
+                                                                  strict=True)],
+                          "request_id": rid}
+            answered[variant] = answered.get(variant, 0) + 1
         with self._lock:
-            self.requests += 1
-            self.answered_by[answering] += 1
-        model, labels_out, scores_out = answer
-        return {"predictions": [{"prediction": label, "score": score, "model": model.label,
-                                 "variant": answering}
-                                for label, score in zip(labels_out, scores_out, strict=True)],
-                "request_id": rid}
+            self.requests += sum(answered.values())
+            for variant, count in answered.items():
+                self.answered_by[variant] += count
+        return out
 
     # -- status --------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -215,6 +250,7 @@ class InferenceService:
             "models": [{k: m[k] for k in ("variant", "name", "version", "version_id", "model",
                                           "alias", "switches")} for m in models],
             "requests": self.requests,
+            "model_calls": self.model_calls,
             "answered_by": dict(self.answered_by),
             "score_errors": dict(self.score_errors),
             "queue_depth": stats.queued_rows,
