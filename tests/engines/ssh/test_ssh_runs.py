@@ -59,8 +59,10 @@ def test_predictions_over_ssh_equal_the_local_ones(store, ssh_server, tmp_path: 
     _register(store, ssh_server, tmp_path)
     local = start_run(store, "bob", scoring_graph(tmp_path / "local.yaml", None), detach=False)
     assert RunDriver(store, local.id).drive() == "succeeded"
+    logins_before = ssh_server.logins()
     remote = start_run(store, "bob", scoring_graph(tmp_path / "remote.yaml", "box"), detach=False, no_cache=True)
     assert RunDriver(store, remote.id).drive() == "succeeded"
+    assert ssh_server.logins() - logins_before == 1  # both remote steps used one pooled connection
     with store.read() as uow:
         steps = uow.runs.latest_steps(remote.id)
         logs = [line.line for line in uow.runs.logs(steps["train"].id)]
