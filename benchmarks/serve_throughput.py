@@ -175,6 +175,34 @@ def measure(url: str, graph: Path, node: str, rows: list[dict[str, Any]], reques
     return results, cpu
 
 
+def measure_workers(url: str, graph: Path, node: str, rows: list[dict[str, Any]], counts: list[int],
+                    requests: int, burst: int, warmup: int, concurrency: int) -> dict[int, list[ReplayReport]]:
+    """``workbench serve --workers N`` (logging on) for each N, bursts rotating between them."""
+    servers = {n: Server(url, graph, node, log=True,
+                         command=[sys.executable, "-m", "workbench", "--user", Server.user, "serve",
+                                  str(graph), "--node", node, "--port", "0", "--workers", str(n)])
+               for n in counts}
+    results: dict[int, list[ReplayReport]] = {n: [] for n in counts}
+    try:
+        for n, server in servers.items():
+            replay(rows, server.url, count=warmup, concurrency=concurrency,
+                   request_prefix=f"warmup-w{n}")
+        bursts = max(1, -(-requests // burst))
+        for index in range(bursts):
+            order = counts[index % len(counts):] + counts[:index % len(counts)]
+            for n in order:
+                report = replay(rows, servers[n].url, count=min(burst, requests - index * burst),
+                                concurrency=concurrency, request_prefix=f"w{n}-{index}")
+                if report.failed:
+                    raise SystemExit(f"--workers {n}: {report.failed} request(s) failed: {report.errors}")
+                results[n].append(report)
+                print(f"burst {index + 1}/{bursts}, --workers {n}: {report.summary()}", file=sys.stderr)
+    finally:
+        for server in servers.values():
+            server.stop()
+    return results
+
+
 def pooled(reports: list[ReplayReport]) -> dict[str, Any]:
     """Throughput: the median burst (robust to other work on the machine); latencies: all
     requests of the mode pooled."""
@@ -194,6 +222,8 @@ def main() -> int:
                         help="requests per burst; bursts alternate between the two servers")
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", default="1,2", metavar="N,N",
+                        help="worker counts to compare with logging on ('' skips; default 1,2)")
     parser.add_argument("--store", help="serve from this store instead of building one")
     parser.add_argument("--graph", help="graph file (with --store)")
     parser.add_argument("--node", default="score", help="node to serve (with --store)")
@@ -233,6 +263,10 @@ def main() -> int:
                  first["name"], first["alias"]]
         results, cpu = measure(url, graph, node, rows, args.requests, args.burst, args.warmup,
                                args.concurrency, len(described["models"]), floor)
+        counts = [int(n) for n in args.workers.split(",") if n.strip()]
+        scaling = (measure_workers(url, graph, node, rows, counts, args.requests, args.burst,
+                                   args.warmup, max(args.concurrency, 2 * max(counts)))
+                   if counts else {})
 
     on, off, naive = pooled(results["on"]), pooled(results["off"]), pooled(results["floor"])
     cost = (off["rps"] - on["rps"]) / off["rps"] * 100.0
@@ -258,6 +292,12 @@ def main() -> int:
           f"{load_after:.2f} after")
     print(f"with logging on the service answers {vs_floor:.2f}x the naive floor's throughput "
           f"(target >= 1.5x), p99 {on['p99']:.1f} ms against the floor's {naive['p99']:.1f} ms")
+    by_workers = {n: pooled(reports) for n, reports in scaling.items()}
+    if by_workers:
+        print("with --workers N (logging on, "
+              f"{max(args.concurrency, 2 * max(by_workers))} connections): "
+              + ", ".join(f"N={n}: {f['rps']:.0f} req/s (p99 {f['p99']:.1f} ms)"
+                          for n, f in by_workers.items()))
     if cpu_cost is not None:
         print(f"server CPU per request: {cpu_ms['on']:.3f} ms logging on, {cpu_ms['off']:.3f} ms "
               f"off: logging takes {cpu_cost:.1f}% of the logging server's CPU (what it would cost "
@@ -270,6 +310,7 @@ def main() -> int:
         "ratio_vs_floor": round(vs_floor, 3),
         "cpu_ms_per_request_naive_floor": None if cpu_ms["floor"] is None
         else round(cpu_ms["floor"], 4),
+        **{f"rps_workers_{n}": round(f["rps"], 1) for n, f in by_workers.items()},
         "logging_cost_pct": round(cost, 2), "logging_cost_pct_paired": round(paired, 2),
         "rps_pooled_logging_on": round(on["rps_pooled"], 1),
         "rps_pooled_logging_off": round(off["rps_pooled"], 1),

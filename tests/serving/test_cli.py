@@ -39,6 +39,27 @@ def test_serve_answers_replay_reports_and_a_stop_flushes_the_log(served: Served)
     assert set(counts.values()) == {100}
 
 
+def test_serve_with_two_workers_logs_every_row_once(served: Served) -> None:
+    """``--workers 2``: two processes share the port; every request is logged exactly once, by
+    the worker that answered it, for both models of the canary."""
+    server = ServeProcess(served, "canary", "--workers", "2", "--poll", "0.2")
+    try:
+        assert "with 2 worker processes on" in server.first
+        replayed = workbench("--user", "bob", "replay", str(served.csv), "--url", server.url,
+                             "--count", "300", "--concurrency", "6", "--prefix", "w", "--json",
+                             env={"WORKBENCH_STORE": served.url})
+        assert replayed.returncode == 0, replayed.stderr
+        assert json.loads(replayed.stdout)["answered"] == 300
+    finally:
+        code, out = server.stop()
+    assert code == 0, server.errors.read_text()
+    assert "stopped: 600 prediction row(s) logged, 0 dropped (by 2 workers)" in out, out
+    for source in (f"{GRAPH}/canary/champion", f"{GRAPH}/canary/challenger"):
+        with served.store.read() as uow:
+            ids = [row["request_id"] for row in uow.predictions.logged(source)]
+        assert len(ids) == 300 and len(set(ids)) == 300
+
+
 def test_serve_needs_the_serve_permission_and_a_servable_node(served: Served) -> None:
     env = {"WORKBENCH_STORE": served.url}
     denied = workbench("--user", "anna", "serve", str(served.canary), "--node", "canary", env=env)

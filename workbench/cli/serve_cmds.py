@@ -63,6 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="do not log predictions into the store")
     serve.add_argument("--poll", type=float, default=1.0, metavar="SECONDS",
                        help="how often to check for a newly promoted version")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="serving processes sharing the port (default 1; Linux and macOS)")
+    serve.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)  # a worker's socket
     serve.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # 'tokens list --json'
     serve.set_defaults(handler=_serve, serve_parser=serve)
 
@@ -110,9 +113,13 @@ def _serve(args: argparse.Namespace, ctx: CliContext) -> int:
         parser.error("serving needs a graph FILE and --node ID")
     if args.words:
         parser.error(f"unexpected argument(s): {' '.join(args.words)}")
-    from workbench.services.serving import serve
+    if args.workers < 1:
+        parser.error("--workers must be 1 or more")
+    from workbench.services.serving import serve, serve_workers
 
     guard = _guard_text(args)
+    if args.workers > 1:
+        return _serve_workers(args, ctx, guard, serve_workers)
 
     def ready(url: str, service: Any) -> None:
         served = ", ".join(f"{h['variant']} {h['model']}" for h in service.health()["models"])
@@ -126,16 +133,50 @@ def _serve(args: argparse.Namespace, ctx: CliContext) -> int:
               f"are {log}; Ctrl-C stops", flush=True)
         print(f"  {guard}", flush=True)
 
+    listen = None
+    if args.listen_fd is not None:
+        import socket
+
+        listen = socket.socket(fileno=args.listen_fd)
     stats = serve(ctx.store(), ctx.user, args.file, args.node, host=args.host, port=args.port,
                   log_predictions=not args.no_log, on_ready=ready, poll_s=args.poll,
                   require_token=args.require_token, max_body=args.max_body,
-                  certfile=args.certfile, keyfile=args.keyfile)
+                  certfile=args.certfile, keyfile=args.keyfile, listen=listen)
     if stats.get("enabled"):
         print(f"stopped: {stats['logged']} prediction row(s) logged, {stats['dropped']} dropped",
               flush=True)
     else:
         print("stopped", flush=True)
     return 0
+
+
+def _serve_workers(args: argparse.Namespace, ctx: CliContext, guard: str, serve_workers: Any) -> int:
+    child = [*(["--no-log"] if args.no_log else []), "--poll", str(args.poll),
+             *(["--require-token"] if args.require_token else []),
+             *(["--max-body", str(args.max_body)] if args.max_body is not None else []),
+             *(["--certfile", args.certfile, "--keyfile", args.keyfile] if args.certfile else [])]
+
+    def ready(url: str, workers: int) -> None:
+        log = "logged into the store" if not args.no_log else "not logged (--no-log)"
+        print(f"serving {args.node} of {args.file} with {workers} worker processes on {url}", flush=True)
+        print(f"  POST {url}/predict, GET {url}/health (one worker's figures), {url}/model; "
+              f"predictions are {log}; Ctrl-C stops", flush=True)
+        print(f"  {guard}", flush=True)
+
+    stats = serve_workers(ctx.store(), ctx.user, args.file, args.node, args.workers, host=args.host,
+                          port=args.port, require_token=args.require_token, max_body=args.max_body,
+                          certfile=args.certfile, keyfile=args.keyfile, child_args=child,
+                          on_ready=ready)
+    failed = [w for w in stats["workers"] if w["exit_code"] not in (0, None)]
+    if stats.get("enabled"):
+        print(f"stopped: {stats['logged']} prediction row(s) logged, {stats['dropped']} dropped "
+              f"(by {len(stats['workers'])} workers)", flush=True)
+    else:
+        print("stopped", flush=True)
+    for worker in failed:
+        print(f"worker {worker['pid']} ended with exit code {worker['exit_code']}: the rows it had "
+              "not yet written are lost", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _guard_text(args: argparse.Namespace) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from workbench.services.identity import authorise
 from workbench.store import Store
 
-__all__ = ["check_may_serve", "serve"]
+__all__ = ["check_may_serve", "serve", "serve_workers"]
 
 
 def check_may_serve(store: Store, actor: str) -> None:
@@ -38,3 +38,20 @@ def serve(store: Store, actor: str, graph_file: str, node_id: str, *, host: str 
                         certfile=certfile, keyfile=keyfile)
     return run_server(store, actor, str(graph_file), node_id, host, port, log_predictions,
                       on_ready=on_ready, security=security, **options)
+
+
+def serve_workers(store: Store, actor: str, graph_file: str, node_id: str, workers: int, *,
+                  host: str = "127.0.0.1", port: int = 8765, require_token: bool = False,
+                  max_body: int | None = None, certfile: str | None = None,
+                  keyfile: str | None = None, child_args: list[str] | None = None,
+                  on_ready: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+    """Serve with ``workers`` processes on one port (``serving.workers``); the summed log stats."""
+    check_may_serve(store, actor)
+    from workbench.serving.guard import DEFAULT_MAX_BODY, Security
+    from workbench.serving.workers import run_workers
+
+    security = Security(require_token=require_token,
+                        max_body=DEFAULT_MAX_BODY if max_body is None else max_body,
+                        certfile=certfile, keyfile=keyfile)
+    return run_workers(store, actor, str(graph_file), node_id, workers, host=host, port=port,
+                       security=security, child_args=child_args, on_ready=on_ready)

@@ -144,8 +144,12 @@ def limit_numeric_threads(threads: int = 1) -> None:
 def run_server(store: Store, actor: str, graph_path: str, node_id: str, host: str = "127.0.0.1",
                port: int = 8765, log_predictions: bool = True, *,
                on_ready: Callable[[str, InferenceService], None] | None = None,
-               security: Security | None = None, **options: Any) -> dict[str, Any]:
+               security: Security | None = None, listen: socket.socket | None = None,
+               **options: Any) -> dict[str, Any]:
     """Serve ``node_id`` of ``graph_path`` until Ctrl-C / SIGTERM; returns the log stats.
+
+    ``listen``: an already listening socket to serve on (a worker of ``serving.workers``)
+    instead of binding ``host:port``.
 
     ``security`` is checked first (``guard.resolve_security``); the models are loaded and the
     port bound before this calls ``on_ready(url, service)``; ``options`` go to
@@ -156,7 +160,7 @@ def run_server(store: Store, actor: str, graph_path: str, node_id: str, host: st
     service = InferenceService.open(store, actor, graph_path, node_id,
                                     log_predictions=log_predictions, **options)
     limit_numeric_threads()
-    sock = bind_socket(host, port)
+    sock = listen if listen is not None else bind_socket(host, port)
     server = _uvicorn(service, security)
     stopped: list[int] = []
     main = threading.current_thread() is threading.main_thread()
