@@ -11,6 +11,7 @@ install never are.
 
 from __future__ import annotations
 
+import io
 import os
 import runpy
 import sys
@@ -36,7 +37,8 @@ def run_as_interpreter(argv: list[str]) -> int | None:
     while rest and (rest[0] in _FLAGS or rest[0] in _WITH_VALUE):
         if rest[0] == "-u":
             for stream in (sys.stdout, sys.stderr):
-                stream.reconfigure(write_through=True)
+                if isinstance(stream, io.TextIOWrapper):
+                    stream.reconfigure(write_through=True)
         rest = rest[2:] if rest[0] in _WITH_VALUE else rest[1:]
     if len(rest) >= 2 and rest[0] == "-m":
         sys.argv = [rest[1], *rest[2:]]

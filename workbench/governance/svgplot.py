@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 PALETTE = ("#2f6db5", "#d9822b", "#3a9d5d", "#b5452f", "#7a4fb5", "#5f6b7a")
 
 
-def line_chart(series: dict[str, tuple[Sequence[float], Sequence[float]]], *, title: str,
+def line_chart(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, title: str,
                threshold: float | None = None, width: int = 640, height: int = 240,
                x_label: str = "", y_label: str = "") -> str:
     """An inline ``<svg>`` with one polyline per series and an optional threshold line."""

@@ -14,7 +14,7 @@ import asyncio
 import time
 from typing import Any
 
-from workbench.serving.service import InferenceService
+from workbench.serving.service import InferenceService, ScoringError
 
 __all__ = ["MicroBatcher"]
 
@@ -75,7 +75,7 @@ class MicroBatcher:
         try:
             answers = self.service.predict_many([(rows, rid) for rows, rid, _ in batch])
         except Exception as exc:  # a bug, not a request's fault: every waiting request hears it
-            answers = [exc] * len(batch)
+            answers = [ScoringError(f"the service failed to score: {type(exc).__name__}: {exc}")] * len(batch)
         for (_, _, future), answer in zip(batch, answers, strict=True):
             if not future.done():
                 future.set_result(answer)

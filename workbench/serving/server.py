@@ -164,7 +164,7 @@ def run_server(store: Store, actor: str, graph_path: str, node_id: str, host: st
     server = _uvicorn(service, security)
     stopped: list[int] = []
     main = threading.current_thread() is threading.main_thread()
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     if main:
         # uvicorn replaces these while it runs and re-raises a caught signal afterwards; the
         # handlers below make that re-raise a no-op, so the process ends normally (exit 0)
