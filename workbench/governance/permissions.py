@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from workbench.errors import PermissionDeniedError
+from workbench.store.states import Role
 
-ROLE_TITLES = {
-    "scientist": "data scientist",
-    "engineer": "data/ML engineer",
-    "analyst": "business analyst",
-    "operator": "operator",
-    "approver": "risk officer",
-    "admin": "administrator",
+ROLE_TITLES: dict[str, str] = {
+    Role.SCIENTIST: "data scientist",
+    Role.ENGINEER: "data/ML engineer",
+    Role.ANALYST: "business analyst",
+    Role.OPERATOR: "operator",
+    Role.APPROVER: "risk officer",
+    Role.ADMIN: "administrator",
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {

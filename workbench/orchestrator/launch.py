@@ -27,8 +27,8 @@ from typing import Any
 from workbench.orchestrator.artifacts import ArtifactStore
 from workbench.store import Store, now_ms
 from workbench.store.entities import Run
+from workbench.store.states import ACTIVE
 
-ACTIVE = ("queued", "running", "awaiting_approval")
 STALE_HEARTBEAT_MS = 30_000
 UNCLAIMED_GRACE_MS = 60_000
 

@@ -26,9 +26,9 @@ from workbench.orchestrator.plan import Plan, part_started_by, plan
 from workbench.orchestrator.sink import SinkFlusher
 from workbench.orchestrator.steps import StepResult, run_engine_step
 from workbench.store import Store
+from workbench.store.states import StepStatus
 
 HEARTBEAT_S = 2.0
-FINAL_OK = "succeeded"
 
 
 def default_engines() -> dict[str, Engine]:
@@ -133,7 +133,7 @@ class RunDriver:
                     node_id = running.pop(future)
                     result = future.result()
                     results[node_id] = result
-                    if result.status == FINAL_OK:
+                    if result.status == StepStatus.SUCCEEDED:
                         done.add(node_id)
                         self._follow_triggers(ctx, node_id, result)
                     else:

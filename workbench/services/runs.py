@@ -16,8 +16,7 @@ from workbench.orchestrator.launch import create_run, reconcile, spawn_worker
 from workbench.services.identity import acting, authorise
 from workbench.store import Store
 from workbench.store.entities import Run, Step
-
-RESUMABLE = ("interrupted", "failed", "cancelled")
+from workbench.store.states import RESUMABLE, WRITERS
 
 
 @dataclass(frozen=True)
@@ -69,15 +68,12 @@ def start_run(store: Store, actor: str, graph_file: str | Path, *, target: str =
     return run
 
 
-WRITER_ROLES = ("scientist", "engineer", "operator", "approver", "admin")
-
-
 def _reconcile_for(store: Store, actor: str) -> None:
     """Notice runs whose worker is gone, once the acting user is known to the store (an
     unknown name is refused before anything is written or signalled)."""
     with store.read() as uow:
         user = acting(uow, actor)
-    if store.read_only or not any(r in WRITER_ROLES for r in user.roles):
+    if store.read_only or not any(r in WRITERS for r in user.roles):
         return  # an analyst only reads (on PostgreSQL their login could not write this anyway)
     reconcile(store, actor)  # noticed and recorded by the person who looked
 
@@ -119,7 +115,7 @@ def resume_run(store: Store, actor: str, run_id: int, *, detach: bool = True) ->
                 f"run {run_id} was started by {run.started_by}; only they resume it",
                 hint="run the same graph again as your own run (Re-run in the Runs view, or workbench run FILE)")
         if run.status not in RESUMABLE:
-            raise InvalidInputError(f"run {run_id} is {run.status}; only {', '.join(RESUMABLE)} runs can be resumed")
+            raise InvalidInputError(f"run {run_id} is {run.status}; only {', '.join(sorted(RESUMABLE))} runs can be resumed")
         resumed = uow.runs.reset_for_resume(run_id)
     if detach:
         spawn_worker(store.url, run_id)

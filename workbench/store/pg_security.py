@@ -33,9 +33,10 @@ from typing import Any
 from sqlalchemy import text
 
 from workbench.store.schema import ROLES
+from workbench.store.states import WRITERS
 
 # the groups each workbench role's group belongs to
-ROLE_GROUPS = {role: ("person",) if role == "analyst" else ("person", "writer") for role in ROLES}
+ROLE_GROUPS = {role: ("person", "writer") if role in WRITERS else ("person",) for role in ROLES}
 # tables no one writes directly (functions and triggers do), or only some groups do
 GUARDED = ("users", "user_roles", "approval_decisions", "audit_log", "audit_head", "audit_signatures",
            "person_keys", "store_info", "alembic_version", "serve_tokens", "code_folders")

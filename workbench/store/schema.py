@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from workbench.store.states import AlertStatus, ApprovalStatus, Role, RunStatus, StepStatus
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -32,17 +34,11 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("scientist", "engineer", "analyst", "operator", "approver", "admin")
-RUN_STATUSES = (
-    "queued", "running", "awaiting_approval", "succeeded", "failed", "cancelled",
-    "rejected", "interrupted",
-)
-STEP_STATUSES = (
-    "queued", "running", "awaiting_approval", "succeeded", "failed", "cancelled", "skipped",
-    "interrupted", "rejected",
-)
+ROLES: tuple[str, ...] = tuple(Role)
+RUN_STATUSES: tuple[str, ...] = tuple(RunStatus)
+STEP_STATUSES: tuple[str, ...] = tuple(StepStatus)
 ALIASES = ("candidate", "challenger", "champion", "archived")
-APPROVAL_STATUSES = ("open", "approved", "rejected", "expired")
+APPROVAL_STATUSES: tuple[str, ...] = tuple(ApprovalStatus)
 
 Id = BigInteger().with_variant(Integer, "sqlite")
 
@@ -429,7 +425,7 @@ class TargetRow(Base):
     created_by: Mapped[str] = mapped_column(String(200))
 
 
-ALERT_STATUSES = ("open", "acknowledged", "cleared")
+ALERT_STATUSES: tuple[str, ...] = tuple(AlertStatus)
 
 
 class AlertRow(Base):

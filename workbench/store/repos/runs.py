@@ -19,8 +19,7 @@ from workbench.store.schema import (
     StepOutputRow,
     StepRow,
 )
-
-FINISHED = {"succeeded", "failed", "cancelled", "rejected", "interrupted", "skipped"}
+from workbench.store.states import FINISHED
 
 
 class RunsRepo(Repo):
