@@ -23,42 +23,16 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
+
+from workbench.redaction import QUERY_PASSWORD, URL_PASSWORD, passwords_in, redact, strings_in
 
 __all__ = ["SECRET_KIND", "climbs_out", "keyring_name", "passwords_in", "redact", "redact_params",
            "resolve_path", "secret_problem_text"]
 
 SECRET_KIND = "database"
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)(?P<password>[^\s/@]+)(?P<tail>@)")
-_QUERY_PASSWORD = re.compile(r"(?P<head>[?&;](?:password|passwd|pwd)=)(?P<password>[^&;\s]+)(?P<tail>)",
-                             re.IGNORECASE)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(key)
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
-
-
-def passwords_in(value: Any) -> bool:
-    """Whether ``value`` (a parameter value, nested or not) holds a password."""
-    return any(_URL_PASSWORD.search(text) or _QUERY_PASSWORD.search(text) for text in _strings(value))
-
-
-def redact(text: str) -> str:
-    """``text`` with every URL or query password replaced by ``***``."""
-    for pattern in (_URL_PASSWORD, _QUERY_PASSWORD):
-        text = pattern.sub(lambda m: f"{m['head']}***{m['tail']}", text)
-    return text
 
 
 def redact_params(value: Any) -> Any:
@@ -74,17 +48,17 @@ def redact_params(value: Any) -> Any:
 
 def keyring_name(text: str) -> str:
     """The keyring entry a password of the URL in ``text`` belongs under (the URL without it)."""
-    match = _URL_PASSWORD.search(text)
+    match = URL_PASSWORD.search(text)
     if match is None:
         return f"{SECRET_KIND}:<the URL without its password>"
     head = match["head"][:-1]  # drop the ':' before the password
     rest = text[match.end():].split()[0] if text[match.end():].strip() else ""
-    return f"{SECRET_KIND}:{head}@{_QUERY_PASSWORD.sub('', rest)}"
+    return f"{SECRET_KIND}:{head}@{QUERY_PASSWORD.sub('', rest)}"
 
 
 def secret_problem_text(node_id: str, param: str, value: Any) -> str:
     """The message of a ``secret_in_graph`` error (never holding the password)."""
-    url = next((t for t in _strings(value) if _URL_PASSWORD.search(t)), None)
+    url = next((t for t in strings_in(value) if URL_PASSWORD.search(t)), None)
     shown = redact(url) if url is not None else "password=***"
     where = (f"remove it from the URL and put it in the OS keyring as '{keyring_name(url)}' "
              f"(keyring set mlops-workbench '{keyring_name(url)}'), where the data source finds it"

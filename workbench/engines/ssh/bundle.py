@@ -17,7 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # .../workbench
-INCLUDED = ("__init__.py", "errors.py", "estimators.py", "engines/__init__.py", "engines/runtime",
+INCLUDED = ("__init__.py", "errors.py", "estimators.py", "progress.py", "redaction.py",
+            "engines/__init__.py", "engines/runtime",
             "monitoring")
 
 BOOTSTRAP = r'''
