@@ -25,9 +25,12 @@ fail() {
   exit 1
 }
 
-# Run the installed command from a folder outside any checkout, with its own data folders.
+# Run the installed command as a person would: from a folder outside any checkout, with its own
+# data folders and none of a developer's or test run's settings (Python paths, keyring backend,
+# store, user).
 installed() {
-  (cd "$work" && env -u PYTHONPATH -u VIRTUAL_ENV XDG_DATA_HOME="$work/data" \
+  (cd "$work" && env -u PYTHONPATH -u PYTHONHOME -u VIRTUAL_ENV -u PYTHON_KEYRING_BACKEND \
+    -u WORKBENCH_STORE -u WORKBENCH_USER -u WORKBENCH_DEBUG XDG_DATA_HOME="$work/data" \
     XDG_CONFIG_HOME="$work/config" HOME="$work/home" "$@")
 }
 mkdir -p "$work/home"

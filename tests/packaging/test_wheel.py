@@ -28,7 +28,8 @@ from tests.support.components import need
 # (a stale build/lib would hide a packaging mistake), caches and version control.
 NOT_SOURCES = shutil.ignore_patterns(".venv", "build", "dist", ".git", "*.egg-info", "__pycache__",
                                      ".pytest_cache", ".ruff_cache", ".hypothesis", ".briefcase",
-                                     "workbench.dist-info", "logs", "*.db", "*.db-*", ".whl", ".gl")
+                                     "workbench.dist-info", "logs", "*.db", "*.db-*", ".whl", ".gl",
+                                     ".import_linter_cache")
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 180) -> str:
