@@ -1,4 +1,5 @@
-"""``workbench graph new|validate|show|templates``: graph files, headless.
+"""``workbench graph new|validate|show|templates``: graph files, headless (``save|log|diff``,
+a graph's versions in the store, are ``graph_history_cmds``).
 
 ``validate`` exits 1 when the graph has errors (each printed with its node id), 2 when the
 file cannot be used at all; ``show`` prints nodes, edges and problems and exits 0 whenever it
@@ -20,7 +21,7 @@ from workbench.errors import InvalidInputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    graph = sub.add_parser("graph", help="create, validate and inspect graph files")
+    graph = sub.add_parser("graph", help="create, validate and inspect graph files; save, list and compare their versions")
     graph_sub = graph.add_subparsers(dest="graph_command", metavar="ACTION", required=True)
 
     new = graph_sub.add_parser("new", help="write a new graph file from a template")
@@ -43,6 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     templates = graph_sub.add_parser("templates", help="list the shipped templates")
     templates.add_argument("--json", action="store_true")
     templates.set_defaults(handler=_templates)
+
+    from workbench.cli.graph_history_cmds import add_to
+
+    add_to(graph_sub)  # save, log, diff: the graph's versions in the store
 
 
 def _new(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -36,6 +36,8 @@ class GraphVersion:
     sha256: str
     author: str
     created_at: int
+    message: str = ""
+    base_version: int | None = None  # the version its author started from (None: a new graph)
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,8 @@ class GraphVersionRow(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     author: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[int] = mapped_column(BigInteger)
+    message: Mapped[str] = mapped_column(Text, default="")
+    base_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class RunRow(Base):

@@ -14,19 +14,28 @@ from workbench.store.schema import GraphVersionRow
 
 
 class GraphsRepo(Repo):
-    def save(self, project_id: int, name: str, text: str) -> GraphVersion:
-        """A new version, unless the latest version already has exactly this text."""
+    def save(self, project_id: int, name: str, text: str, *, message: str = "",
+             base_version: int | None = None, overwrote: int | None = None) -> GraphVersion:
+        """A new version, unless the latest version already has exactly this text.
+
+        ``base_version``: the version its author started from; ``overwrote``: a later version
+        it replaces without merging (``--force``), which the audit entry names."""
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        self.uow.serialise()
         latest = self.latest(project_id, name)
         if latest is not None and latest.sha256 == digest:
             return latest
-        self.uow.serialise()
         version = (latest.version if latest else 0) + 1
         row = GraphVersionRow(project_id=project_id, name=name, version=version, text=text,
-                              sha256=digest, author=self.actor, created_at=now_ms())
+                              sha256=digest, author=self.actor, created_at=now_ms(),
+                              message=message, base_version=base_version)
         self.session.add(row)
         self.session.flush()
-        self.audit("graphs.save", f"graph:{name}", {"version": version, "sha256": digest})
+        payload: dict[str, object] = {"version": version, "sha256": digest}
+        if overwrote is not None:
+            payload["overwrote"] = overwrote
+        self.audit("graphs.overwrite" if overwrote is not None else "graphs.save", f"graph:{name}",
+                   payload)
         self.uow.record_change("graphs", row.id, "saved")
         return to_entity(GraphVersion, row)
 
@@ -38,6 +47,22 @@ class GraphsRepo(Repo):
             .limit(1)
         )
         return None if row is None else to_entity(GraphVersion, row)
+
+    def version(self, project_id: int, name: str, version: int) -> GraphVersion:
+        row = self.session.scalar(select(GraphVersionRow).where(
+            GraphVersionRow.project_id == project_id, GraphVersionRow.name == name,
+            GraphVersionRow.version == version))
+        if row is None:
+            raise NotFoundError(f"graph {name!r} has no version {version}",
+                                hint=f"'workbench graph log {name}' lists its versions")
+        return to_entity(GraphVersion, row)
+
+    def history(self, project_id: int, name: str) -> list[GraphVersion]:
+        """Every version of ``name``, newest first."""
+        rows = self.session.scalars(select(GraphVersionRow).where(
+            GraphVersionRow.project_id == project_id, GraphVersionRow.name == name)
+            .order_by(GraphVersionRow.version.desc()))
+        return [to_entity(GraphVersion, r) for r in rows]
 
     def get(self, graph_version_id: int) -> GraphVersion:
         row = self.session.get(GraphVersionRow, graph_version_id)
