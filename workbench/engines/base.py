@@ -4,6 +4,11 @@ An engine runs one step: it is handed a ``StepLaunch`` (the runtime spec plus ca
 log lines, structured events and the step's process id, and a way to ask whether the run was
 cancelled) and returns a ``StepOutcome``. The orchestrator never knows where the step ran;
 it reads the outcome, and the files the runtime wrote, the same way for every engine.
+
+The ``LineRouter`` every engine feeds notes the highest resident memory the step's resource
+events reported (``StepLaunch.peak_rss_mb``), so that a step killed from outside — the kernel's
+out-of-memory killer sends SIGKILL: exit status -9 locally, 137 through a shell — fails with
+a message that says it probably ran out of memory and quotes that peak.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from typing import Any, Protocol
 
 EVENT_PREFIX = "@@workbench "
 LOG_TAIL_LINES = 40
+RESOURCE_PREFIX = "resources/"  # the runtime's resource series (runtime/resources.py)
+KILLED = (-9, 137)  # SIGKILL: the process itself, or through a shell (128 + 9)
 
 
 @dataclass
@@ -28,6 +35,7 @@ class StepLaunch:
     on_event: Callable[[dict[str, Any]], None] = lambda event: None
     on_start: Callable[[int], None] = lambda pid: None
     should_cancel: Callable[[], bool] = lambda: False
+    peak_rss_mb: float | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,9 @@ class StepOutcome:
         return self.exit_code == 0 and not self.cancelled and not self.timed_out and bool(self.result) \
             and not (self.result or {}).get("error")
 
-    def describe_failure(self) -> str:
+    def describe_failure(self, peak_rss_mb: float | None = None) -> str:
+        """Why the step failed; ``peak_rss_mb`` (its highest resident memory seen) makes a
+        SIGKILL say how much memory the step held when it was killed."""
         if self.cancelled:
             return "cancelled"
         if self.timed_out:
@@ -54,6 +64,11 @@ class StepOutcome:
             return str(error)
         last = next((line for line in reversed(self.log_tail) if line.strip()), "")
         last = f" (last output: {last})" if last else ""
+        if self.exit_code in KILLED:
+            peak = f"; its resident memory peaked at {peak_rss_mb:,.0f} MB" if peak_rss_mb else ""
+            return ("the step process was killed (SIGKILL) — most often the machine ran out of memory "
+                    f"and the system's out-of-memory killer stopped it{peak}; give the step more memory "
+                    f"or make it use less (fewer rows, a smaller model or batch){last}")
         if self.exit_code < 0:
             return f"the step process was killed by signal {-self.exit_code}{last}"
         return f"the step process exited with status {self.exit_code}{last}"
@@ -82,10 +97,19 @@ class LineRouter:
             except ValueError:
                 event = None
             if isinstance(event, dict):
+                self._note_peak(event)
                 self.launch.on_event(event)
                 return
         self.tail.append(f"[{stream}] {line}")
         self.launch.on_line(stream, line)
+
+
+    def _note_peak(self, event: dict[str, Any]) -> None:
+        key = event.get("metric")
+        if isinstance(key, str) and key.startswith(RESOURCE_PREFIX) and key.endswith("/rss_mb"):
+            value = event.get("value")
+            if isinstance(value, (int, float)):
+                self.launch.peak_rss_mb = max(self.launch.peak_rss_mb or 0.0, float(value))
 
 
 def read_result(output_dir: Path) -> dict[str, Any] | None:

@@ -214,7 +214,7 @@ def _launch(ctx: RunContext, planned: PlannedStep, step: Step, refs: dict[str, l
             with ctx.store.write(ctx.actor) as uow:
                 done = uow.runs.set_step_status(step.id, "cancelled", exit_code=outcome.exit_code, error="cancelled")
             return StepResult(node_id, "cancelled", done, "cancelled")
-        return _finish_failed(ctx, step, outcome.describe_failure(), outcome)
+        return _finish_failed(ctx, step, outcome.describe_failure(launch.peak_rss_mb), outcome)
     finally:
         ctx.artifacts.discard(workdir)
 

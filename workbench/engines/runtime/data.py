@@ -129,6 +129,8 @@ def _sql(ctx: StepContext) -> tuple[pd.DataFrame, str, str]:
                 frame = pd.read_sql(sa.text(query), conn)
         finally:
             engine.dispose()
+    except MemoryError:
+        raise  # the step ran out of memory: the runtime says so, not "the query failed"
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UnusableInputError(f"the SQL query on {shown} failed: {first}",

@@ -8,7 +8,8 @@ line is the step's log. Events:
 * ``{"progress": 0.5, "message": "epoch 10/20"}`` — progress in [0, 1].
 
 Rules: one event per line, compact JSON, non-finite numbers as ``null``; stdout is flushed
-after every line so the engine sees events as they happen. User training scripts may call
+after every line so the engine sees events as they happen; lines are written whole under a
+lock (the resource sampler's thread emits alongside the step). User training scripts may call
 ``emit_metric`` and ``emit_progress`` too.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from typing import Any
 
 from workbench.engines.runtime.spec import jsonable
@@ -23,12 +25,15 @@ from workbench.engines.runtime.spec import jsonable
 __all__ = ["EVENT_PREFIX", "emit", "emit_metric", "emit_progress", "log"]
 
 EVENT_PREFIX = "@@workbench "
+_LOCK = threading.Lock()
 
 
 def emit(event: dict[str, Any]) -> None:
     """Write one structured event line and flush."""
-    sys.stdout.write(EVENT_PREFIX + json.dumps(jsonable(event), separators=(",", ":")) + "\n")
-    sys.stdout.flush()
+    line = EVENT_PREFIX + json.dumps(jsonable(event), separators=(",", ":")) + "\n"
+    with _LOCK:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def emit_metric(name: str, step: int, value: float) -> None:
@@ -44,5 +49,6 @@ def log(message: str) -> None:
     text = str(message)
     if text.startswith(EVENT_PREFIX.strip()):
         text = " " + text
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    with _LOCK:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()

@@ -9,7 +9,9 @@ Python and library versions, host, duration) and writes ``<output_dir>/result.js
      "alerts": [], ...}, "signals": {"alert": bool}, "error": null}
 
 On a ``WorkbenchError`` it writes the same shape with ``"error": "<message>"`` (and empty
-outputs) and re-raises; any other exception propagates without a result file (the caller
+outputs) and re-raises; running out of memory (``MemoryError``, or torch's CUDA out-of-memory
+error) becomes an ``OutOfMemoryError`` that says so and quotes the step's peak resident memory
+(``info["peak_rss_mb"]`` holds it for every step that had a sampler); any other exception propagates without a result file (the caller
 logs the traceback). The output folder is created when missing.
 
 Rules: store-free, Qt-free, heavy libraries only inside executors; ``result.json`` is written
@@ -29,6 +31,11 @@ from typing import Any
 from workbench.engines.runtime.artifacts import verify_inputs
 from workbench.engines.runtime.metrics import scalar_metrics
 from workbench.engines.runtime.registry import executor_for
+from workbench.engines.runtime.resources import (
+    OutOfMemoryError,
+    current_peak_rss_mb,
+    out_of_memory_message,
+)
 from workbench.engines.runtime.spec import (
     RECORD_KINDS,
     StepContext,
@@ -83,6 +90,9 @@ def _result(ctx: StepContext, outcome: StepOutcome, started: float) -> dict[str,
         outputs[port] = [a.to_dict() for a in artifacts]
     info = {"device": "cpu", "gpu": None, "rows": None, **runtime_info(), **outcome.info}
     info["duration_ms"] = int((time.perf_counter() - started) * 1000)
+    peak = current_peak_rss_mb()
+    if peak is not None:
+        info["peak_rss_mb"] = round(peak, 1)
     return {
         "outputs": outputs,
         "metrics": scalar_metrics(dict(outcome.metrics)),
@@ -91,6 +101,11 @@ def _result(ctx: StepContext, outcome: StepOutcome, started: float) -> dict[str,
         "signals": dict(outcome.signals),
         "error": None,
     }
+
+
+def _detail(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"MemoryError: {text}" if text else "MemoryError"
 
 
 def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
@@ -105,9 +120,18 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
         raise UnusableInputError(f"cannot create the output folder: {exc.strerror}",
                                  where=str(output_dir)) from None
     try:
-        verify_inputs(parsed.inputs, ctx.where)
-        outcome = executor_for(parsed.kind, ctx.where)(ctx)
-        result = _result(ctx, outcome, started)
+        try:
+            verify_inputs(parsed.inputs, ctx.where)
+            outcome = executor_for(parsed.kind, ctx.where)(ctx)
+            result = _result(ctx, outcome, started)
+        except MemoryError as exc:
+            raise OutOfMemoryError(out_of_memory_message(current_peak_rss_mb(), _detail(exc)),
+                                   where=ctx.where) from None
+        except RuntimeError as exc:
+            if type(exc).__name__ != "OutOfMemoryError":  # torch.cuda.OutOfMemoryError
+                raise
+            raise OutOfMemoryError(out_of_memory_message(current_peak_rss_mb(), "GPU memory"),
+                                   where=ctx.where) from None
     except WorkbenchError as exc:
         info = {"device": "cpu", "gpu": None, "rows": None, **runtime_info(),
                 "duration_ms": int((time.perf_counter() - started) * 1000)}
