@@ -82,6 +82,8 @@ def test_a_scientist_cannot_approve_by_typing_another_name(people) -> None:  # n
     "VALUES ('churn', 'champion', 1, 0, 'alice')",  # issue 13, finding 1: no champion without approval
     # issue 13, finding 10: a scientist cannot declare where graphs' scripts may come from
     "INSERT INTO code_folders (path, added_by, added_at) VALUES ('/tmp', 'alice', 0)",
+    # issue 16: a comment is written by its author only
+    "INSERT INTO comments (subject_type, subject_id, author, text, created_at) VALUES ('run', '1', 'rita', 'x', 0)",
 ])
 def test_plain_sql_as_alice_is_refused_by_the_database(people, sql: str) -> None:  # noqa: ANN001
     url, request = people

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "workbench.cli.trigger_cmds",
     "workbench.cli.target_cmds",
     "workbench.cli.code_cmds",
+    "workbench.cli.comment_cmds",
     "workbench.cli.report_cmds",
     "workbench.cli.demo_cmds",
     "workbench.cli.monitoring_cmds",

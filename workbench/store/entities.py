@@ -252,6 +252,8 @@ class Comment:
     author: str
     text: str
     created_at: int
+    parent_id: int | None = None
+    edited_at: int | None = None
 
 
 @dataclass(frozen=True)

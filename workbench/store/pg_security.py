@@ -133,6 +133,18 @@ BEGIN
   RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
 END $$;
 
+CREATE OR REPLACE FUNCTION wb_check_comment() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, public AS $$
+BEGIN
+  IF NOT wb_is_superuser() AND (NEW.author <> session_user
+       OR (TG_OP = 'UPDATE' AND (OLD.author <> NEW.author OR OLD.subject_type <> NEW.subject_type
+                                 OR OLD.subject_id <> NEW.subject_id))) THEN
+    RAISE EXCEPTION 'a comment is written and edited by its author only: the login % cannot for %',
+      session_user, NEW.author USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
+
 CREATE OR REPLACE FUNCTION wb_check_decision() RETURNS trigger LANGUAGE plpgsql
 SET search_path = pg_catalog, public AS $$
 BEGIN
@@ -293,6 +305,7 @@ def apply(conn: Any) -> None:
                           f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"))
     for name, table, when, function in (
             ("decision_checked", "approval_decisions", "BEFORE INSERT", "wb_check_decision"),
+            ("comment_checked", "comments", "BEFORE INSERT OR UPDATE", "wb_check_comment"),
             ("status_checked", "approval_requests", "BEFORE UPDATE", "wb_check_request_status"),
             ("champion_approved", "model_aliases", "BEFORE INSERT OR UPDATE", "wb_check_champion"),
             ("people_synced", "users", "AFTER INSERT OR UPDATE", "wb_sync_people"),

@@ -341,6 +341,8 @@ class CommentRow(Base):
     author: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    parent_id: Mapped[int | None] = mapped_column(BigInteger)  # the comment this one answers
+    edited_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AuditRow(Base):

@@ -150,14 +150,42 @@ class ProjectsRepo(Repo):
 
 
 class CommentsRepo(Repo):
-    def add(self, subject_type: str, subject_id: str | int, text: str) -> Comment:
+    def add(self, subject_type: str, subject_id: str | int, text: str,
+            parent_id: int | None = None) -> Comment:
         if not text.strip():
             raise ConflictError("a comment needs some text")
+        if parent_id is not None:
+            parent = self.get(parent_id)
+            if (parent.subject_type, parent.subject_id) != (subject_type, str(subject_id)):
+                raise ConflictError(f"comment {parent_id} belongs to {parent.subject_type}:"
+                                    f"{parent.subject_id}, not to {subject_type}:{subject_id}")
         row = CommentRow(subject_type=subject_type, subject_id=str(subject_id), author=self.actor,
-                         text=text, created_at=now_ms())
+                         text=text, created_at=now_ms(), parent_id=parent_id)
         self.session.add(row)
         self.session.flush()
+        self.audit("comments.add", f"{subject_type}:{subject_id}",
+                   {"comment": row.id, "reply_to": parent_id, "text": text})
         self.uow.record_change("comments", f"{subject_type}:{subject_id}", "added")
+        return to_entity(Comment, row)
+
+    def get(self, comment_id: int) -> Comment:
+        row = self.session.get(CommentRow, comment_id)
+        if row is None:
+            raise NotFoundError(f"no comment {comment_id}")
+        return to_entity(Comment, row)
+
+    def edit(self, comment_id: int, text: str) -> Comment:
+        """New text for a comment (the caller checks it is the author's); shown as edited."""
+        if not text.strip():
+            raise ConflictError("a comment needs some text")
+        row = self.session.get(CommentRow, comment_id)
+        if row is None:
+            raise NotFoundError(f"no comment {comment_id}")
+        row.text, row.edited_at = text, now_ms()
+        self.session.flush()
+        self.audit("comments.edit", f"{row.subject_type}:{row.subject_id}",
+                   {"comment": row.id, "text": text})
+        self.uow.record_change("comments", f"{row.subject_type}:{row.subject_id}", "edited")
         return to_entity(Comment, row)
 
     def list(self, subject_type: str, subject_id: str | int) -> list[Comment]:
