@@ -9,6 +9,10 @@ A monitor thread, once a second, while a step runs:
 
 * reports the progress of the group's running Spark jobs (tasks done / tasks of their stages)
   as ``{"progress": …, "message": …}`` events into the step's log;
+* sends the step's resource figures (``runtime/resources.py``): the driver's process tree (its
+  JVM included — in local mode the executors live there) and what Spark's status tracker says
+  of the executors: ``spark_executors``, ``spark_running_tasks``, ``spark_storage_used_mb`` and
+  ``spark_storage_total_mb`` (storage memory in use / available, summed over executors);
 * on a cluster (any non-``local`` master) watches the live executors: when a job of the step is
   running and the application has had no executor for ``lost_workers_s`` seconds after having
   one — or none at all for ``executor_wait_s`` seconds since the step started — it cancels the
@@ -40,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.engines.runtime.events import emit
+from workbench.engines.runtime.resources import ResourceSampler
 from workbench.engines.spark.protocol import KEY
 from workbench.engines.spark.session import SparkTarget, build_session
 from workbench.engines.spark.steps import (
@@ -102,6 +107,7 @@ class Driver:
         self.stopped = threading.Event()
         self._last_progress: tuple[Any, ...] = ()
         self._last_progress_at = 0.0
+        self.sampler: ResourceSampler | None = None
 
     # -- requests -------------------------------------------------------------------------
     def open(self, params: dict[str, Any]) -> bool:
@@ -159,9 +165,12 @@ class Driver:
             sc = self.spark.sparkContext
             sc.setJobGroup(state.group, f"{ctx.node_id} ({ctx.spec.kind})",
                            interruptOnCancel=True)
+            sampler = ResourceSampler(step_id if isinstance(step_id, int) else None, cpu_from_zero=True)
             with self.lock:
-                self.current, self.current_id = state, request_id
+                self.current, self.current_id, self.sampler = state, request_id, sampler
+            self._sample(sampler)
             run_spark_spec(state)
+            self._sample(sampler)
         except BaseException as exc:  # the step fails; the driver lives on
             status, error = self._failure(state, exc)
             output_dir = state.ctx.output_dir if state is not None else spec.get("output_dir")
@@ -173,7 +182,7 @@ class Driver:
                           file=sys.stderr, flush=True)
         finally:
             with self.lock:
-                self.current, self.current_id = None, None
+                self.current, self.current_id, self.sampler = None, None, None
             sys.stdout.flush()
             emit({KEY: "result", "id": request_id, "status": status,
                   "exit_code": 0 if status == "ok" else 1, "error": error})
@@ -197,15 +206,33 @@ class Driver:
 
     def _monitor(self) -> None:
         while not self.stopped.wait(MONITOR_S):
-            state = self.current
+            state, sampler = self.current, self.sampler
             if state is None or self.spark is None:
                 continue
             try:
+                if sampler is not None:
+                    self._sample(sampler)
                 running = self._progress(state)
                 if self.target is not None and not self.target.is_local:
                     self._watch_executors(state, running)
             except Exception:  # the session may be stopping; try again next second
                 continue
+
+    def _sample(self, sampler: ResourceSampler) -> None:
+        sampler.sample()
+        try:
+            infos = self.spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()
+            infos = [infos[i] for i in range(len(infos))]
+        except Exception:  # the session may be stopping
+            return
+        local = self.target is None or self.target.is_local
+        executors = len(infos) if local else max(0, len(infos) - 1)  # the driver is listed too
+        used = sum(i.usedOnHeapStorageMemory() + i.usedOffHeapStorageMemory() for i in infos)
+        total = sum(i.totalOnHeapStorageMemory() + i.totalOffHeapStorageMemory() for i in infos)
+        sampler.send("spark_executors", executors)
+        sampler.send("spark_running_tasks", sum(i.numRunningTasks() for i in infos))
+        sampler.send("spark_storage_used_mb", used / 2**20)
+        sampler.send("spark_storage_total_mb", total / 2**20)
 
     def _progress(self, state: SparkStep) -> bool:
         tracker = self.spark.sparkContext.statusTracker()
