@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -61,6 +61,8 @@ def _fill(table: QTableWidget, rows: list[list[Any]], key_column: int = 0) -> No
 
 
 class RunsView(QWidget):
+    subject_changed = Signal(str, str)  # the chosen run as a discussion target ("run:ID"), its title
+
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
@@ -252,6 +254,7 @@ class RunsView(QWidget):
                                             else "Select a run to see its metrics.")
             self.timeline.clear()
             self.refresh()
+            self.subject_changed.emit(*((f"run:{run_id}", f"run {run_id}") if run_id is not None else ("", "")))
 
     def _on_step_selected(self) -> None:
         row = self.steps.currentRow()
