@@ -5,6 +5,8 @@ with ``--wait`` it follows the run step by step (through an approval gate, print
 request id) and exits 0 only when the run succeeded; ``--until-gate`` stops following (exit 0)
 once the run waits at an approval gate, and ``runs wait RUN`` follows it again to its end.
 Ctrl-C stops the waiting, not the run. Listings are tables as wide as their content.
+``runs show RUN`` lists the steps with what each used (peak resident memory, mean and peak CPU,
+GPU memory peak; ``--json``: each step's ``resources``).
 """
 
 from __future__ import annotations
@@ -168,12 +170,15 @@ def _runs_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _runs_show(args: argparse.Namespace, ctx: CliContext) -> int:
-    from workbench.services.runs import show_run
+    from workbench.engines.resource_series import by_step, describe, peaks
+    from workbench.services.runs import show_run, step_metrics
 
     view = show_run(ctx.store(), ctx.user, args.run_id)
+    used = {step_id: peaks(figures)
+            for step_id, figures in by_step(step_metrics(ctx.store(), ctx.user, args.run_id)).items()}
     if args.json:
         ctx.print_json({"run": _run_json(view.run), "graph": view.graph_name,
-                        "steps": [asdict(s) for s in view.steps]})
+                        "steps": [{**asdict(s), "resources": used.get(s.id)} for s in view.steps]})
         return 0
     run = view.run
     print(f"run {run.id} of {view.graph_name!r}: {run.status} (trigger {run.trigger}, target {run.target}, "
@@ -183,6 +188,8 @@ def _runs_show(args: argparse.Namespace, ctx: CliContext) -> int:
         if step.exit_code not in (None, 0):
             line += f" exit {step.exit_code}"
         print(line)
+        if step.id in used and describe(used[step.id]):
+            print(f"  {'':<16}   {describe(used[step.id])}")
     return 0
 
 
