@@ -1,4 +1,4 @@
-"""``workbench targets add|list|check|trust|passphrase|remove``: where steps run."""
+"""``workbench targets add|list|check|provision|trust|passphrase|remove``: where steps run."""
 
 from __future__ import annotations
 
@@ -41,10 +41,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing = targets_sub.add_parser("list")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
-    check = targets_sub.add_parser("check", help="connect and report versions, CPU/GPU and free disk")
+    check = targets_sub.add_parser(
+        "check", help="connect and report versions, CPU/GPU, free disk and the step runtime's packages",
+        description="Run the target's Python and report what steps need from it. Exits 1 naming every runtime "
+                    "package that is missing or at a version out of range (torch counts on hosts with a GPU, or "
+                    "with --with torch), 2 when the target cannot be reached.")
     check.add_argument("name")
+    check.add_argument("--with", dest="want", action="append", default=[], metavar="PACKAGE",
+                       help="count an optional package as needed (torch)")
     check.add_argument("--json", action="store_true")
     check.set_defaults(handler=_check)
+    provision = targets_sub.add_parser(
+        "provision", help="install the step runtime's packages in a venv on an SSH host (engineer or admin)",
+        description="Make <work dir>/venv on the host with the target's Python, send it wheels of this machine's "
+                    "installed packages over SFTP (kept in a local wheel cache) and install them with "
+                    "pip --no-index, so the host needs no network; then make the venv's Python the target's "
+                    "Python. The host must run the same Python version, OS and architecture as this machine. "
+                    "torch (large) is installed when the host has a GPU; --with torch installs it anyway, "
+                    "--without torch leaves it out.")
+    provision.add_argument("name")
+    provision.add_argument("--with", dest="want", action="append", default=[], metavar="PACKAGE",
+                           help="also install this optional package (torch)")
+    provision.add_argument("--without", dest="skip", action="append", default=[], metavar="PACKAGE",
+                           help="leave this optional package out even on a host with a GPU (torch)")
+    provision.add_argument("--wheel-cache", default=None, metavar="DIR",
+                           help="where wheels are kept between provisions (default: the user cache folder)")
+    provision.add_argument("--json", action="store_true")
+    provision.set_defaults(handler=_provision)
     trust = targets_sub.add_parser("trust", help="show an SSH host's key fingerprint and trust it")
     trust.add_argument("name")
     trust.add_argument("--yes", action="store_true", help="trust without asking (after checking it elsewhere)")
@@ -106,20 +129,54 @@ def _list(args: argparse.Namespace, ctx: CliContext) -> int:
 def _check(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.services.targets import check_target
 
-    result = check_target(ctx.store(), ctx.user, args.name)
+    result = check_target(ctx.store(), ctx.user, args.name, want=tuple(args.want))
     if args.json:
         ctx.print_json(asdict(result))
-    elif result.ok:
-        details = result.details
+        return 0 if result.ok else (1 if result.packages else 2)
+    details = result.details
+    if details:
         gpus = ", ".join(f"{g['name']} ({g['memory_total_mb']} MiB)" for g in details.get("gpus") or []) or "none"
-        print(f"{args.name}: reachable — Python {details.get('python')}, {details.get('cpus')} CPUs, GPUs: {gpus}, "
-              f"{details.get('free_disk_gb')} GiB free")
-        for library in ("numpy", "pandas", "sklearn", "pyarrow", "torch", "pyspark", "spark"):
-            if library in details:
-                print(f"  {library}: {details[library] or 'missing'}")
-    else:
+        print(f"{args.name}: reachable — Python {details.get('python')}"
+              f"{' (' + str(details['executable']) + ')' if details.get('executable') else ''}, "
+              f"{details.get('cpus')} CPUs, GPUs: {gpus}, {details.get('free_disk_gb')} GiB free")
+        for package in result.packages:
+            mark = {"ok": "ok", "missing": "MISSING", "incompatible": "INCOMPATIBLE"}.get(package["status"], "-")
+            found = package["found"] or ("not installed" + (f" (optional: {package['optional']})"
+                                                            if package["optional"] else ""))
+            print(f"  {package['dist'] + package['spec']:<24} {found:<36} {mark}")
+        if not result.packages:
+            for library in ("numpy", "pandas", "sklearn", "pyarrow", "torch", "pyspark", "spark"):
+                if library in details:
+                    print(f"  {library}: {details[library] or 'missing'}")
+    if not result.ok:
         print(f"{args.name}: {result.problem}", file=sys.stderr)
-    return 0 if result.ok else 2
+        return 1 if result.packages else 2
+    return 0
+
+
+def _provision(args: argparse.Namespace, ctx: CliContext) -> int:
+    from pathlib import Path
+
+    from workbench.progress import Progress
+    from workbench.services.targets import provision_target
+
+    want = None
+    if args.want or args.skip:
+        want = tuple(w for w in args.want if w not in args.skip)
+
+    def show(done: int, total: int, text: str) -> None:
+        print(f"[{done}/{total}] {text}" if total else text, file=sys.stderr, flush=True)
+
+    result = provision_target(ctx.store(), ctx.user, args.name, want=want,
+                              cache=Path(args.wheel_cache).expanduser() if args.wheel_cache else None,
+                              progress=Progress(show))
+    if args.json:
+        ctx.print_json(asdict(result))
+        return 0
+    print(f"provisioned {args.name}: its Python is now {result.python} "
+          f"({len(result.installed)} packages installed, {len(result.kept)} already there, "
+          f"{result.sent_bytes / 2**20:.1f} MiB sent)")
+    return 0
 
 
 def _trust(args: argparse.Namespace, ctx: CliContext) -> int:

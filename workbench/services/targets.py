@@ -5,6 +5,13 @@ the session when the machine has none). ``check`` connects and reports versions,
 and free disk; ``trust`` shows an unknown host's key fingerprint and records it only when the
 caller confirms it.
 
+``check`` also runs the target's own Python and compares the packages it has with what the step
+runtime needs (``engines.ssh.requirements``); a missing or out-of-range package makes the check
+fail, naming it and ``workbench targets provision``. Torch counts only where a torch step is
+likely to run: on a host with a GPU, or when asked for (``want``). ``provision`` (engineers and
+admins) gives an SSH host a venv with those packages from this machine's wheels and records the
+venv's Python as the target's Python (audited as ``targets.provision``).
+
 Parameters that reach a command line on a host are checked when a target is added: an SSH
 ``work_dir`` is an absolute POSIX path (or one under the login's home, ``~/…``) of plain
 characters, a ``python`` is a path or command name without shell metacharacters. The SSH
@@ -14,8 +21,10 @@ engine quotes them as well, so a target stored before these rules runs nothing b
 from __future__ import annotations
 
 import re
+import sys
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from workbench.engines.errors import TargetError
@@ -34,6 +43,12 @@ class TargetCheck:
     ok: bool
     details: dict[str, Any]
     problem: str = ""
+    packages: tuple[dict[str, Any], ...] = ()  # each runtime package: dist, spec, found, status
+
+    @property
+    def missing(self) -> list[str]:
+        """The runtime packages that are missing or at a version out of range."""
+        return [p["dist"] for p in self.packages if p["status"] in ("missing", "incompatible")]
 
 
 def add_target(store: Store, actor: str, name: str, kind: str, params: dict[str, Any],
@@ -114,10 +129,13 @@ def remove_target(store: Store, actor: str, name: str) -> None:
     secrets.delete_secret(PASSPHRASE_KIND, name)
 
 
-def check_target(store: Store, actor: str, name: str, *, progress: Progress | None = None) -> TargetCheck:
-    """Probe a target (versions, CPUs, GPUs, free disk); ``progress`` names each stage and a
-    cancel takes effect when the stage in hand (a connection, a probe) returns."""
+def check_target(store: Store, actor: str, name: str, *, progress: Progress | None = None,
+                 want: tuple[str, ...] = ()) -> TargetCheck:
+    """Probe a target (versions, CPUs, GPUs, free disk, the runtime's packages in its Python);
+    ``progress`` names each stage and a cancel takes effect when the stage in hand (a
+    connection, a probe) returns."""
     from workbench.engines.registry import build_engine
+    from workbench.engines.ssh import requirements
 
     progress = quietly(progress)
     target = get_target(store, actor, name)
@@ -126,32 +144,89 @@ def check_target(store: Store, actor: str, name: str, *, progress: Progress | No
             from workbench.engines.ssh.bundle import PROBE
 
             progress.step(0, 1, "probing this machine")
-            details = _probe_local(PROBE)
+            python = str(target.params.get("python") or sys.executable)
+            details = _run_local(python, PROBE, [tempfile.gettempdir()])
+            found = _run_local(python, requirements.PACKAGES_PROBE, requirements.probe_args())
         else:
             progress.step(0, 2, f"connecting to {name} ({target.kind})")
             engine = build_engine(target.name, target.kind, target.params)
             try:
                 progress.step(1, 2, f"probing {name}")
                 details = engine.probe()  # type: ignore[attr-defined]
+                found = {}
+                if target.kind == "ssh":
+                    from workbench.engines.ssh.provision import probe_python
+
+                    found = probe_python(engine, engine.params.python)  # type: ignore[arg-type, attr-defined]
             finally:
                 engine.close()
     except TargetError as exc:
         return TargetCheck(name, target.kind, False, {}, str(exc))
     progress.step(1, 1, "done")
-    return TargetCheck(name, target.kind, True, details)
+    if not found:  # a Spark cluster: its executors' Python is the cluster's business
+        return TargetCheck(name, target.kind, True, details)
+    if details.get("gpus"):
+        want = (*want, "torch")
+    statuses = requirements.assess(found.get("packages") or {}, want=want)
+    details = {**details, "executable": found.get("executable"), "venv": found.get("venv")}
+    packages = tuple(asdict(s) for s in statuses)
+    problems = [s.describe() for s in statuses if s.problem]
+    if not problems:
+        return TargetCheck(name, target.kind, True, details, packages=packages)
+    fix = (f"run 'workbench targets provision {name}' (an engineer or admin) to install them in a virtual "
+           "environment on the host" if target.kind == "ssh"
+           else f"install them into {found.get('executable')} with pip, or add a local target whose --python has them")
+    problem = (f"target {name!r}: the Python {found.get('executable')} lacks what steps need: "
+               f"{'; '.join(problems)}. To fix it, {fix}")
+    return TargetCheck(name, target.kind, False, details, problem, packages)
 
 
-def _probe_local(probe: str) -> dict[str, Any]:
+def _run_local(python: str, code: str, args: list[str]) -> dict[str, Any]:
     import json
     import subprocess
-    import sys
-    import tempfile
 
-    done = subprocess.run([sys.executable, "-c", probe, tempfile.gettempdir()], capture_output=True,
-                          text=True, timeout=120, check=False)
+    try:
+        done = subprocess.run([python, "-c", code, *args], capture_output=True, text=True, timeout=120,
+                              check=False)
+    except OSError as exc:
+        raise TargetError(f"the local Python {python} cannot be started: {exc.strerror or exc}",
+                          hint="check the target's --python") from None
     if done.returncode != 0:
-        raise TargetError(f"the local Python failed its check: {done.stderr.strip()[-300:]}")
+        raise TargetError(f"the local Python {python} failed its check: {done.stderr.strip()[-300:]}")
     return json.loads(done.stdout)
+
+
+def provision_target(store: Store, actor: str, name: str, *, want: tuple[str, ...] | None = None,
+                     cache: Any = None, progress: Progress | None = None) -> Any:
+    """Make a venv with the runtime's packages on an SSH target and make its Python the target's
+    (engineers and admins). ``want=None`` adds torch when the host has a GPU."""
+    from workbench.engines.ssh.connection import SshParams
+    from workbench.engines.ssh.provision import provision
+
+    with store.read() as uow:
+        authorise(uow, actor, "targets.manage")
+    target = get_target(store, actor, name)
+    if target.kind != "ssh":
+        raise TargetError(f"target {name!r} is a {target.kind} target; only SSH targets are provisioned",
+                          hint="for a local target, install the packages into its Python with pip "
+                               "('workbench targets check' names them)")
+    params = SshParams.from_target(target.name, target.params)
+    if want is None:
+        from workbench.engines.ssh.engine import SshEngine
+
+        engine = SshEngine(params)
+        try:
+            want = ("torch",) if engine.probe().get("gpus") else ()
+        finally:
+            engine.close()
+    result = provision(params, want=want, cache=cache, progress=progress)
+    with store.write(actor) as uow:
+        authorise(uow, actor, "targets.manage")
+        uow.targets.update_params(name, {**target.params, "python": result.python}, "targets.provision",
+                                  {"python": result.python, "previous_python": target.params.get("python"),
+                                   "installed": result.installed, "kept": result.kept,
+                                   "sent_bytes": result.sent_bytes})
+    return result
 
 
 def host_key_to_trust(store: Store, actor: str, name: str) -> tuple[Any, str, str | None]:

@@ -63,6 +63,17 @@ class TargetsRepo(Repo):
     def list(self) -> list[Target]:
         return [_entity(r) for r in self.session.scalars(select(TargetRow).order_by(TargetRow.name))]
 
+    def update_params(self, name: str, params: dict[str, Any], action: str, detail: dict[str, Any]) -> Target:
+        """Replace a target's parameters (audited as ``action`` with ``detail``)."""
+        self.get(name)
+        row = self.session.scalar(select(TargetRow).where(TargetRow.name == name))
+        assert row is not None
+        row.params = dumps(params)
+        self.session.flush()
+        self.audit(action, f"target:{name}", detail)
+        self.uow.record_change("targets", name, "changed")
+        return _entity(row)
+
     def remove(self, name: str) -> None:
         self.get(name)
         self.session.execute(delete(TargetRow).where(TargetRow.name == name))
