@@ -38,6 +38,8 @@ ACTION_KEYS = (
     "open",
     "save",
     "save_as",
+    "save_to_store",
+    "history",
     "undo",
     "redo",
     "cut",
@@ -90,6 +92,20 @@ def build_actions(editor: GraphEditor) -> dict[str, QAction]:
     make("open", "&Open…", editor._on_open_triggered, (Key.Open,))
     make("save", "&Save", editor.save_file, (Key.Save,))
     make("save_as", "Save &As…", editor.save_as, (Key.SaveAs, "Ctrl+Shift+S"))
+    make(
+        "save_to_store",
+        "Save to S&tore…",
+        editor.save_to_store,
+        ("Ctrl+Alt+S",),
+        "Save the graph to the store as a new version, with a message",
+    )
+    make(
+        "history",
+        "&History",
+        editor.show_history,
+        ("Ctrl+H",),
+        "The graph's saved versions: compare two, or one with the open graph; restore one",
+    )
 
     stack = editor.undo_stack
     undo = stack.createUndoAction(editor, "&Undo")
@@ -157,3 +173,5 @@ def update_actions(editor: GraphEditor) -> None:
     actions["auto_layout"].setEnabled(bool(editor.graph.nodes))
     actions["select_all"].setEnabled(bool(editor.graph.nodes or editor.graph.annotations))
     actions["paste"].setEnabled(editor.clipboard_has_graph())
+    actions["save_to_store"].setEnabled(editor.store_link.ready)
+    actions["history"].setEnabled(editor.store_link.store is not None)

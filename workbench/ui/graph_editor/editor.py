@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -50,10 +51,12 @@ from workbench.ui.graph_editor.actions import build_actions, update_actions
 from workbench.ui.graph_editor.columns import EditorColumns
 from workbench.ui.graph_editor.controller import GraphController
 from workbench.ui.graph_editor.editing import EditingMixin
+from workbench.ui.graph_editor.history_panel import HistoryPanel
 from workbench.ui.graph_editor.palette import NodePalette
 from workbench.ui.graph_editor.problems import ProblemsPanel
 from workbench.ui.graph_editor.properties import PropertiesPanel
 from workbench.ui.graph_editor.scene import GraphScene
+from workbench.ui.graph_editor.store_link import StoreLink
 from workbench.ui.graph_editor.templates_dialog import TemplateDialog
 from workbench.ui.graph_editor.view import GraphView
 
@@ -91,6 +94,7 @@ class GraphEditor(EditingMixin, QWidget):
         self.palette_panel = NodePalette(self.graph.catalog, self)
         self.properties = PropertiesPanel(self.controller, self)
         self.problems = ProblemsPanel(self.controller, self)
+        self.store_link = StoreLink(self)  # graph history: Save to store, versions (store_link)
         self._actions = build_actions(self)
         self._build_layout()
         self.view.context_actions = [
@@ -139,6 +143,7 @@ class GraphEditor(EditingMixin, QWidget):
             "add_note",
             "validate",
             "properties",
+            "history",
         ):
             if key is None:
                 self.toolbar.addSeparator()
@@ -149,7 +154,14 @@ class GraphEditor(EditingMixin, QWidget):
         self.details.addWidget(self.properties)
         self.details.addWidget(self.problems)
         self.details.setSizes([420, 180])
-        self.splitter = EditorColumns(self.palette_panel, self.view, self.details, self)
+        self.history = HistoryPanel(self, self)
+        self.side_tabs = QTabWidget(self)
+        self.side_tabs.setObjectName("graph_side_tabs")
+        self.side_tabs.setDocumentMode(True)
+        self.side_tabs.addTab(self.details, "Properties")
+        self.side_tabs.addTab(self.history, "History")
+        self.store_link.saved.connect(lambda _version: self.history.refresh())
+        self.splitter = EditorColumns(self.palette_panel, self.view, self.side_tabs, self)
         self.status_label = QLabel(self)
         self.status_label.setObjectName("graph_status")
         self.status_label.setWordWrap(True)
@@ -312,6 +324,8 @@ class GraphEditor(EditingMixin, QWidget):
     def _on_selection_changed(self) -> None:
         nodes, notes = self.scene.selected_node_ids(), self.scene.selected_annotation_ids()
         self.properties.show_selection(nodes, notes)
+        if (nodes or notes) and not self.history.painter.active:
+            self.side_tabs.setCurrentWidget(self.details)
         update_actions(self)
         if nodes or notes:
             if QApplication.mouseButtons() != Qt.MouseButton.NoButton:
@@ -327,6 +341,22 @@ class GraphEditor(EditingMixin, QWidget):
             self._open_details_on_release = False
             if self.scene.selected_node_ids() or self.scene.selected_annotation_ids():
                 self.splitter.open_details()
+
+    # -- the store's graph history (store_link, history_panel) ---------------------------------
+
+    def use_store(self, store: Any, user: str) -> None:
+        """Save to and read the history from ``store`` as ``user``."""
+        self.store_link.use_store(store, user)
+        update_actions(self)
+
+    def save_to_store(self, message: str | None = None) -> Any:
+        """Save the graph as a new version (asks for a message when None); see store_link."""
+        return self.store_link.save(message)
+
+    def show_history(self) -> None:
+        self.side_tabs.setCurrentWidget(self.history)
+        self.splitter.open_details(pinned=True)
+        self.history.refresh()
 
     def show_details(self, shown: bool = True) -> None:
         """Open (and keep open) or close the properties and problems column."""

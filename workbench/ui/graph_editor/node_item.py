@@ -93,6 +93,7 @@ class NodeItem(QGraphicsItem):
         self.edges: set[EdgeItem] = set()
         self.run_status: str | None = None
         self.run_progress: float | None = None
+        self.diff_note = ""  # what a compared version changed here (``diff_paint``)
         self._inputs: list[PortSlot] = []
         self._outputs: list[PortSlot] = []
         self._height = 0.0
@@ -209,6 +210,8 @@ class NodeItem(QGraphicsItem):
             if self.run_progress is not None:
                 label += f" {self.run_progress:.0%}"
             lines.append(f"state: {_esc(label)}")
+        if self.diff_note:
+            lines.append(self.diff_note)
         return "<br>".join(lines)
 
     def set_run_state(self, status: str | None, progress: float | None = None) -> None:
@@ -222,6 +225,12 @@ class NodeItem(QGraphicsItem):
         self._node_tooltip = self._describe()
         self.setToolTip(self._node_tooltip)
         self.update()
+
+    def set_diff_note(self, note: str) -> None:
+        """Add what a compared version changed on this node (rich text) to its tooltip."""
+        self.diff_note = note
+        self._node_tooltip = self._describe()
+        self.setToolTip(self._node_tooltip)
 
     # -- geometry ------------------------------------------------------------------------------
 
