@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from workbench.engines.runtime.resources import parse_resource_key
+from workbench.engines.runtime.resources import RESOURCE_PREFIX, parse_resource_key
 
-__all__ = ["by_step", "describe", "peaks"]
+__all__ = ["RESOURCE_PREFIX", "by_step", "describe", "peaks"]
 
 
 def by_step(metrics: dict[str, dict[str, Any]]) -> dict[int, dict[str, dict[str, np.ndarray]]]:

@@ -1,6 +1,7 @@
 """The engineer's runs view: runs with a status filter; a run page with its steps drawn on a
-time line (and listed in a table), the live log of the selected step, the run's metrics, and
-cancel / resume / re-run.
+time line (and listed in a table), the live log of the selected step, the run's metrics, what
+each step used (resident memory and CPU over time, GPU when used: ``run_resources.py``, in a
+"Resources" tab beside "Metrics"), and cancel / resume / re-run.
 
 Metrics are drawn as curves over steps (epochs) when a series has more than one point, and
 as labelled horizontal bars of the final values when every series is a single value (what
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
 from workbench.ui.context import UiContext
 from workbench.ui.views.live_plots import series_color
 from workbench.ui.views.plot_frame import PlotFrame
+from workbench.ui.views.run_resources import ResourcePlots
 from workbench.ui.views.timeline import StepTimeline
 
 STATUSES = ("", "queued", "running", "awaiting_approval", "succeeded", "failed", "cancelled", "rejected",
@@ -86,6 +89,8 @@ class RunsView(QWidget):
         self.plot.setDownsampling(mode="peak")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.metrics_frame.show_message("Select a run to see its metrics.")
+        self.resources = ResourcePlots(self)
+        self.resources.setObjectName("run_resources")
         self.cancel_button = QPushButton("Cancel", self)
         self.resume_button = QPushButton("Resume", self)
         self.rerun_button = QPushButton("Re-run", self)
@@ -107,7 +112,13 @@ class RunsView(QWidget):
         detail.addWidget(lanes)
         detail.addWidget(self.steps)
         detail.addWidget(self.log)
-        detail.addWidget(self.metrics_frame)
+        self.plots = QTabWidget(self)
+        self.plots.setObjectName("run_plots")
+        self.plots.setDocumentMode(True)
+        self.plots.addTab(self.metrics_frame, "Metrics")
+        self.plots.addTab(self.resources, "Resources")
+        self.plots.setTabToolTip(1, "Memory and CPU (and GPU) each step used while it ran")
+        detail.addWidget(self.plots)
         detail.setSizes([210, 90, 110, 240])
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.runs)
@@ -174,7 +185,12 @@ class RunsView(QWidget):
                 self.log.appendPlainText(("! " if line.stream == "stderr" else "") + line.line)
                 self._last_log_id = line.id
         if "metrics" in data:
-            self._show_metrics(view.run.id, data["metrics"])
+            from workbench.engines.resource_series import RESOURCE_PREFIX, by_step
+
+            metrics = data["metrics"]
+            self._show_metrics(view.run.id, {k: v for k, v in metrics.items() if not k.startswith(RESOURCE_PREFIX)})
+            self.resources.show_run(view.run.id, by_step(metrics), {s.id: s.node_id for s in view.steps},
+                                    self.selected_step)
 
     def _show_metrics(self, run_id: int, metrics: dict[str, Any]) -> None:
         series = {key: (np.asarray(points["step"], dtype=float), np.asarray(points["value"], dtype=float))
@@ -252,6 +268,8 @@ class RunsView(QWidget):
             self._clear_metrics()
             self.metrics_frame.show_message(f"Reading the metrics of run {run_id}…" if run_id is not None
                                             else "Select a run to see its metrics.")
+            self.resources.clear(f"Reading what the steps of run {run_id} used…" if run_id is not None
+                                 else "Select a run to see what its steps used.")
             self.timeline.clear()
             self.refresh()
             self.subject_changed.emit(*((f"run:{run_id}", f"run {run_id}") if run_id is not None else ("", "")))
