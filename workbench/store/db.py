@@ -282,6 +282,7 @@ class UnitOfWork:
         self.targets = repos.TargetsRepo(self)
         self.tokens = repos.TokensRepo(self)
         self.code_folders = repos.CodeFoldersRepo(self)
+        self.notifications = repos.NotificationsRepo(self)
         self.comments = repos.CommentsRepo(self)
         self.audit = repos.AuditRepo(self)
         self.changes = repos.ChangesRepo(self)

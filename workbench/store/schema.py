@@ -490,3 +490,51 @@ class CodeFolderRow(Base):
     added_at: Mapped[int] = mapped_column(BigInteger)
     removed_at: Mapped[int | None] = mapped_column(BigInteger)
     removed_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class NotificationRow(Base):
+    """One person's inbox entry: an approval asked of their role, their run failed or waits, a
+    mention, an alert. ``read_at`` is set when they have seen it."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_recipient", "recipient", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    read_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class OutboxRow(Base):
+    """A notification to send out (webhook or e-mail), written in the transaction that made
+    the event; one sender at a time claims it (``claimed_by``/``claimed_at``), so several open
+    workbenches send it once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_try_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[int] = mapped_column(BigInteger)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[int | None] = mapped_column(BigInteger)
+    sent_at: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class NotifyChannelRow(Base):
+    """An outbound channel an admin configured: ``webhook`` or ``email``; ``config`` holds what
+    is not secret (SMTP host, port, sender, recipients); secrets live in the OS keyring."""
+
+    __tablename__ = "notify_channels"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    config: Mapped[str] = mapped_column(Text, default="{}")
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[int] = mapped_column(BigInteger)

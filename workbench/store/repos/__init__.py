@@ -6,6 +6,7 @@ from workbench.store.repos.audit import AuditRepo, ChangesRepo
 from workbench.store.repos.code_folders import CodeFoldersRepo as CodeFoldersRepo
 from workbench.store.repos.graphs import GraphsRepo
 from workbench.store.repos.models import ArtifactsRepo, ModelsRepo
+from workbench.store.repos.notifications import NotificationsRepo as NotificationsRepo
 from workbench.store.repos.people import CommentsRepo, ProjectsRepo, UsersRepo
 from workbench.store.repos.runs import RunsRepo
 from workbench.store.repos.series import KpisRepo, MetricsRepo, PredictionsRepo, ResultsRepo

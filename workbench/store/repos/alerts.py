@@ -60,6 +60,9 @@ class AlertsRepo(Repo):
             else:
                 self.audit("alerts.raise", f"alert:{row.id}", {"source": source, "kind": kind, "message": message})
                 self.uow.record_change("alerts", row.id, "raised")
+                self.uow.notifications.notify(self.uow.notifications.holders_of("operator"), "alert",
+                                              f"alert:{row.id}", f"{kind} alert on {source}: {message[:200]}",
+                                              to_actor=True)
                 return to_entity(Alert, row)
         self.session.execute(update(AlertRow).where(AlertRow.id == row.id).values(
             count=AlertRow.count + 1, last_seen_at=seen, message=message))

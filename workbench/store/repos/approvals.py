@@ -36,6 +36,13 @@ class ApprovalsRepo(Repo):
         self.audit("approvals.request", f"approval:{row.id}",
                    {"model_version_id": model_version_id, "run_id": run_id, "node_id": node_id})
         self.uow.record_change("approvals", row.id, "requested")
+        role = str((evidence or {}).get("approver_role") or "approver")
+        model = (evidence or {}).get("model") or {}
+        what = (f"model {model.get('name')} version {model.get('version')}" if model.get("name")
+                else f"run {run_id}" if run_id is not None else "a decision")
+        self.uow.notifications.notify(self.uow.notifications.holders_of(role), "approval",
+                                      f"approval:{row.id}",
+                                      f"approval requested for {what} (request {row.id}, by {self.actor})")
         return self._entity(row)
 
     def get(self, request_id: int) -> ApprovalRequest:

@@ -149,6 +149,10 @@ class ProjectsRepo(Repo):
         return to_entity(Project, row)
 
 
+# ``@name`` in a comment: a person's name as the store spells them
+MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z0-9])")
+
+
 class CommentsRepo(Repo):
     def add(self, subject_type: str, subject_id: str | int, text: str,
             parent_id: int | None = None) -> Comment:
@@ -165,6 +169,11 @@ class CommentsRepo(Repo):
         self.session.flush()
         self.audit("comments.add", f"{subject_type}:{subject_id}",
                    {"comment": row.id, "reply_to": parent_id, "text": text})
+        named = [n for n in dict.fromkeys(MENTION.findall(text)) if self.uow.users.find(n) is not None]
+        if named:
+            self.uow.notifications.notify(named, "mention", f"{subject_type}:{subject_id}",
+                                          f"{self.actor} mentioned you on {subject_type}:{subject_id}: "
+                                          f"{text[:200]}")
         self.uow.record_change("comments", f"{subject_type}:{subject_id}", "added")
         return to_entity(Comment, row)
 

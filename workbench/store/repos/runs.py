@@ -71,6 +71,11 @@ class RunsRepo(Repo):
             row.error = error
         self.session.flush()
         self.uow.record_change("runs", run_id, status)
+        if status in ("failed", "awaiting_approval"):
+            said = "failed" + (f": {error.splitlines()[0][:200]}" if error else "") \
+                if status == "failed" else "waits for an approval"
+            self.uow.notifications.notify([row.started_by], "run", f"run:{run_id}",
+                                          f"your run {run_id} {said}", to_actor=True)
         return self._run(row)
 
     def _row(self, run_id: int, lock: bool = False) -> RunRow:
