@@ -58,7 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "pip --no-index, so the host needs no network; then make the venv's Python the target's "
                     "Python. The host must run the same Python version, OS and architecture as this machine. "
                     "torch (large) is installed when the host has a GPU; --with torch installs it anyway, "
-                    "--without torch leaves it out.")
+                    "--without torch leaves it out. The torch sent is this machine's build (a +cpu build runs "
+                    "on the host's CPU only).")
     provision.add_argument("name")
     provision.add_argument("--with", dest="want", action="append", default=[], metavar="PACKAGE",
                            help="also install this optional package (torch)")
@@ -126,9 +127,20 @@ def _list(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+def _known_optional(names: list[str]) -> None:
+    from workbench.engines.ssh.requirements import runtime_packages
+
+    known = {p.dist for p in runtime_packages() if p.optional and p.optional != "when present"}
+    for name in names:
+        if name not in known:
+            raise InvalidInputError(f"--with/--without {name!r}: not an optional package of the step runtime",
+                                    hint=f"optional packages: {', '.join(sorted(known))}")
+
+
 def _check(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.services.targets import check_target
 
+    _known_optional(args.want)
     result = check_target(ctx.store(), ctx.user, args.name, want=tuple(args.want))
     if args.json:
         ctx.print_json(asdict(result))
@@ -141,8 +153,9 @@ def _check(args: argparse.Namespace, ctx: CliContext) -> int:
               f"{details.get('cpus')} CPUs, GPUs: {gpus}, {details.get('free_disk_gb')} GiB free")
         for package in result.packages:
             mark = {"ok": "ok", "missing": "MISSING", "incompatible": "INCOMPATIBLE"}.get(package["status"], "-")
-            found = package["found"] or ("not installed" + (f" (optional: {package['optional']})"
-                                                            if package["optional"] else ""))
+            optional = {"": "", "when present": " (optional: used when present)"}.get(
+                package["optional"], f" (optional: for {package['optional']} steps)")
+            found = package["found"] or f"not installed{optional}"
             print(f"  {package['dist'] + package['spec']:<24} {found:<36} {mark}")
         if not result.packages:
             for library in ("numpy", "pandas", "sklearn", "pyarrow", "torch", "pyspark", "spark"):
@@ -160,6 +173,7 @@ def _provision(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.progress import Progress
     from workbench.services.targets import provision_target
 
+    _known_optional([*args.want, *args.skip])
     want = None
     if args.want or args.skip:
         want = tuple(w for w in args.want if w not in args.skip)

@@ -49,7 +49,7 @@ class ProvisionResult:
 
 
 def mib(size: int) -> str:
-    return f"{size / 2**20:.1f} MiB"
+    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{max(1, round(size / 2**10))} KiB"
 
 
 def probe_python(engine: SshEngine, python: str, lease: Any | None = None) -> dict[str, Any]:
