@@ -54,6 +54,17 @@ def test_runtime_packages_come_from_the_runtime_imports_and_the_project_dependen
     assert "paramiko" not in packages and "pyside6-essentials" not in packages  # the runtime never imports them
 
 
+def test_versions_out_of_range_are_incompatible_and_torch_counts_only_when_wanted() -> None:
+    found = {p.dist: "99.0" for p in requirements.runtime_packages()} | {"pandas": "3.0.1", "numpy": "1.21.6",
+                                                                        "scikit-learn": "1.4.2", "torch": None}
+    statuses = {s.dist: s for s in requirements.assess(found)}
+    assert statuses["pandas"].status == "incompatible"  # above the range's ceiling (<3)
+    assert statuses["numpy"].status == "incompatible" and "1.21.6 is installed" in statuses["numpy"].describe()
+    assert statuses["scikit-learn"].status == "ok"
+    assert statuses["torch"].status == "optional-missing" and not statuses["torch"].problem
+    assert {s.dist: s for s in requirements.assess(found, want=("torch",))}["torch"].status == "missing"
+
+
 def test_check_names_the_packages_a_bare_python_lacks_and_exits_1(store, ssh_server, tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     python = bare_python(tmp_path / "bare")

@@ -129,12 +129,17 @@ def _dependencies() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
         if project.get("name") == PROJECT:
             main = list(project.get("dependencies", []))
             extras = {k: list(v) for k, v in project.get("optional-dependencies", {}).items()}
-    if not main:
+    if not main:  # an installed workbench: its metadata holds the same lists
+        provided = importlib.metadata.metadata(PROJECT).get_all("Provides-Extra") or []
         for line in importlib.metadata.requires(PROJECT) or []:
             requirement = Requirement(line)
-            extra = next((str(m[2]) for m in (requirement.marker._markers if requirement.marker else [])
-                          if isinstance(m, tuple) and str(m[0]) == "extra"), "")
-            (extras.setdefault(extra, []) if extra else main).append(line.split(";")[0])
+            bare = line.split(";")[0]
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                main.append(bare)
+            else:
+                for extra in provided:
+                    if requirement.marker.evaluate({"extra": extra}):
+                        extras.setdefault(extra, []).append(bare)
     required = {str(canonicalize_name(Requirement(r).name)): str(Requirement(r).specifier) for r in main}
     optional: dict[str, tuple[str, str]] = {}
     for extra, lines in extras.items():
