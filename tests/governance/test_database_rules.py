@@ -84,6 +84,8 @@ def test_a_scientist_cannot_approve_by_typing_another_name(people) -> None:  # n
     "INSERT INTO code_folders (path, added_by, added_at) VALUES ('/tmp', 'alice', 0)",
     # issue 16: a comment is written by its author only
     "INSERT INTO comments (subject_type, subject_id, author, text, created_at) VALUES ('run', '1', 'rita', 'x', 0)",
+    # issue 16: a person says only where they are themselves
+    "INSERT INTO presence (person, session, target, since, seen_at) VALUES ('rita', 's', 'run:1', 0, 0)",
 ])
 def test_plain_sql_as_alice_is_refused_by_the_database(people, sql: str) -> None:  # noqa: ANN001
     url, request = people
@@ -108,6 +110,17 @@ def test_finding_3_an_analyst_login_cannot_write_anything(people, sql: str) -> N
     assert refused.value.sqlstate == "42501", refused.value
     listed = _as(url, "ann", "users", "list", "--json")  # reading is open to her
     assert listed.returncode == 0 and "rita" in listed.stdout
+
+
+def test_an_analyst_says_where_she_is_and_nothing_else(people) -> None:  # noqa: ANN001
+    url, _ = people
+    with _sql(url, "ann") as conn:
+        conn.execute("INSERT INTO presence (person, session, target, since, seen_at) "
+                     "VALUES ('ann', 'ann-1', 'run:1', 0, 0)")
+        conn.commit()
+        with pytest.raises(psycopg.Error) as refused:
+            conn.execute("UPDATE presence SET person = 'rita' WHERE session = 'ann-1'")
+        assert refused.value.sqlstate == "42501"
 
 
 def test_a_decision_recorded_for_someone_else_is_refused_even_for_an_approver(people) -> None:  # noqa: ANN001

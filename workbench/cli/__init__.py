@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "workbench.cli.code_cmds",
     "workbench.cli.comment_cmds",
     "workbench.cli.notify_cmds",
+    "workbench.cli.presence_cmds",
     "workbench.cli.report_cmds",
     "workbench.cli.demo_cmds",
     "workbench.cli.monitoring_cmds",

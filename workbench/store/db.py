@@ -283,6 +283,7 @@ class UnitOfWork:
         self.tokens = repos.TokensRepo(self)
         self.code_folders = repos.CodeFoldersRepo(self)
         self.notifications = repos.NotificationsRepo(self)
+        self.presence = repos.PresenceRepo(self)
         self.comments = repos.CommentsRepo(self)
         self.audit = repos.AuditRepo(self)
         self.changes = repos.ChangesRepo(self)

@@ -40,7 +40,7 @@ ROLE_GROUPS = {role: ("person", "writer") if role in WRITERS else ("person",) fo
 # tables no one writes directly (functions and triggers do), or only some groups do
 GUARDED = ("users", "user_roles", "approval_decisions", "audit_log", "audit_head", "audit_signatures",
            "person_keys", "store_info", "alembic_version", "serve_tokens", "code_folders",
-           "notify_channels")
+           "notify_channels", "presence")
 APPEND_ONLY = ("audit_log", "audit_signatures", "person_keys", "approval_decisions")
 GENESIS = "0" * 64
 
@@ -151,6 +151,17 @@ SET search_path = pg_catalog, public AS $$
 BEGIN
   IF NOT wb_is_superuser() AND OLD.recipient <> session_user THEN
     RAISE EXCEPTION 'only % marks their own notifications read', OLD.recipient
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION wb_check_presence() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, public AS $$
+BEGIN
+  IF NOT wb_is_superuser() AND (NEW.person <> session_user
+       OR (TG_OP = 'UPDATE' AND OLD.person <> session_user)) THEN
+    RAISE EXCEPTION 'the login % says only where it is itself', session_user
       USING ERRCODE = 'insufficient_privilege';
   END IF;
   RETURN NEW;
@@ -299,6 +310,11 @@ def apply(conn: Any) -> None:
     if "notify_channels" in tables:
         conn.execute(text(f"GRANT INSERT, UPDATE, DELETE ON notify_channels TO {q['admin']}"))
         conn.execute(text(f"GRANT UPDATE (read_at) ON notifications TO {q['person']}"))
+    if "presence" in tables:  # every person says what they have open, analysts included
+        conn.execute(text(f"GRANT INSERT, UPDATE ON presence TO {q['person']}"))
+        sequence = conn.execute(text("SELECT pg_get_serial_sequence('presence', 'id')")).scalar()
+        if sequence:
+            conn.execute(text(f"GRANT USAGE, SELECT ON SEQUENCE {sequence} TO {q['person']}"))
     # the folders whose code graphs may run: declared and removed by engineers and admins only
     if "code_folders" in tables:
         conn.execute(text(f"GRANT INSERT, UPDATE (removed_at, removed_by) ON code_folders "
@@ -323,6 +339,7 @@ def apply(conn: Any) -> None:
             ("decision_checked", "approval_decisions", "BEFORE INSERT", "wb_check_decision"),
             ("comment_checked", "comments", "BEFORE INSERT OR UPDATE", "wb_check_comment"),
             ("inbox_checked", "notifications", "BEFORE UPDATE", "wb_check_inbox"),
+            ("presence_checked", "presence", "BEFORE INSERT OR UPDATE", "wb_check_presence"),
             ("status_checked", "approval_requests", "BEFORE UPDATE", "wb_check_request_status"),
             ("champion_approved", "model_aliases", "BEFORE INSERT OR UPDATE", "wb_check_champion"),
             ("people_synced", "users", "AFTER INSERT OR UPDATE", "wb_sync_people"),

@@ -538,3 +538,19 @@ class NotifyChannelRow(Base):
     config: Mapped[str] = mapped_column(Text, default="{}")
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class PresenceRow(Base):
+    """Who has what open: one row per workbench session and thing (``run:12``, ``graph:churn`` …),
+    refreshed while it stays open; a row not refreshed within the readers' time-to-live has
+    gone away without saying so."""
+
+    __tablename__ = "presence"
+    __table_args__ = (UniqueConstraint("session", "target"), Index("ix_presence_target", "target"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person: Mapped[str] = mapped_column(String(200))
+    session: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(200))
+    since: Mapped[int] = mapped_column(BigInteger)
+    seen_at: Mapped[int] = mapped_column(BigInteger)
+    left_at: Mapped[int | None] = mapped_column(BigInteger)

@@ -8,6 +8,7 @@ from workbench.store.repos.graphs import GraphsRepo
 from workbench.store.repos.models import ArtifactsRepo, ModelsRepo
 from workbench.store.repos.notifications import NotificationsRepo as NotificationsRepo
 from workbench.store.repos.people import CommentsRepo, ProjectsRepo, UsersRepo
+from workbench.store.repos.presence import PresenceRepo as PresenceRepo
 from workbench.store.repos.runs import RunsRepo
 from workbench.store.repos.series import KpisRepo, MetricsRepo, PredictionsRepo, ResultsRepo
 from workbench.store.repos.targets import Target, TargetsRepo

@@ -1,0 +1,54 @@
+"""``workbench presence list|hold TARGET``: who has a graph, run or request open."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import datetime
+
+from workbench.cli.context import CliContext
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    presence = sub.add_parser("presence", help="who has a graph, run or approval request open")
+    actions = presence.add_subparsers(dest="presence_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="who has TARGET open now")
+    listing.add_argument("target", metavar="TARGET", help="graph:NAME, run:ID, approval:ID …")
+    listing.add_argument("--ttl", type=float, default=None, metavar="SECONDS",
+                         help="count a workbench as gone this long after it last said so (default 30)")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_list)
+    hold = actions.add_parser("hold", help="say you have TARGET open, for a while (as a workbench does)")
+    hold.add_argument("targets", nargs="+", metavar="TARGET")
+    hold.add_argument("--for", dest="seconds", type=float, default=60.0, metavar="SECONDS")
+    hold.add_argument("--every", type=float, default=None, metavar="SECONDS",
+                      help="refresh this often (default 10)")
+    hold.set_defaults(handler=_hold)
+
+
+def _list(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.presence import TTL_S, present
+
+    found = present(ctx.store(), args.target, args.ttl or TTL_S)
+    if args.json:
+        ctx.print_json([{"person": p.person, "since": p.since, "seen_at": p.seen_at} for p in found])
+        return 0
+    if not found:
+        print(f"nobody has {args.target} open")
+    for p in found:
+        print(f"{p.person} (since {datetime.fromtimestamp(p.since / 1000):%H:%M:%S})")
+    return 0
+
+
+def _hold(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.presence import REFRESH_S, here, leave, new_session
+
+    store, session = ctx.store(), new_session()
+    until = time.monotonic() + args.seconds
+    try:
+        while time.monotonic() < until:
+            here(store, ctx.user, session, list(args.targets))
+            time.sleep(min(args.every or REFRESH_S, max(0.0, until - time.monotonic())))
+    finally:
+        leave(store, ctx.user, session)
+    return 0
