@@ -111,5 +111,5 @@ def test_a_step_killed_by_sigkill_says_it_probably_ran_out_of_memory(tmp_path: P
     assert outcome.exit_code == -signal.SIGKILL
     assert launch.peak_rss_mb is not None and launch.peak_rss_mb > 10
     message = outcome.describe_failure(launch.peak_rss_mb)
-    assert "killed (SIGKILL)" in message and "ran out of memory" in message
+    assert "killed by signal 9 (SIGKILL)" in message and "ran out of memory" in message
     assert f"peaked at {launch.peak_rss_mb:,.0f} MB" in message

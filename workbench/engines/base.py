@@ -66,7 +66,7 @@ class StepOutcome:
         last = f" (last output: {last})" if last else ""
         if self.exit_code in KILLED:
             peak = f"; its resident memory peaked at {peak_rss_mb:,.0f} MB" if peak_rss_mb else ""
-            return ("the step process was killed (SIGKILL) — most often the machine ran out of memory "
+            return ("the step process was killed by signal 9 (SIGKILL) — most often the machine ran out of memory "
                     f"and the system's out-of-memory killer stopped it{peak}; give the step more memory "
                     f"or make it use less (fewer rows, a smaller model or batch){last}")
         if self.exit_code < 0:
