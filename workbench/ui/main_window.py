@@ -4,7 +4,8 @@ remembered (QSettings). The analyst's views see the store through a read-only se
 
 Also here: the command palette (Ctrl+K), light and dark palettes, the store chooser, and the
 status bar's view of work running off the UI thread (progress, Cancel; Ctrl+Shift+X stops
-every background task).
+every background task), and the Discussion panel at the right of every role's docks (Ctrl+Shift+D):
+views say what is chosen with ``subject_changed(target, title)`` and the panel shows its thread.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QSizePolicy,
+    QSplitter,
     QStackedWidget,
     QToolBar,
     QToolButton,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from workbench.governance.permissions import ROLE_TITLES
 from workbench.ui.context import UiContext
+from workbench.ui.discussion_panel import DiscussionPanel
 from workbench.ui.feed import ChangeFeedThread
 from workbench.ui.palette import CommandPalette, apply_theme
 from workbench.ui.role_window import RoleWindow
@@ -90,6 +93,13 @@ class MainWindow(QMainWindow):
         self._role_windows: dict[str, RoleWindow] = {}
         self.stack = QStackedWidget(self)
         self.stack.setObjectName("roles")
+        self.discussion = DiscussionPanel(self.feed, self)
+        self.split = QSplitter(Qt.Orientation.Horizontal, self)
+        self.split.setObjectName("roles_and_discussion")
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.stack)
+        self.split.addWidget(self.discussion)
+        self.split.setStretchFactor(0, 1)
         self._contexts: dict[bool, UiContext] = {}
         self.current_role: str | None = None
         self.setWindowTitle(f"MLOps Workbench — {store.display_url}")
@@ -101,7 +111,8 @@ class MainWindow(QMainWindow):
         self._fit_initial_size()
         apply_theme(str(self.settings.value("theme", "light")))
         if self.roles:
-            self.setCentralWidget(self.stack)
+            self.setCentralWidget(self.split)
+            self._show_discussion(self.discussion_action.isChecked())
             first = str(self.settings.value("last_role", self.roles[0]))
             self.switch_role(first if first in self.roles else self.roles[0])
         else:
@@ -131,6 +142,14 @@ class MainWindow(QMainWindow):
         self.cancel_tasks_action = QAction("Cancel background tasks", self)
         self.cancel_tasks_action.setShortcut(QKeySequence("Ctrl+Shift+X"))
         self.cancel_tasks_action.triggered.connect(self._on_cancel_tasks)
+        self.discussion_action = QAction("Discussion", self, checkable=True)
+        self.discussion_action.setObjectName("discussion_toggle")
+        self.discussion_action.setShortcut(QKeySequence("Ctrl+Shift+D"))
+        self.discussion_action.setToolTip("Show or hide the discussion of what you have chosen (Ctrl+Shift+D)")
+        shown = self.settings.value("discussion/shown")
+        self.discussion_action.setChecked(self._available().width() >= 1600 if shown is None
+                                          else shown in (True, "true"))
+        self.discussion_action.triggered.connect(self._on_discussion_toggled)
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_store_action)
         file_menu.addSeparator()
@@ -152,11 +171,12 @@ class MainWindow(QMainWindow):
             self.role_menu.addAction(action)
             self.role_actions[role] = action
         self.view_menu = self.menuBar().addMenu("&View")
-        for action in (self.palette_action, self.theme_action, self.hint_action, self.reset_layout_action,
-                       self.cancel_tasks_action):
+        for action in (self.palette_action, self.discussion_action, self.theme_action, self.hint_action,
+                       self.reset_layout_action, self.cancel_tasks_action):
             self.view_menu.addAction(action)
         self.addActions([self.open_store_action, self.quit_action, *self.role_actions.values(),
-                         self.palette_action, self.theme_action, self.reset_layout_action, self.cancel_tasks_action])
+                         self.palette_action, self.discussion_action, self.theme_action, self.reset_layout_action,
+                         self.cancel_tasks_action])
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Main toolbar", self)
@@ -173,6 +193,7 @@ class MainWindow(QMainWindow):
         self.role_box.setEnabled(bool(self.roles))
         self.role_box.currentIndexChanged.connect(self._on_role_chosen)
         bar.addWidget(self.role_box)
+        bar.addAction(self.discussion_action)
 
     def _build_hint(self) -> None:
         """A one-line "start here" for the current role beside the role switcher, until the
@@ -236,6 +257,18 @@ class MainWindow(QMainWindow):
         if (x, y) != (frame.x(), frame.y()):
             self.move(x, y)
 
+    def _on_discussion_toggled(self, shown: bool) -> None:
+        self.settings.setValue("discussion/shown", shown)
+        self._show_discussion(shown)
+
+    def _show_discussion(self, shown: bool) -> None:
+        self.discussion.setVisible(shown)
+        self.discussion_action.setChecked(shown)
+        total = self.split.width() or self.width()
+        if shown:  # a column about a quarter of the window: 320 px at 1366, 380 px at 1600
+            side = max(300, min(420, total // 4))
+            self.split.setSizes([total - side, side])
+
     def _on_cancel_tasks(self) -> None:
         count = self.tasks.cancel_all()
         self.statusBar().showMessage(f"cancelling {count} background task(s)" if count
@@ -269,6 +302,9 @@ class MainWindow(QMainWindow):
             scroll.setFrameShape(QFrame.Shape.NoFrame)
             scroll.setWidget(widget)
             self._views[key] = scroll
+            subject = getattr(widget, "subject_changed", None)
+            if subject is not None:  # what the person chose there is what the discussion is about
+                subject.connect(self.discussion.show_subject)
             if view_id == "graph":
                 self._fill_graph_menu(widget)
                 if hasattr(getattr(widget, "editor", None), "use_store"):  # graph history
@@ -300,6 +336,7 @@ class MainWindow(QMainWindow):
         window.arrange(self.settings.value(f"layout/{role}"), self.stack.width() or self.width())
         self.stack.setCurrentWidget(window)
         self.current_role = role
+        self.discussion.set_context(ctx, role)
         self.settings.setValue("last_role", role)
         index = self.role_box.findData(role)
         if index >= 0 and index != self.role_box.currentIndex():

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -38,6 +38,8 @@ MESSAGE, LONGEST = COLUMNS.index("message"), 240
 
 
 class AlertsView(QWidget):
+    subject_changed = Signal(str, str)  # the chosen alert ("alert:ID") as a discussion target, its title
+
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
@@ -122,6 +124,8 @@ class AlertsView(QWidget):
     def _on_selected(self) -> None:
         chosen = self.selected()
         self.acknowledge_button.setEnabled(self.can_acknowledge and chosen is not None and chosen.status == "open")
+        if chosen is not None:
+            self.subject_changed.emit(f"alert:{chosen.id}", f"alert {chosen.id} ({chosen.kind}, {chosen.source})")
 
     def _on_acknowledge(self) -> None:
         chosen = self.selected()

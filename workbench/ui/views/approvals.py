@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -33,8 +33,8 @@ from workbench.ui.context import UiContext
 from workbench.ui.formatting import local_time, number
 from workbench.ui.views.runs import _fill, _table
 
-TABS = ("Candidate vs champion", "Confusion matrix", "Label-free", "Data and drift", "Importance", "Lineage",
-        "Earlier decisions")
+TABS = ("Candidate vs champion", "Confusion matrix", "Fairness", "Label-free", "Data and drift", "Importance",
+        "Lineage", "Earlier decisions")
 
 
 def _number(value: Any) -> str:
@@ -56,11 +56,14 @@ class ApprovalDialog(QDialog):
         tabs.tabBar().setExpanding(False)
         self.importance_table = _table(["feature", "importance", "± std"], self)
         self.importance_table.setObjectName("importance_table")
-        for page, label in zip((self._metrics_tab(), self._confusion_tab(), self._label_free_tab(), self._data_tab(),
-                                self.importance_table, self._lineage_tab(), self._history_tab()), TABS, strict=True):
+        for page, label in zip((self._metrics_tab(), self._confusion_tab(), self._fairness_tab(),
+                                self._label_free_tab(), self._data_tab(), self.importance_table, self._lineage_tab(),
+                                self._history_tab()), TABS, strict=True):
             tabs.addTab(page, label)
-        tabs.setTabToolTip(2, "Label-free (CBPE) estimates of candidate and champion on production data")
-        tabs.setTabToolTip(4, "Permutation feature importances of the candidate on its hold-out rows")
+        tabs.setTabToolTip(2, "Metrics per group of each sensitive feature the evaluate step named, and the "
+                              "gate's fairness policy")
+        tabs.setTabToolTip(3, "Label-free (CBPE) estimates of candidate and champion on production data")
+        tabs.setTabToolTip(5, "Permutation feature importances of the candidate on its hold-out rows")
         self.reason = QPlainTextEdit(self)
         self.reason.setObjectName("reason")
         self.reason.setPlaceholderText("Reason for the decision (required; it goes to the audit trail)")
@@ -208,6 +211,55 @@ class ApprovalDialog(QDialog):
         layout.addWidget(self.metrics_note)
         layout.addWidget(table, 1)
         self.metrics_table = table
+        return box
+
+    def _fairness_tab(self) -> QWidget:
+        """The candidate's metrics per group (95% bootstrap intervals) and the gate's policy."""
+        box = QWidget(self)
+        layout = QVBoxLayout(box)
+        evidence = self.details.request.evidence or {}
+        lines = []
+        for policy in evidence.get("policies") or []:
+            mark = "✔ holds" if policy.get("holds") else "✘ does not hold"
+            colour = "#1b7f3b" if policy.get("holds") else "#b3261e"
+            lines.append(f"<b>Policy: {policy.get('name')}</b> — <span style='color:{colour}'>{mark}</span> "
+                         f"({policy.get('detail')})")
+        fairness = evidence.get("fairness") or {}
+        if not fairness:
+            lines.append("No fairness figures were captured: name <i>sensitive_features</i> on the evaluate step "
+                         "that feeds this gate.")
+        note = QLabel("<br>".join(lines), box)
+        note.setObjectName("fairness_note")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.fairness_tables: dict[str, QTableWidget] = {}
+        metrics = ("selection_rate", "tpr", "fpr", "precision", "accuracy")
+        for column, report in fairness.items():
+            ratio, odds = report.get("demographic_parity_ratio"), report.get("equalized_odds_difference")
+            title = QLabel(f"<b>{column}</b>: demographic-parity ratio {_number(ratio)}, equalized-odds "
+                           f"difference {_number(odds)} (brackets: 95% bootstrap interval)", box)
+            title.setWordWrap(True)
+            layout.addWidget(title)
+            table = _table(["group", "rows", "selection rate", "TPR", "FPR", "precision", "accuracy"], box)
+            table.setObjectName(f"fairness_{column}")
+
+            def cell(entry: dict[str, Any]) -> str:
+                value, low, high = entry.get("value"), entry.get("low"), entry.get("high")
+                if value is None:
+                    return "–"
+                return f"{value:.3f}" + (f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else "")
+
+            rows = [[group, str(entry.get("n")), *(cell(entry.get(m) or {}) for m in metrics)]
+                    for group, entry in (report.get("groups") or {}).items()]
+            between = report.get("between") or {}
+            differences = [(between.get(m) or {}).get("difference") for m in metrics]
+            rows.append(["largest difference", "", *("–" if d is None else f"{d:.3f}" for d in differences)])
+            _fill(table, rows)
+            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            layout.addWidget(table, 1)
+            self.fairness_tables[column] = table
+        if not fairness:
+            layout.addStretch(1)
         return box
 
     def _confusion_tab(self) -> QWidget:
@@ -366,6 +418,8 @@ def _tree_item(parent: Any, key: str, value: Any) -> QTreeWidgetItem:
 
 
 class ApprovalsView(QWidget):
+    subject_changed = Signal(str, str)  # the chosen approval request ("approval:ID") as a discussion target, its title
+
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
@@ -381,6 +435,7 @@ class ApprovalsView(QWidget):
         layout.addWidget(self.table)
         self.open_button.clicked.connect(self.review_selected)
         self.table.itemDoubleClicked.connect(lambda _: self.review_selected())
+        self.table.itemSelectionChanged.connect(self._on_selected)
         ctx.feed.changed.connect(lambda changes: any(c.topic == "approvals" for c in changes) and self.refresh())
         self.refresh()
 
@@ -393,6 +448,14 @@ class ApprovalsView(QWidget):
         ordered = sorted(requests, key=lambda r: (r.status != "open", -r.id))
         _fill(self.table, [[r.id, r.status, r.evidence.get("model", {}).get("name"),
                             r.evidence.get("model", {}).get("version"), r.run_id, r.requested_by] for r in ordered])
+
+    def _on_selected(self) -> None:
+        row = self.table.currentRow()
+        item = self.table.item(row, 0) if row >= 0 else None
+        if item is None:
+            return
+        model, version = (self.table.item(row, c).text() for c in (2, 3))
+        self.subject_changed.emit(f"approval:{item.text()}", f"approval request {item.text()} ({model} v{version})")
 
     def dialog_for(self, request_id: int) -> ApprovalDialog:
         from workbench.services.approvals import details

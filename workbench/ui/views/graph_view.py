@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -24,6 +25,8 @@ RUN_TOPICS = {"runs", "steps"}
 
 
 class GraphView(QWidget):
+    subject_changed = Signal(str, str)  # the one chosen node ("node:GRAPH/NODE"), its title
+
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
@@ -50,6 +53,7 @@ class GraphView(QWidget):
         layout.addWidget(self.editor, 1)
         self.run_button.clicked.connect(self._on_run)
         self.editor.nodeActivated.connect(self.show_step)
+        self.editor.scene.selectionChanged.connect(self._on_selection)
         ctx.feed.changed.connect(self._on_changes)
         self._load_targets()
         self._reopen_last()
@@ -62,6 +66,12 @@ class GraphView(QWidget):
         if path is not None and self.editor.open_file(path):
             self.editor.fit_view()
             self.ctx.status(f"opened {path.name}, the graph of the latest run")
+
+    def _on_selection(self) -> None:
+        nodes = self.editor.scene.selected_node_ids()
+        if len(nodes) == 1:
+            name = self.editor.graph.name or ""
+            self.subject_changed.emit(f"node:{name}/{nodes[0]}", f"node {nodes[0]} of graph {name or '(unnamed)'}")
 
     def _load_targets(self) -> None:
         from workbench.services.targets import list_targets

@@ -3,6 +3,7 @@ approver) moves an alias, which the audit trail records."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from workbench.ui.context import UiContext
@@ -11,6 +12,8 @@ from workbench.ui.views.runs import _fill, _table
 
 
 class ModelsView(QWidget):
+    subject_changed = Signal(str, str)  # the chosen model version ("model:NAME/VERSION") as a discussion target, its title
+
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
@@ -35,6 +38,7 @@ class ModelsView(QWidget):
         layout.addWidget(self.table)
         self.promote_button.clicked.connect(self._on_promote)
         self.card_button.clicked.connect(lambda: self.write_card())
+        self.table.itemSelectionChanged.connect(self._on_selected)
         ctx.feed.changed.connect(lambda changes: any(c.topic == "models" for c in changes) and self.refresh())
         self.refresh()
 
@@ -51,6 +55,12 @@ class ModelsView(QWidget):
         _fill(self.table, [[v.name, v.version, ", ".join(v.aliases), metric(v, "accuracy"), metric(v, "roc_auc"),
                             local_time(v.created_at, seconds=False), v.created_by, v.run_id] for v in versions])
         self.table.resizeColumnsToContents()
+
+    def _on_selected(self) -> None:
+        row = self.table.currentRow()
+        name, version = (self.table.item(row, c) for c in (0, 1)) if row >= 0 else (None, None)
+        if name is not None and version is not None:
+            self.subject_changed.emit(f"model:{name.text()}/{version.text()}", f"{name.text()} version {version.text()}")
 
     def _on_promote(self) -> None:
         from workbench.services.models import promote
