@@ -113,3 +113,12 @@ def test_a_step_killed_by_sigkill_says_it_probably_ran_out_of_memory(tmp_path: P
     message = outcome.describe_failure(launch.peak_rss_mb)
     assert "killed by signal 9 (SIGKILL)" in message and "ran out of memory" in message
     assert f"peaked at {launch.peak_rss_mb:,.0f} MB" in message
+
+
+def test_a_long_step_is_sampled_less_often() -> None:
+    sampler = ResourceSampler(1, emit=lambda event: None, interval=0.5)
+    assert sampler.next_wait() == 0.5
+    sampler._started -= 600  # ten minutes in
+    assert 4 <= sampler.next_wait() <= 5
+    sampler._started -= 36_000
+    assert sampler.next_wait() == 5.0

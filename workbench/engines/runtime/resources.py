@@ -1,6 +1,7 @@
 """What a running step uses: CPU, resident memory and GPU memory/utilisation, as metric series.
 
-A ``ResourceSampler`` reads, every ``SAMPLE_S`` seconds, the figures of this process and every
+A ``ResourceSampler`` reads, every ``SAMPLE_S`` seconds (slower after the first minute, up to
+``SLOW_S``), the figures of this process and every
 process it started (children, grandchildren — a Spark driver's JVM, a worker pool):
 
 * ``cpu_percent`` — CPU used since the previous sample, in percent of one core (400 = four
@@ -40,6 +41,7 @@ __all__ = ["RESOURCE_PREFIX", "SAMPLE_S", "OutOfMemoryError", "ResourceSampler",
 
 RESOURCE_PREFIX = "resources/"
 SAMPLE_S = float(os.environ.get("WORKBENCH_RESOURCE_SAMPLE_S", "0.5") or 0.5)
+SLOW_S = 5.0
 MB = 1024.0 * 1024.0
 
 
@@ -276,8 +278,14 @@ class ResourceSampler:
         return self
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._stop.wait(self.next_wait()):
             self.sample()
+
+    def next_wait(self) -> float:
+        """``interval`` for the first minute, then slower (at most every ``SLOW_S`` seconds)
+        so that a step running for hours stores thousands of points, not millions."""
+        elapsed = time.monotonic() - self._started
+        return self.interval if elapsed < 60 else min(SLOW_S, max(self.interval, elapsed / 120))
 
     def stop(self) -> None:
         self._stop.set()
