@@ -194,3 +194,37 @@ def test_ensemble_members_must_agree_on_the_task(chain: Chain, logreg: Step) -> 
     with pytest.raises(InvalidInputError, match="node 'ens'.*disagree on the task"):
         run_spec(chain.spec("ens", "ensemble", {},
                             {"models": [logreg.out("model"), ridge.out("model")]}))
+
+
+def test_evaluate_measures_fairness_over_sensitive_features(chain: Chain, cancer: Step, logreg: Step,
+                                                           tmp_path: Path) -> None:
+    """Issue 17: ``sensitive_features`` on evaluate gives per-group metrics with intervals and the
+    demographic-parity ratio, as Fairlearn's definitions have them."""
+    from fairlearn.metrics import demographic_parity_ratio
+
+    frame = pd.read_parquet(cancer.file("data"))
+    frame["band"] = np.where(frame["mean radius"] > frame["mean radius"].median(), "large", "small")
+    csv = tmp_path / "banded.csv"
+    frame.drop(columns=["row_id"]).to_csv(csv, index=False)
+    data = chain.run("banded", "data_source", {"format": "csv", "path": str(csv), "target": "target"})
+    step = chain.run("eval_fair", "evaluate", {"sensitive_features": ["band"]},
+                     {"model": [logreg.out("model")], "data": [data.out("data")]})
+    written = json.loads(step.file("metrics").read_text())
+    report = written["fairness"]["band"]
+    assert set(report["groups"]) == {"large", "small"}
+    for group in report["groups"].values():
+        cell = group["selection_rate"]
+        assert cell["low"] <= cell["value"] <= cell["high"]
+    from workbench.engines.runtime.models import load_model
+
+    model = logreg.out("model")
+    predictor = load_model(model["path"], model["sha256"], model["meta"])
+    scored = pd.read_parquet(data.file("data"))
+    expected = demographic_parity_ratio(scored["target"], predictor.predict(scored),
+                                        sensitive_features=scored["band"])
+    assert report["demographic_parity_ratio"] == pytest.approx(expected)
+    assert step.result["metrics"]["parity_ratio[band]"] == pytest.approx(expected)
+
+    with pytest.raises(InvalidInputError, match="node 'eval_bad'.*no column 'sex'"):
+        run_spec(chain.spec("eval_bad", "evaluate", {"sensitive_features": ["sex"]},
+                            {"model": [logreg.out("model")], "data": [data.out("data")]}))

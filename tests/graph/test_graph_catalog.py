@@ -97,7 +97,7 @@ def test_builtin_parameters() -> None:
     assert torch.param("device").choices == ("auto", "cpu", "cuda", "mps")
     assert (torch.param("epochs").default, torch.param("epochs").min) == (20, 1)
     gate = cat.get("approval_gate").default_params()
-    assert gate == {"approver_role": "approver", "expires_after_hours": 72.0}
+    assert gate == {"approver_role": "approver", "expires_after_hours": 72.0, "min_parity_ratio": 0.0}
     promote = cat.get("promote")
     assert promote.param("model_name").required and promote.param("model_name").default is None
     assert promote.param("alias").choices == ("candidate", "challenger", "champion", "archived")

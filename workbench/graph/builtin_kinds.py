@@ -173,6 +173,11 @@ EVALUATE = NodeKind(
         PortSpec("data", "dataset", required=True, doc="labelled evaluation data"),
     ),
     outputs=(PortSpec("metrics", "metrics", doc="evaluation metrics"),),
+    params=(
+        ParamSpec("sensitive_features", "list", default=[], item_type="str",
+                  doc="columns of the data whose groups are compared for fairness (binary "
+                      "classifiers): selection rate, TPR, FPR, precision, accuracy per group"),
+    ),
 )
 
 APPROVAL_GATE = NodeKind(
@@ -197,6 +202,15 @@ APPROVAL_GATE = NodeKind(
             default=72.0,
             min=0.0,
             doc="request lapses after this (0: never)",
+        ),
+        ParamSpec(
+            "min_parity_ratio",
+            "float",
+            default=0.0,
+            min=0.0,
+            max=1.0,
+            doc="fairness policy: the evaluation's demographic-parity ratio must be at least this "
+                "for every sensitive feature (0: no policy); the request shows whether it holds",
         ),
     ),
 )

@@ -57,6 +57,23 @@ def _evidence(ctx: RunContext, version: ModelVersion, refs: dict[str, list[Artif
         return evidence.capture(uow, ctx.artifacts.path, version, refs)
 
 
+def _with_policies(found: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """The gate's policies and whether the evidence meets them (shown to the approver)."""
+    minimum = float(params.get("min_parity_ratio") or 0.0)
+    if minimum <= 0:
+        return found
+    fairness = found.get("fairness") or {}
+    ratios = {column: report.get("demographic_parity_ratio") for column, report in fairness.items()}
+    if not ratios:
+        holds, detail = False, "no fairness figures: give the evaluate step sensitive_features"
+    else:
+        low = {c: r for c, r in ratios.items() if r is None or r < minimum}
+        holds = not low
+        detail = ", ".join(f"{c}: {'n/a' if r is None else f'{r:.3f}'}" for c, r in ratios.items())
+    policy = {"name": f"demographic-parity ratio ≥ {minimum:g}", "holds": holds, "detail": detail}
+    return {**found, "policies": [policy]}
+
+
 def run_approval_gate(ctx: RunContext, planned: PlannedStep) -> StepResult:
     refs = input_refs(ctx, planned.node_id)
     step = _start_step(ctx, planned)
@@ -74,9 +91,10 @@ def run_approval_gate(ctx: RunContext, planned: PlannedStep) -> StepResult:
             hours = float(params.get("expires_after_hours") or 0)
             request = uow.approvals.request(
                 model_version_id=version.id, run_id=ctx.run.id, node_id=planned.node_id,
-                evidence={**_evidence(ctx, version, refs),
-                          # who may decide: the gate's role, checked by the services and the database
-                          "approver_role": str(params.get("approver_role") or "approver")},
+                evidence=_with_policies({**_evidence(ctx, version, refs),
+                                         # who may decide: the gate's role, checked by the services and the database
+                                         "approver_role": str(params.get("approver_role") or "approver")},
+                                        params),
                 expires_at=now_ms() + int(hours * 3_600_000) if hours > 0 else None)
         uow.runs.set_step_status(step.id, "awaiting_approval", info={"approval_request_id": request.id})
         uow.runs.append_logs(step.id, [("stdout", f"waiting for approval request {request.id} "

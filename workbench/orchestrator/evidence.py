@@ -80,5 +80,6 @@ def capture(uow: Any, path_of: PathOf, version: ModelVersion, refs: dict[str, li
                  "source_sha256": a.lineage.get("meta", {}).get("source_sha256"),
                  "rows": a.lineage.get("meta", {}).get("rows")} for a in ancestry if a.kind == "dataset"]
     return {"captured_at": now_ms(), "model": candidate, "champion": champion_summary,
+            "fairness": evaluation.get("fairness") or {},
             "candidate_is_champion": champion is not None and champion.id == version.id,
             "deltas": deltas, "evaluation": evaluation, "datasets": datasets}

@@ -312,6 +312,12 @@ def run_evaluate(ctx: StepContext) -> StepOutcome:
     except InvalidInputError as exc:
         raise InvalidInputError(exc.message, where=ctx.where, hint=exc.hint) from None
     metrics["split"] = "test" if same_data else "all"
+    sensitive = [str(c) for c in (ctx.param("sensitive_features", []) or [])]
+    if sensitive:
+        metrics["fairness"] = _fairness(ctx, predictor, frame, target, sensitive)
+        for column, report in metrics["fairness"].items():
+            if report.get("demographic_parity_ratio") is not None:
+                metrics[f"parity_ratio[{column}]"] = report["demographic_parity_ratio"]
     name = write_json(metrics, ctx.output_dir, "metrics.json")
     log(f"evaluated on {len(frame)} {'test' if same_data else ''} rows: " + ", ".join(
         f"{k}={v:.4g}" for k, v in scalar_metrics(metrics).items() if k != "n_rows"))
@@ -321,6 +327,31 @@ def run_evaluate(ctx: StepContext) -> StepOutcome:
         metrics=scalar_metrics(metrics),
         info={"rows": len(frame)},
     )
+
+
+def _fairness(ctx: StepContext, predictor: Any, frame: Any, target: str,
+              columns: list[str]) -> dict[str, Any]:
+    """Per sensitive column, ``monitoring.fairness.group_report`` of the model's predictions."""
+    from workbench.monitoring.fairness import group_report
+
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InvalidInputError(f"parameter 'sensitive_features': the data has no column "
+                                f"{', '.join(repr(c) for c in missing)}", where=ctx.where,
+                                hint="name columns of the evaluation data")
+    classes = list(getattr(predictor, "classes", ()) or ())
+    if not predictor.is_classifier or len(classes) != 2:
+        raise InvalidInputError("parameter 'sensitive_features': fairness is measured for binary "
+                                "classifiers", where=ctx.where)
+    predicted = predictor.predict(frame)
+    out = {}
+    for column in columns:
+        out[column] = group_report(frame[target].to_numpy(), predicted, frame[column].astype(str).to_numpy(),
+                                   positive=classes[1], seed=ctx.options.seed)
+        ratio = out[column]["demographic_parity_ratio"]
+        log(f"fairness over {column!r}: {len(out[column]['groups'])} groups, demographic-parity ratio "
+            + ("n/a" if ratio is None else f"{ratio:.3f}"))
+    return out
 
 
 # ---------------------------------------------------------------------- ensemble
