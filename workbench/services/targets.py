@@ -211,18 +211,23 @@ def provision_target(store: Store, actor: str, name: str, *, want: tuple[str, ..
                           hint="for a local target, install the packages into its Python with pip "
                                "('workbench targets check' names them)")
     params = SshParams.from_target(target.name, target.params)
+    # a provisioned target keeps the Python that made its venv, so a venv removed on the host is made again
+    base = str(target.params.get("base_python") or params.python)
     if want is None:
+        from dataclasses import replace
+
         from workbench.engines.ssh.engine import SshEngine
 
-        engine = SshEngine(params)
+        engine = SshEngine(replace(params, python=base))
         try:
             want = ("torch",) if engine.probe().get("gpus") else ()
         finally:
             engine.close()
-    result = provision(params, want=want, cache=cache, progress=progress)
+    result = provision(params, want=want, cache=cache, progress=progress, base_python=base)
     with store.write(actor) as uow:
         authorise(uow, actor, "targets.manage")
-        uow.targets.update_params(name, {**target.params, "python": result.python}, "targets.provision",
+        uow.targets.update_params(name, {**target.params, "python": result.python, "base_python": base},
+                                  "targets.provision",
                                   {"python": result.python, "previous_python": target.params.get("python"),
                                    "installed": result.installed, "kept": result.kept,
                                    "sent_bytes": result.sent_bytes})

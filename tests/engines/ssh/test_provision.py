@@ -9,6 +9,7 @@ reuse them). torch is left out: the mechanism is the same for it."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -124,6 +125,12 @@ def test_provision_installs_offline_into_a_fresh_venv_and_a_run_then_succeeds(
     assert again.python == venv_python
     assert again.installed == {} and again.sent_bytes == 0 and not again.created_venv  # nothing twice
     assert any("nothing to install" in s for s in stages)
+
+    shutil.rmtree(tmp_path / "remote-work" / "venv")  # someone removed the venv on the host
+    remade = target_service.provision_target(store, "bob", "box", want=(), cache=wheel_cache)
+    assert remade.created_venv and remade.python == venv_python and "pandas" in remade.installed
+    assert remade.sent_bytes == 0  # the wheels were still there
+    assert target_service.check_target(store, "bob", "box").ok
 
 
 def test_only_ssh_targets_are_provisioned(store, wheel_cache: Path) -> None:

@@ -3,7 +3,8 @@ runtime's packages, installed from this machine's wheels (the host needs no inde
 
 Order of work, each stage reported through ``Progress``:
 
-1. the target's Python is asked what it is (``requirements.PACKAGES_PROBE``); a host whose
+1. the Python that makes the venv (the target's, or the one that made its venv before) is asked
+   what it is (``requirements.PACKAGES_PROBE``); a host whose
    Python, OS, machine or libc cannot use this machine's wheels is refused before anything is
    sent (``wheels.host_mismatch``);
 2. the runtime's packages (``requirements.runtime_packages``; torch only when asked for) and
@@ -89,8 +90,9 @@ def wanted_names(want: tuple[str, ...]) -> list[str]:
 
 class Provisioner:
     def __init__(self, params: SshParams, *, want: tuple[str, ...] = (), cache: Path | None = None,
-                 progress: Progress | None = None):
+                 progress: Progress | None = None, base_python: str | None = None):
         self.params = params
+        self.base = base_python or params.python  # the Python that makes the venv
         self.want = want
         self.cache = cache or wheels.default_cache()
         self.progress = quietly(progress)
@@ -108,13 +110,13 @@ class Provisioner:
             self.engine.close()
 
     def _run(self, lease: Any) -> ProvisionResult:
-        self.say(f"connecting to {self.params.name} ({self.params.label}) and asking {self.params.python} what it is")
+        self.say(f"connecting to {self.params.name} ({self.params.label}) and asking {self.base} what it is")
         root = self.engine.work_dir(lease)
         venv, folder = posixpath.join(root, VENV), posixpath.join(root, WHEELS)
         venv_python = posixpath.join(venv, "bin", "python")
-        base = probe_python(self.engine, self.params.python, lease)
-        if not base.get("has_venv") and self.params.python != venv_python:
-            raise TargetError(f"{self.where}: the Python {self.params.python} ({base.get('python')}) has no venv "
+        base = probe_python(self.engine, self.base, lease)
+        if not base.get("has_venv") and self.base != venv_python:
+            raise TargetError(f"{self.where}: the Python {self.base} ({base.get('python')}) has no venv "
                               "module, so no virtual environment can be made with it",
                               hint="install it on the host (Debian/Ubuntu: apt-get install python3-venv), or point "
                                    f"the target at another Python, then run 'workbench targets provision "
@@ -176,8 +178,8 @@ class Provisioner:
         if found or lease.exec(f"test -x {shlex.quote(venv_python)}")[0] == 0:
             self.say(f"using the virtual environment {venv}")
             return False
-        self.say(f"making the virtual environment {venv} with {self.params.python}")
-        code, _, err = lease.exec(f"{shlex.quote(self.params.python)} -m venv --without-pip {shlex.quote(venv)}",
+        self.say(f"making the virtual environment {venv} with {self.base}")
+        code, _, err = lease.exec(f"{shlex.quote(self.base)} -m venv --without-pip {shlex.quote(venv)}",
                                   timeout=300)
         if code != 0:
             raise TargetError(f"{self.where}: making the virtual environment {venv} failed: {err.strip()[-400:]}",
@@ -234,6 +236,7 @@ class Provisioner:
 
 
 def provision(params: SshParams, *, want: tuple[str, ...] = (), cache: Path | None = None,
-              progress: Progress | None = None) -> ProvisionResult:
-    """Give the SSH host a venv with the step runtime's packages; see the module's docstring."""
-    return Provisioner(params, want=want, cache=cache, progress=progress).run()
+              progress: Progress | None = None, base_python: str | None = None) -> ProvisionResult:
+    """Give the SSH host a venv with the step runtime's packages, made with ``base_python``
+    (default: the target's Python); see the module's docstring."""
+    return Provisioner(params, want=want, cache=cache, progress=progress, base_python=base_python).run()
