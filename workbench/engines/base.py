@@ -7,8 +7,9 @@ it reads the outcome, and the files the runtime wrote, the same way for every en
 
 The ``LineRouter`` every engine feeds notes the highest resident memory the step's resource
 events reported (``StepLaunch.peak_rss_mb``), so that a step killed from outside — the kernel's
-out-of-memory killer sends SIGKILL: exit status -9 locally, 137 through a shell — fails with
-a message that says it probably ran out of memory and quotes that peak.
+out-of-memory killer sends SIGKILL: exit status -9 locally, 137 through a shell, -1 over SSH
+(a signal, no status) — fails with a message that says it probably ran out of memory and quotes
+that peak.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ EVENT_PREFIX = "@@workbench "
 LOG_TAIL_LINES = 40
 RESOURCE_PREFIX = "resources/"  # the runtime's resource series (runtime/resources.py)
 KILLED = (-9, 137)  # SIGKILL: the process itself, or through a shell (128 + 9)
+NO_STATUS = -1  # over SSH: the remote process was ended by a signal (the server sent no status)
 
 
 @dataclass
@@ -64,11 +66,15 @@ class StepOutcome:
             return str(error)
         last = next((line for line in reversed(self.log_tail) if line.strip()), "")
         last = f" (last output: {last})" if last else ""
+        peak = f"; its resident memory peaked at {peak_rss_mb:,.0f} MB" if peak_rss_mb else ""
+        advice = f"; give the step more memory or make it use less (fewer rows, a smaller model or batch){last}"
         if self.exit_code in KILLED:
-            peak = f"; its resident memory peaked at {peak_rss_mb:,.0f} MB" if peak_rss_mb else ""
             return ("the step process was killed by signal 9 (SIGKILL) — most often the machine ran out of memory "
-                    f"and the system's out-of-memory killer stopped it{peak}; give the step more memory "
-                    f"or make it use less (fewer rows, a smaller model or batch){last}")
+                    f"and the system's out-of-memory killer stopped it{peak}{advice}")
+        if self.exit_code == NO_STATUS:
+            return ("the step process on the host ended without an exit status: a signal killed it — when that "
+                    f"was SIGKILL, most often the host ran out of memory and its out-of-memory killer stopped "
+                    f"the step{peak}{advice}")
         if self.exit_code < 0:
             return f"the step process was killed by signal {-self.exit_code}{last}"
         return f"the step process exited with status {self.exit_code}{last}"
