@@ -15,7 +15,7 @@ from workbench.orchestrator.runner import RunDriver
 from workbench.services.models import decide
 from workbench.services.runs import start_run
 
-SECTIONS = ("lineage", "training-data", "metrics", "importance", "approvals", "deployments", "kpi-impact", "drift", "canary", "audit")
+SECTIONS = ("lineage", "training-data", "metrics", "importance", "fairness", "approvals", "deployments", "kpi-impact", "drift", "canary", "audit")
 
 
 class _Collector(HTMLParser):
@@ -67,3 +67,19 @@ def test_model_card_of_an_approved_champion(tmp_path: Path) -> None:
     assert "models.alias" in text and "approvals.approve" in text
     assert "svg" in parser.tags or "None recorded" in text
     assert "http://" not in out.read_text().replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_the_card_states_the_fairness_captured_with_the_latest_request() -> None:
+    from types import SimpleNamespace
+
+    from workbench.governance.model_card import _fairness_section
+    from workbench.monitoring.fairness import group_report
+
+    report = group_report([1, 0, 1, 0], [1, 0, 0, 0], ["a", "a", "b", "b"], positive=1, n_boot=20)
+    older = SimpleNamespace(id=1, evidence={})
+    latest = SimpleNamespace(id=2, evidence={"fairness": {"region": report}, "policies": [
+        {"name": "demographic-parity ratio ≥ 0.8", "holds": False, "detail": "region: 0.000"}]})
+    html = _fairness_section([latest, older])
+    assert "approval request 2" in html and "does not hold" in html
+    assert "<td>a</td>" in html and "<td>b</td>" in html and "<h3>region</h3>" in html
+    assert "No fairness figures" in _fairness_section([older])

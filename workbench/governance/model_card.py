@@ -92,6 +92,37 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _fairness_section(approvals: list[Any]) -> str:
+    """Fairness per sensitive feature, as captured with the latest approval request that has it."""
+    found = next(((a, (a.evidence or {}).get("fairness")) for a in sorted(approvals, key=lambda a: -a.id)
+                  if (getattr(a, "evidence", None) or {}).get("fairness")), None)
+    if found is None:
+        return ('<section id="fairness"><h2>Fairness</h2><p class="empty">No fairness figures: name '
+                '<code>sensitive_features</code> on the evaluate step before the approval gate.</p></section>')
+    request, fairness = found
+    parts = [f'<section id="fairness"><h2>Fairness</h2><p>As captured with approval request {request.id}; '
+             "brackets: 95 % bootstrap intervals.</p>"]
+    for policy in (request.evidence or {}).get("policies") or []:
+        parts.append(f"<p><b>Policy {escape(str(policy.get('name')))}</b>: "
+                     f"{'holds' if policy.get('holds') else 'does not hold'} ({escape(str(policy.get('detail')))})</p>")
+    metrics = ("selection_rate", "tpr", "fpr", "precision", "accuracy")
+
+    def cell(entry: dict[str, Any]) -> str:
+        value, low, high = entry.get("value"), entry.get("low"), entry.get("high")
+        if value is None:
+            return "–"
+        return f"{value:.3f}" + (f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else "")
+
+    for column, report in fairness.items():
+        ratio = report.get("demographic_parity_ratio")
+        parts.append(f"<h3>{escape(str(column))}</h3><p>demographic-parity ratio "
+                     f"{'–' if ratio is None else f'{ratio:.3f}'}</p>")
+        parts.append(_table(["group", "rows", "selection rate", "TPR", "FPR", "precision", "accuracy"],
+                            [[group, entry.get("n"), *(cell(entry.get(m) or {}) for m in metrics)]
+                             for group, entry in (report.get("groups") or {}).items()]))
+    return "".join(parts) + "</section>"
+
+
 def render(facts: CardFacts) -> str:
     m = facts.model
     lineage = m.lineage or {}
@@ -122,6 +153,7 @@ def render(facts: CardFacts) -> str:
     sections.append('<section id="importance"><h2>Permutation feature importance</h2>' + _table(
         ["feature", "mean decrease of the score", "std"],
         [[i.feature, f"{i.mean:.4f}", f"{i.std:.4f}"] for i in facts.importances[:25]]) + "</section>")
+    sections.append(_fairness_section(facts.approvals))
     sections.append('<section id="approvals"><h2>Approval history</h2>' + _table(
         ["request", "status", "requested by", "decided by", "decision", "reason", "when"],
         [[a.id, a.status, a.requested_by, a.decision.decided_by if a.decision else "",
