@@ -193,7 +193,7 @@ class _Gpu:
                     self._nvml.nvmlDeviceGetUtilizationRates(self._handle).gpu)
             except Exception:
                 pass
-        if "gpu_mem_mb" not in figures:
+        if "gpu_mem_mb" not in figures and cuda is not None:
             try:
                 figures["gpu_mem_mb"] = cuda.memory_reserved() / MB
             except Exception:
