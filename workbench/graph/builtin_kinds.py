@@ -50,6 +50,10 @@ DATA_SOURCE = NodeKind(
         ParamSpec("url", "str", default="", doc="database URL (format sql)"),
         ParamSpec("builtin", "str", default="breast_cancer", doc="built-in sample data set"),
         ParamSpec("target", "str", default="target", doc="name of the label column"),
+        ParamSpec("expectations", "mapping", default=None,
+                  doc="what the table must look like: rows {min, max}; columns {name: {type, min, "
+                      "max, allowed, max_null_rate, unique}}; a table that falls short fails the step "
+                      "with each violation named"),
     ),
 )
 

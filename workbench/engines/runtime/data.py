@@ -173,6 +173,7 @@ def run_data_source(ctx: StepContext) -> StepOutcome:
                  "(empty for unlabelled data)")
     if frame.empty:
         raise InvalidInputError(f"{source} has no rows", where=ctx.where)
+    _check_expectations(ctx, frame, source)
     frame = _with_row_id(frame, ctx.where)
     name = write_parquet(frame, ctx.output_dir, "data.parquet")
     meta = {
@@ -188,6 +189,25 @@ def run_data_source(ctx: StepContext) -> StepOutcome:
         metrics={"rows": len(frame), "columns": int(frame.shape[1])},
         info={"rows": len(frame)},
     )
+
+
+def _check_expectations(ctx: StepContext, frame: pd.DataFrame, source: str) -> None:
+    """Fail the step, naming every violation, when the table breaks its declared expectations."""
+    spec = ctx.param("expectations", {}) or {}
+    if not spec:
+        return
+    from workbench.monitoring.expectations import check_spec, violations
+
+    problems = check_spec(spec)
+    if problems:
+        raise InvalidInputError("parameter 'expectations': " + "; ".join(problems), where=ctx.where,
+                                hint="see the data_source node's documentation for the form")
+    broken = violations(frame, spec)
+    if broken:
+        report = "\n".join(f"  - {v.text()}" for v in broken)
+        raise InvalidInputError(f"{source} breaks {len(broken)} of its expectations:\n{report}",
+                                where=ctx.where, hint="fix the data, or the expectations if the data is right")
+    log(f"{source} meets its expectations")
 
 
 def run_kpi_source(ctx: StepContext) -> StepOutcome:
