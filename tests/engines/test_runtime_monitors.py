@@ -173,3 +173,32 @@ def test_drift_monitor_leaves_id_columns_out_and_says_so(chain: Chain, tmp_path:
     detail = json.loads(step.file("metrics").read_text(encoding="utf-8"))
     assert detail["excluded"] == {"c": "declared an id column",
                                   "account_id": "id-like: named like an id and every value is distinct"}
+
+
+@pytest.mark.parametrize("how", ["pca", "classifier"])
+def test_multivariate_drift_sees_a_broken_correlation_the_columns_alone_miss(chain: Chain, tmp_path: Path,
+                                                                             how: str) -> None:
+    """Issue 17: the columns-together test. Each column keeps its distribution, but the
+    relation between them flips; per-column drift stays quiet, the multivariate test does not."""
+    rng = np.random.default_rng(4)
+
+    def table(n: int, sign: float, start: int) -> pd.DataFrame:
+        a = rng.normal(0, 1, n)
+        return pd.DataFrame({"row_id": np.arange(start, start + n, dtype=np.int64), "a": a,
+                             "b": sign * a + rng.normal(0, 0.2, n), "target": rng.integers(0, 2, n)})
+
+    ref = artifact(table(2000, 1.0, 0), tmp_path / "ref.parquet", "dataset", target="target")
+    same = artifact(table(400, 1.0, 5000), tmp_path / "same.parquet", "dataset", target="target")
+    flipped = artifact(table(400, -1.0, 9000), tmp_path / "flip.parquet", "dataset", target="target")
+    verdicts = {}
+    for name, current in (("same", same), ("flipped", flipped)):
+        step = chain.run(f"mv_{how}_{name}", "drift_monitor",
+                         {"methods": ["ks"], "window_size": 400, "multivariate": how},
+                         {"reference": [ref], "current": [current]})
+        rows = step.result["records"]["drift"]
+        (together,) = [r for r in rows if r["column"] == "*all"]
+        assert together["method"] in ("pca_reconstruction", "domain_classifier")
+        assert together["threshold"] is not None
+        verdicts[name] = (together["drifted"], [r["drifted"] for r in rows if r["column"] in ("a", "b")])
+    assert verdicts["same"] == (False, [False, False])
+    assert verdicts["flipped"][0] is True and verdicts["flipped"][1] == [False, False]

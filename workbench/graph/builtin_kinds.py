@@ -351,6 +351,10 @@ DRIFT_MONITOR = NodeKind(
         ParamSpec("id_columns", "list", default=[], item_type="str",
                   doc="key columns, left out of drift (id-like columns are left out anyway)"),
         ParamSpec("exclude", "list", default=[], item_type="str", doc="columns left out of drift"),
+        ParamSpec("multivariate", "choice", default=None, choices=("pca", "classifier"),
+                  doc="also test the columns together, per window: pca (reconstruction error "
+                      "against the reference's 3σ band) or classifier (can a model tell the window "
+                      "from the reference? AUC against a permutation test); shown as column '*all'"),
         ParamSpec("include", "list", default=[], item_type="str",
                   doc="columns checked although they look like ids"),
         ParamSpec(

@@ -197,6 +197,38 @@ def _features(ctx: StepContext, port: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return frame.drop(columns=drop), frame
 
 
+MULTIVARIATE_COLUMN = "*all"  # how the columns-together test is named among the per-column results
+
+
+def _multivariate(ctx: StepContext, how: str, reference: pd.DataFrame, profile: Any,
+                  size: int) -> Any:
+    """A function giving the drift rows of the columns-together test of one window, or None."""
+    if not how:
+        return None
+    from workbench.monitoring.multivariate import domain_classifier_drift, fit_pca_drift
+
+    columns = [c for c in reference.columns if c not in profile.excluded]
+    if how == "pca":
+        chunk = min(size, max(len(reference) // 2, 1))
+        model = fit_pca_drift(reference, columns=columns, chunk_size=chunk)
+        log(f"multivariate drift: PCA over {len(columns)} columns keeps {model.explained:.0%} of the "
+            f"reference's variance; band {model.lower:.4g}..{model.upper:.4g}")
+    elif how != "classifier":
+        raise InvalidInputError(f"parameter 'multivariate': unknown test {how!r}", where=ctx.where,
+                                hint="use pca or classifier")
+
+    def rows(part: pd.DataFrame, index: int, start: int, end: int) -> list[dict[str, Any]]:
+        result = (model.compare(part) if how == "pca" else
+                  domain_classifier_drift(reference, part, columns=columns, seed=ctx.options.seed))
+        threshold = result.upper  # the band's top, or the permutation null's 1 - alpha quantile
+        return jsonable([{"window_start": start, "window_end": end, "index": index, "count": len(part),
+                          "column": MULTIVARIATE_COLUMN, "method": result.method,
+                          "statistic": result.statistic, "p_value": result.p_value,
+                          "threshold": threshold, "drifted": bool(result.drifted)}])
+
+    return rows
+
+
 def _drift_rows(report: Any, index: int, start: int, end: int, count: int
                 ) -> list[dict[str, Any]]:
     base = {"window_start": start, "window_end": end, "index": index, "count": count}
@@ -256,10 +288,12 @@ def run_drift_monitor(ctx: StepContext) -> StepOutcome:
     alerts: list[dict[str, Any]] = []
     verdicts: list[dict[str, Any]] = []
     streak = 0
+    multivariate = str(ctx.param("multivariate", "") or "")
     try:
         profile = fit_profile(reference, **chosen)
         if profile.excluded:
             log("left out of drift: " + "; ".join(f"{n} ({why})" for n, why in profile.excluded.items()))
+        together = _multivariate(ctx, multivariate, reference, profile, size)
         framed = current.assign(**{TIMESTAMP: current_full[TIMESTAMP]}) \
             if TIMESTAMP in current_full.columns else current
         parts = list(windows(framed, size, ctx.started_ms, ctx.where))
@@ -267,6 +301,8 @@ def run_drift_monitor(ctx: StepContext) -> StepOutcome:
             report = compare(profile, part.drop(columns=[TIMESTAMP], errors="ignore"),
                              methods, thresholds)
             records += _drift_rows(report, i, start, end, len(part))
+            if together is not None:
+                records += together(part.drop(columns=[TIMESTAMP], errors="ignore"), i, start, end)
             verdicts.append({"index": i, "window_start": start, "window_end": end,
                              "rows": len(part), "drifted": report.drifted,
                              "share_drifted": report.share_drifted,
