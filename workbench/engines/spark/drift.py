@@ -316,6 +316,10 @@ def run_drift_monitor(state: SparkStep) -> StepOutcome:
 
     ctx = state.ctx
     methods, threshold, size, consecutive, thresholds = drift_settings(ctx)
+    if ctx.param("multivariate", None):
+        raise InvalidInputError("parameter 'multivariate': the columns-together test runs on local and "
+                                "SSH targets, not on Spark", where=ctx.where,
+                                hint="run this drift monitor on a local or SSH target, or leave it out")
     ref_in, cur_in = ctx.require("reference"), ctx.require("current")
     reference = read_input(state.spark, ref_in, ctx.where, "reference data")
     current = read_input(state.spark, cur_in, ctx.where, "current data")
