@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QStackedWidget,
+    QStatusBar,
     QToolBar,
     QToolButton,
     QWidget,
@@ -32,6 +33,7 @@ from workbench.governance.permissions import ROLE_TITLES
 from workbench.ui.context import UiContext
 from workbench.ui.discussion_panel import DiscussionPanel
 from workbench.ui.feed import ChangeFeedThread
+from workbench.ui.inbox import install as install_inbox
 from workbench.ui.palette import CommandPalette, apply_theme
 from workbench.ui.role_window import RoleWindow
 from workbench.ui.tasks import TaskRunner, TaskStatus
@@ -66,6 +68,20 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, max(self.width(), 40)))
+
+
+class ElidingStatusBar(QStatusBar):
+    """A status bar whose messages end in "…" before the permanent widgets (the identity) rather
+    than running into them; the whole message is its tooltip."""
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt override
+        self.setToolTip(text)
+        widgets = [w for w in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+                   if not w.isHidden()]  # the permanent ones: a message hides the others
+        width = (self.width() if self.isVisible() else self.window().width()) - 40 - sum(
+            max(w.width() if w.isVisible() else 0, w.sizeHint().width()) for w in widgets)
+        super().showMessage(self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(width, 120)),
+                            timeout)
 
 
 class MainWindow(QMainWindow):
@@ -108,6 +124,7 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_hint()
         self._build_status()
+        self.inbox = install_inbox(self)  # the Inbox button and the sender of due notifications
         self._fit_initial_size()
         apply_theme(str(self.settings.value("theme", "light")))
         if self.roles:
@@ -211,6 +228,7 @@ class MainWindow(QMainWindow):
         self._hint_actions = (bar.addWidget(self.hint), bar.addWidget(self.hint_close))
 
     def _build_status(self) -> None:
+        self.setStatusBar(ElidingStatusBar(self))
         self.busy = TaskStatus(self.tasks, self)
         self.statusBar().addPermanentWidget(self.busy)
         how = "signed in with a database login" if self.proven else self.identity
@@ -480,6 +498,7 @@ class MainWindow(QMainWindow):
                 return
         self._save_layout()
         self.tasks.cancel_all()  # long work stops at its next step instead of outliving the window
+        self.inbox.stop()
         self.feed.stop()
         if self._read_only_store is not None:
             self._read_only_store.close()
