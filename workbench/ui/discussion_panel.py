@@ -155,12 +155,11 @@ class DiscussionPanel(QFrame):
         if ctx is not self.ctx or role != self.role:
             changed = ctx is not self.ctx
             self.ctx, self.role = ctx, role
+            self._update_writing()
             if changed:
                 self.reload()
-            else:
-                self._update_writing()
-                if self.threads:
-                    self._render()
+            elif self.threads:
+                self._render()  # Reply and Edit links follow who may write
 
     def why_read_only(self) -> str:
         """Why this person cannot write here ("" when they can)."""
@@ -239,12 +238,12 @@ class DiscussionPanel(QFrame):
                 links.append(f"<a href='reply:{c.id}'>Reply</a>")
                 if c.author == me:
                     links.append(f"<a href='edit:{c.id}'>Edit</a>")
-            actions = ("&nbsp;&nbsp;" + " · ".join(links)) if links else ""
-            border = "border-left: 3px solid #c5cae9;" if depth else ""
+            actions = (f"<br><span style='font-size:small'>{' · '.join(links)}</span>") if links else ""
             parts.append(
-                f"<div style='margin-left:{min(depth, 4) * 18}px; margin-bottom:8px; {border}'>"
-                f"<b>{html.escape(c.author)}</b> <span style='color:#777'>{local_time(c.created_at, seconds=False)}"
-                f"</span>{edited}{actions}<br>{_body(c.text, self.people)}</div>")
+                f"<div style='margin-left:{min(depth, 4) * 16}px; margin-bottom:10px'>"
+                f"<b>{html.escape(c.author)}</b>&nbsp; <span style='color:#777'>"
+                f"{local_time(c.created_at, seconds=False)}</span>{edited}<br>"
+                f"{_body(c.text, self.people)}{actions}</div>")
             for reply in t.replies:
                 add(reply, depth + 1)
 
@@ -281,7 +280,7 @@ class DiscussionPanel(QFrame):
     def start_reply(self, comment_id: int) -> None:
         comment = self._by_id.get(comment_id)
         self.reply_to, self.editing = comment_id, None
-        self.mode.setText(f"Replying to {comment.author if comment else 'comment'} (comment {comment_id})")
+        self.mode.setText(f"Replying to {comment.author}" if comment is not None else f"Replying to comment {comment_id}")
         self._show_mode()
         self.box.setFocus()
 
