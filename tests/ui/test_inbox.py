@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QLabel
 
 from tests.services.test_notifications import Receiver
 from tests.support.cli import workbench
@@ -130,5 +131,48 @@ def test_an_analyst_window_does_not_send(qtbot, tmp_path: Path, settings) -> Non
     window = _open(qtbot, store, "anna", settings)
     try:
         assert not window.inbox.outbox.active and not window.inbox.outbox.timer.isActive()
+    finally:
+        _close(qtbot, window)
+
+
+def test_a_failing_webhook_is_said_once_in_the_status_bar(qtbot, tmp_path: Path, settings) -> None:  # noqa: ANN001
+    from tests.support.postgres import free_port
+
+    store = cast_store(f"sqlite:///{tmp_path / 'store.db'}")
+    configure_webhook(store, "alice", f"http://127.0.0.1:{free_port()}/nobody-listens")
+    window = _open(qtbot, store, "bob", settings)
+    said: list[str] = []
+    window.statusBar().messageChanged.connect(said.append)
+    try:
+        _request(store)
+
+        def attempts() -> int:
+            with store.read() as uow:
+                return sum(i.attempts for i in uow.notifications.outbox())
+
+        qtbot.waitUntil(lambda: attempts() >= 2, timeout=30_000)  # tried, backed off, tried again
+        qtbot.wait(300)
+        failures = [text for text in said if "could not send" in text]
+        assert len(failures) == 1, said
+        assert "will retry" in failures[0]
+    finally:
+        _close(qtbot, window)
+
+
+def test_a_long_status_message_stops_short_of_the_identity(qtbot, tmp_path: Path, settings) -> None:  # noqa: ANN001
+    store = cast_store(f"sqlite:///{tmp_path / 'store.db'}")
+    window = _open(qtbot, store, "rita", settings)
+    try:
+        qtbot.waitUntil(lambda: window.isMaximized() or window.width() <= 1366, timeout=5_000)
+        note = ("Note: your signing key lasts for this session only (no OS keyring is available on this "
+                "machine (install and unlock a Secret Service such as GNOME Keyring or KWallet); what you "
+                "sign still verifies, and the next session registers another key.")
+        window.statusBar().showMessage(note, 15000)
+        shown = window.statusBar().currentMessage()
+        assert shown.endswith("…") and shown[:-1] in note
+        identity = window.statusBar().findChild(QLabel, "identity")
+        room = identity.geometry().left()  # the message is drawn left of the permanent widgets
+        assert window.statusBar().fontMetrics().horizontalAdvance(shown) < room
+        assert window.statusBar().toolTip() == note  # the whole note, on hover
     finally:
         _close(qtbot, window)

@@ -65,6 +65,7 @@ class InboxPopup(QFrame):
         self.list.setHeaderLabels(["time", "kind", "what"])
         self.list.setRootIsDecorated(False)
         self.list.setUniformRowHeights(False)  # a long text takes two or three lines
+        self.list.setAlternatingRowColors(True)
         header = self.list.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)

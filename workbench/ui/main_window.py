@@ -72,7 +72,11 @@ class ElidedLabel(QLabel):
 
 class ElidingStatusBar(QStatusBar):
     """A status bar whose messages end in "…" before the permanent widgets (the identity) rather
-    than running into them; the whole message is its tooltip."""
+    than running into them; the whole message is its tooltip while it shows."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.messageChanged.connect(lambda text: text or self.setToolTip(""))
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt override
         self.setToolTip(text)
