@@ -1,8 +1,10 @@
 """The inbox in the main window: the unread count on the Inbox button, kept current when another
 process makes a notification for the person (``workbench comments add`` with an @mention);
 "Mark all read" clears it; activating an approval notification selects that request in the
-approvals view; and the open workbench sends a due webhook notification to a real local HTTP
-receiver from its sender timer (an analyst's window does not send)."""
+approvals view, a failed-run notification that run in the runs view; the open workbench sends a
+due webhook notification to a real local HTTP receiver from its sender timer (an analyst's window
+does not send) and says a failing webhook once; a long status message (the no-keyring note at
+1366 px) ends in … before the identity instead of running into it."""
 
 from __future__ import annotations
 
@@ -174,5 +176,28 @@ def test_a_long_status_message_stops_short_of_the_identity(qtbot, tmp_path: Path
         room = identity.geometry().left()  # the message is drawn left of the permanent widgets
         assert window.statusBar().fontMetrics().horizontalAdvance(shown) < room
         assert window.statusBar().toolTip() == note  # the whole note, on hover
+    finally:
+        _close(qtbot, window)
+
+
+def test_a_failed_run_notification_opens_the_run(qtbot, tmp_path: Path, settings) -> None:  # noqa: ANN001
+    store = cast_store(f"sqlite:///{tmp_path / 'store.db'}")
+    with store.write("bob") as uow:
+        project = uow.projects.ensure()
+        failed, other = uow.runs.create(project.id, None).id, uow.runs.create(project.id, None).id
+        uow.runs.set_status(failed, "running")
+        uow.runs.set_status(failed, "failed", error="train: out of memory")
+    window = _open(qtbot, store, "bob", settings)
+    try:
+        box = window.inbox
+        qtbot.waitUntil(lambda: box.unread == 1, timeout=10_000)
+        box.action.trigger()
+        item = box.popup.list.topLevelItem(0)
+        assert item.text(1) == "your run" and "out of memory" in item.text(2)
+        box.popup.list.itemActivated.emit(item, 0)  # as a double-click does
+        runs = window.view("runs")
+        qtbot.waitUntil(lambda: runs.selected_run == failed, timeout=10_000)
+        assert runs.runs.item(runs.runs.currentRow(), 0).text() == str(failed) != str(other)
+        qtbot.waitUntil(lambda: box.unread == 0, timeout=10_000)
     finally:
         _close(qtbot, window)
