@@ -119,6 +119,7 @@ def test_builtin_parameters() -> None:
     assert "training" in groups and [k.kind for k in groups["data"]] == [
         "data_source",
         "kpi_source",
+        "transform",
     ]
 
 

@@ -57,6 +57,23 @@ DATA_SOURCE = NodeKind(
     ),
 )
 
+TRANSFORM = NodeKind(
+    "transform",
+    "Transform",
+    category="data",
+    doc="Derives, filters or joins columns with SQL (over the table 'data') or a Python "
+        "transform(frame) function, giving the columns it declares.",
+    inputs=(PortSpec("data", "dataset", required=True, doc="the table to transform"),),
+    outputs=(PortSpec("data", "dataset", doc="the transformed table"),),
+    params=(
+        ParamSpec("sql", "str", default=None, doc="a SELECT over the table named data (or give script)"),
+        ParamSpec("script", "path", default=None, code=True,
+                  doc="a Python file defining transform(frame) -> frame, from a declared code folder"),
+        ParamSpec("columns", "list", default=[], item_type="str", required=True,
+                  doc="the columns the transform gives"),
+    ),
+)
+
 TRAIN_SKLEARN = NodeKind(
     "train_sklearn",
     "Train (scikit-learn)",
@@ -402,6 +419,7 @@ TRIGGER = NodeKind(
 
 BUILTIN_KINDS: tuple[NodeKind, ...] = (
     DATA_SOURCE,
+    TRANSFORM,
     TRAIN_SKLEARN,
     TRAIN_TORCH,
     TRAIN_SPARK,

@@ -18,6 +18,8 @@ from workbench.orchestrator.sink import SinkFlusher
 from workbench.store import Store
 from workbench.store.entities import Artifact, Run
 
+CODE_PARAM = "__code__"  # {parameter: the text of the code file it names}, added by params_of
+
 
 @dataclass
 class RunContext:
@@ -62,9 +64,17 @@ class RunContext:
         node = self.graph.nodes[node_id]
         params = dict(node.params)
         kind = self.graph.catalog.find(node.kind)
+        code: dict[str, str] = {}
         for spec in kind.params if kind is not None else ():
             if spec.type == "path" and spec.name in params:
                 params[spec.name] = resolve_path(params[spec.name], self.graph_folder)
+            if spec.code and isinstance(params.get(spec.name), str) and params[spec.name].strip():
+                try:  # the code travels with the step (to SSH hosts and Spark tasks) and keys its cache
+                    code[spec.name] = Path(params[spec.name]).expanduser().read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    pass  # the step says the file cannot be read
+        if code:
+            params[CODE_PARAM] = code
         return params
 
     def path_refusal(self, node_id: str) -> str:

@@ -18,6 +18,7 @@ from workbench.engines.runtime.serving import run_inference
 from workbench.engines.runtime.spec import StepContext, StepOutcome
 from workbench.engines.runtime.torch_training import run_train_torch
 from workbench.engines.runtime.training import run_ensemble, run_evaluate, run_train_sklearn
+from workbench.engines.runtime.transform import run_transform
 from workbench.errors import InvalidInputError
 
 __all__ = ["EXECUTORS", "ORCHESTRATOR_KINDS", "Executor", "executor_for"]
@@ -43,6 +44,7 @@ EXECUTORS: dict[str, Executor] = {
     "comparator": run_comparator,
     "drift_monitor": run_drift_monitor,
     "kpi_source": run_kpi_source,
+    "transform": run_transform,
 }
 
 #: Kinds whose behaviour is the orchestrator's (gates, registry aliases, run triggers).

@@ -71,7 +71,7 @@ from workbench.errors import InvalidInputError, UnusableInputError, WorkbenchErr
 __all__ = ["Cancelled", "SparkStep", "run_spark_spec", "spark_error_message"]
 
 ON_DRIVER = frozenset({"evaluate", "ensemble", "comparator", "kpi_source"})
-IN_TASK = frozenset({"train_sklearn", "train_torch"})
+IN_TASK = frozenset({"train_sklearn", "train_torch", "transform"})
 SPARK_FORMATS = frozenset({"csv", "parquet", "table"})
 
 
