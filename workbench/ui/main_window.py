@@ -168,7 +168,9 @@ class MainWindow(QMainWindow):
         self.discussion_action.setShortcut(QKeySequence("Ctrl+Shift+D"))
         self.discussion_action.setToolTip("Show or hide the discussion of what you have chosen (Ctrl+Shift+D)")
         shown = self.settings.value("discussion/shown")
-        self.discussion_action.setChecked(self._available().width() >= 1600 if shown is None
+        # open at first only where it leaves every role's side column its room (the runs view needs
+        # 400 px); on a laptop a person opens it, and the choice is remembered
+        self.discussion_action.setChecked(self._available().width() >= 1900 if shown is None
                                           else shown in (True, "true"))
         self.discussion_action.triggered.connect(self._on_discussion_toggled)
         file_menu = self.menuBar().addMenu("&File")
