@@ -202,3 +202,33 @@ def test_multivariate_drift_sees_a_broken_correlation_the_columns_alone_miss(cha
         verdicts[name] = (together["drifted"], [r["drifted"] for r in rows if r["column"] in ("a", "b")])
     assert verdicts["same"] == (False, [False, False])
     assert verdicts["flipped"][0] is True and verdicts["flipped"][1] == [False, False]
+
+
+def test_the_ab_test_node_reports_the_effect_its_interval_and_a_decision(chain: Chain, tmp_path: Path) -> None:
+    """Issue 17: A/B tests reachable from a graph — the node's figures are the library's, with a
+    decision in words."""
+    from workbench.monitoring.abtest import two_proportion_ztest
+
+    rng = np.random.default_rng(9)
+    n = 4000
+    variant = np.where(np.arange(n) % 2 == 0, "old_page", "new_page")
+    converted = (rng.random(n) < np.where(variant == "new_page", 0.14, 0.10)).astype(int)
+    data = artifact(pd.DataFrame({"row_id": np.arange(n), "variant": variant, "converted": converted}),
+                    tmp_path / "ab.parquet", "dataset")
+    step = chain.run("ab", "ab_test", {"control": "old_page"}, {"data": [data]})
+    figures = step.result["metrics"]
+    a, b = converted[variant == "old_page"], converted[variant == "new_page"]
+    expected = two_proportion_ztest(int(a.sum()), len(a), int(b.sum()), len(b))
+    assert figures["effect"] == pytest.approx(expected.effect)
+    assert figures["p_value"] == pytest.approx(expected.p_value)
+    assert figures["ci_low"] < figures["effect"] < figures["ci_high"]
+    written = json.loads(step.file("metrics").read_text())
+    assert written["decision"] == "B is better than A" and written["confidence"] == 0.95
+
+    same = artifact(pd.DataFrame({"row_id": np.arange(400), "variant": variant[:400],
+                                  "converted": (rng.random(400) < 0.1).astype(int)}),
+                    tmp_path / "same.parquet", "dataset")
+    quiet = chain.run("ab_same", "ab_test", {"control": "old_page"}, {"data": [same]})
+    assert json.loads(quiet.file("metrics").read_text())["decision"].startswith("no difference detected")
+    with pytest.raises(InvalidInputError, match="node 'ab_bad'.*no column 'arm'"):
+        run_spec(chain.spec("ab_bad", "ab_test", {"variant_column": "arm"}, {"data": [data]}))

@@ -384,6 +384,28 @@ DRIFT_MONITOR = NodeKind(
     ),
 )
 
+AB_TEST = NodeKind(
+    "ab_test",
+    "A/B test",
+    category="monitoring",
+    doc="Tests a business outcome between two variants from one row per unit (a 0/1 outcome: "
+        "two-proportion z-test; otherwise Welch's t), with the effect's confidence interval and "
+        "the smallest effect the test could have found.",
+    inputs=(PortSpec("data", "dataset", required=True, doc="one row per unit: its variant and outcome"),),
+    outputs=(PortSpec("metrics", "metrics", doc="the test's result"),),
+    params=(
+        ParamSpec("variant_column", "str", default="variant", required=True, doc="which variant a unit saw"),
+        ParamSpec("outcome_column", "str", default="converted", required=True, doc="the unit's outcome"),
+        ParamSpec("control", "str", default="", doc="the control variant (A); empty: the first by name"),
+        ParamSpec("alpha", "float", default=0.05, min=0.0, max=0.5, exclusive_min=True,
+                  doc="significance level"),
+        ParamSpec("power", "float", default=0.8, min=0.0, max=1.0, exclusive_min=True,
+                  doc="power for the minimum detectable effect"),
+        ParamSpec("alternative", "choice", default="two-sided", choices=("two-sided", "greater", "less"),
+                  doc="what B is tested for against A"),
+    ),
+)
+
 KPI_SOURCE = NodeKind(
     "kpi_source",
     "KPI source",
@@ -430,6 +452,7 @@ BUILTIN_KINDS: tuple[NodeKind, ...] = (
     INFERENCE,
     COMPARATOR,
     DRIFT_MONITOR,
+    AB_TEST,
     KPI_SOURCE,
     TRIGGER,
 )

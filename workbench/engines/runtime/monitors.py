@@ -353,3 +353,49 @@ def _prediction_drift(ctx: StepContext, predictions: pd.DataFrame, size: int,
         report = compare(baseline, part[["score"]], methods, thresholds)
         rows += [r for r in _drift_rows(report, i, start, end, len(part)) if r["column"] != "*"]
     return rows
+
+
+def ab_decision(result: Any) -> str:
+    """The result in words: which variant wins, or that no difference was detected."""
+    if not result.significant:
+        return (f"no difference detected (the test could find an effect of {result.mde:.4g} or more "
+                f"with power {result.power:.0%})")
+    return "B is better than A" if result.effect > 0 else "A is better than B"
+
+
+def run_ab_test(ctx: StepContext) -> StepOutcome:
+    from workbench.monitoring.abtest import ab_test
+
+    frame = read_dataset(ctx.require("data").path, ctx.where)
+    control = str(ctx.param("control", "") or "") or None
+    try:
+        result = ab_test(frame, str(ctx.param("variant_column", "variant")),
+                         str(ctx.param("outcome_column", "converted")),
+                         control=None if control is None else _typed_like(frame, ctx, control),
+                         alpha=float(ctx.param("alpha", 0.05)), power=float(ctx.param("power", 0.8)),
+                         alternative=str(ctx.param("alternative", "two-sided")))
+    except WorkbenchError as exc:
+        raise _rewrap(exc, ctx.where) from None
+    decision = ab_decision(result)
+    figures = {"n_a": result.n_a, "n_b": result.n_b, "estimate_a": result.estimate_a,
+               "estimate_b": result.estimate_b, "effect": result.effect, "ci_low": result.ci_low,
+               "ci_high": result.ci_high, "p_value": result.p_value, "mde": result.mde,
+               "significant": int(result.significant)}
+    name = write_json({**figures, "test": result.test, "alpha": result.alpha, "power": result.power,
+                       "alternative": result.alternative, "decision": decision,
+                       "confidence": 1 - result.alpha}, ctx.output_dir, "metrics.json")
+    log(f"{result.test}: effect {result.effect:+.4g} (CI {result.ci_low:+.4g}..{result.ci_high:+.4g}, "
+        f"p={result.p_value:.3g}): {decision}")
+    return StepOutcome(outputs={"metrics": (OutputArtifact(name, "metrics", {"test": result.test}),)},
+                       metrics=jsonable(figures), info={"decision": decision})
+
+
+def _typed_like(frame: pd.DataFrame, ctx: StepContext, control: str) -> Any:
+    """``control`` as the variant column holds it (a number when the variants are numbers)."""
+    column = frame.get(str(ctx.param("variant_column", "variant")))
+    if column is not None and pd.api.types.is_numeric_dtype(column):
+        try:
+            return type(column.dropna().iloc[0].item())(control)
+        except (ValueError, IndexError):
+            return control
+    return control

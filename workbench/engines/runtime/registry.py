@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from workbench.engines.runtime.data import run_data_source, run_kpi_source
-from workbench.engines.runtime.monitors import run_comparator, run_drift_monitor
+from workbench.engines.runtime.monitors import run_ab_test, run_comparator, run_drift_monitor
 from workbench.engines.runtime.serving import run_inference
 from workbench.engines.runtime.spec import StepContext, StepOutcome
 from workbench.engines.runtime.torch_training import run_train_torch
@@ -45,6 +45,7 @@ EXECUTORS: dict[str, Executor] = {
     "drift_monitor": run_drift_monitor,
     "kpi_source": run_kpi_source,
     "transform": run_transform,
+    "ab_test": run_ab_test,
 }
 
 #: Kinds whose behaviour is the orchestrator's (gates, registry aliases, run triggers).

@@ -70,7 +70,7 @@ from workbench.errors import InvalidInputError, UnusableInputError, WorkbenchErr
 
 __all__ = ["Cancelled", "SparkStep", "run_spark_spec", "spark_error_message"]
 
-ON_DRIVER = frozenset({"evaluate", "ensemble", "comparator", "kpi_source"})
+ON_DRIVER = frozenset({"evaluate", "ensemble", "comparator", "kpi_source", "ab_test"})
 IN_TASK = frozenset({"train_sklearn", "train_torch", "transform"})
 SPARK_FORMATS = frozenset({"csv", "parquet", "table"})
 

@@ -39,6 +39,7 @@ VIEWS: dict[str, ViewSpec] = {spec.id: spec for spec in (
     ViewSpec("monitoring", "Live monitoring", "workbench.ui.views.monitoring"),
     ViewSpec("alerts", "Alerts", "workbench.ui.views.alerts"),
     ViewSpec("kpis", "KPI review", "workbench.ui.views.kpis"),
+    ViewSpec("abtests", "A/B tests", "workbench.ui.views.abtests"),
     ViewSpec("users", "Users and roles", "workbench.ui.views.users", read_only_ok=False),
     ViewSpec("audit", "Audit trail", "workbench.ui.views.audit"),
 )}
@@ -50,7 +51,7 @@ theirs in this order (administration is rarely what a person opens the workbench
 ROLE_VIEWS: dict[str, tuple[str, ...]] = {
     "scientist": ("graph", "runs", "models"),
     "engineer": ("graph", "runs", "targets", "models"),
-    "operator": ("monitoring", "alerts", "runs", "kpis"),
+    "operator": ("monitoring", "alerts", "runs", "kpis", "abtests"),
     "analyst": ("kpis", "models"),
     "approver": ("approvals", "models", "audit"),
     "admin": ("users", "audit"),
