@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QUrl
 
 from tests.support.cli import workbench
 from workbench.services.discussions import add_comment, thread
@@ -63,7 +63,8 @@ def test_posting_and_replying_in_the_panel_write_comments(qtbot, window, demo_st
         first = threads[0].comment
         assert "newcomer" in panel.view.toHtml() and "#fff3c4" in panel.view.toHtml()  # the mention is marked
 
-        panel.start_reply(first.id)
+        assert f"reply:{first.id}" in panel.view.toHtml() and f"edit:{first.id}" in panel.view.toHtml()
+        panel.view.anchorClicked.emit(QUrl(f"reply:{first.id}"))  # the comment's Reply link
         assert "Replying to newcomer" in panel.mode.text()
         panel.box.setPlainText("The target was busy with another job.")
         panel.post_button.click()
@@ -72,7 +73,7 @@ def test_posting_and_replying_in_the_panel_write_comments(qtbot, window, demo_st
         assert [r.comment.text for r in threads[0].replies] == ["The target was busy with another job."]
         assert threads[0].replies[0].comment.parent_id == first.id
 
-        panel.start_edit(first.id)
+        panel.view.anchorClicked.emit(QUrl(f"edit:{first.id}"))  # its Edit link
         assert panel.box.toPlainText() == first.text
         panel.box.setPlainText("Why did this run take twice as long?")
         panel.post_button.click()
@@ -156,3 +157,15 @@ def test_a_comment_from_another_process_appears_in_the_open_panel(qtbot, window,
     written = time.monotonic()
     qtbot.waitUntil(lambda: "Rerun it on the GPU target" in panel.view.toPlainText(), timeout=2_000)
     assert time.monotonic() - written < 2.0
+
+
+def test_a_read_only_store_shows_the_thread_without_a_text_box(qtbot, window) -> None:  # noqa: ANN001
+    panel = window.discussion
+    run_id = _first_run(qtbot, window)
+    qtbot.waitUntil(lambda: "No comments yet" in panel.view.toPlainText(), timeout=10_000)
+    assert panel.box.isVisibleTo(panel)
+    panel.set_context(window.context(read_only=True), "operator")  # an operator, on a store opened read-only
+    qtbot.waitUntil(lambda: "No comments yet" in panel.view.toPlainText(), timeout=10_000)
+    assert panel.target == f"run:{run_id}"
+    assert not panel.box.isVisibleTo(panel) and "read-only" in panel.read_only_note.text()
+    assert "Reply" not in panel.view.toPlainText()
