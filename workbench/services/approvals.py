@@ -134,10 +134,11 @@ def _trained(uow: Any, version_id: int) -> tuple[Any, Any, Any]:
 class LabelFreeModel:
     role: str  # "candidate" or "champion"
     version: int
-    calibration: str  # "isotonic" or "none" (CBPE's choice on the hold-out rows)
+    calibration: str  # binary CBPE's choice on the hold-out rows: "isotonic" or "none" ("" otherwise)
     estimated: dict[str, float]  # on the production rows, without labels
     holdout: dict[str, float]  # realised on the model's own labelled hold-out rows
     n_holdout: int
+    method: str = "CBPE"  # CBPE (binary), multiclass CBPE, or DLE (regression)
 
 
 @dataclass(frozen=True)
@@ -201,5 +202,5 @@ def label_free(store: Store, actor: str, request_id: int, *, progress: Progress 
                         for role, version, model, dataset in subjects]}
     found = evaluate(job, progress, where=f"label-free estimates of approval request {request_id}")
     results = [LabelFreeModel(m["role"], m["version"], m["calibration"], m["estimated"], m["holdout"],
-                              m["n_holdout"]) for m in found["models"]]
+                              m["n_holdout"], m.get("method", "CBPE")) for m in found["models"]]
     return LabelFree(where, found["n_rows"], results, "; ".join(found["notes"]))

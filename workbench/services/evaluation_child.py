@@ -80,9 +80,6 @@ def label_free_work(job: dict[str, Any], progress: Progress) -> dict[str, Any]:
         meta = model["meta"]
         predictor = load_model(Path(model["path"]), model["sha256"], meta, root)
         target = meta.get("target")
-        if not predictor.is_classifier or len(predictor.classes) != 2:
-            notes.append(f"{role} v{version} is not a binary classifier")
-            continue
         if subject["dataset"] is None or not target:
             notes.append(f"{role} v{version} has no labelled hold-out rows")
             continue
@@ -90,20 +87,47 @@ def label_free_work(job: dict[str, Any], progress: Progress) -> dict[str, Any]:
         if target not in holdout.columns:
             notes.append(f"{role} v{version}: its training data lacks the target {target!r}")
             continue
-        labels = (holdout[target].astype(str) == str(predictor.classes[1])).to_numpy()
         try:
-            cbpe = fit_cbpe(predictor.score(holdout), labels)
-            progress.check()
-            estimate = cbpe.estimate(predictor.score(rows))
+            if predictor.is_classifier and len(predictor.classes) == 2:
+                labels = (holdout[target].astype(str) == str(predictor.classes[1])).to_numpy()
+                cbpe = fit_cbpe(predictor.score(holdout), labels)
+                progress.check()
+                estimate = cbpe.estimate(predictor.score(rows))
+                reference = cbpe.reference.realised if cbpe.reference and cbpe.reference.realised else {}
+                method, calibration, estimated = "CBPE", cbpe.calibration, estimate.estimated
+            else:
+                method, estimated, reference = _other_estimate(predictor, holdout, rows, target, progress)
+                calibration = ""
         except InvalidInputError as exc:
             notes.append(f"{role} v{version}: {exc}")
             continue
-        reference = cbpe.reference.realised if cbpe.reference and cbpe.reference.realised else {}
-        models.append({"role": role, "version": version, "calibration": cbpe.calibration,
-                       "estimated": {k: float(v) for k, v in estimate.estimated.items()},
+        models.append({"role": role, "version": version, "calibration": calibration, "method": method,
+                       "estimated": {k: float(v) for k, v in estimated.items()},
                        "holdout": {k: float(v) for k, v in reference.items()}, "n_holdout": int(len(holdout))})
     progress.step(len(subjects), len(subjects), "done")
     return {"n_rows": int(len(rows)), "models": models, "notes": notes}
+
+
+def _other_estimate(predictor: Any, holdout: Any, rows: Any, target: str,
+                    progress: Progress) -> tuple[str, dict[str, float], dict[str, float]]:
+    """Multiclass CBPE for a classifier of more than two classes, DLE for a regressor."""
+    from workbench.monitoring.label_free import fit_dle, fit_multiclass_cbpe
+
+    if predictor.is_classifier:
+        matrix = predictor.proba_matrix(holdout)
+        if matrix is None:
+            raise InvalidInputError("the model gives no class probabilities, which CBPE needs")
+        classes = list(predictor.classes)
+        labels = holdout[target].to_numpy(dtype=object)
+        model = fit_multiclass_cbpe(matrix, labels, classes)
+        progress.check()
+        found = model.estimate(predictor.proba_matrix(rows))
+        return f"multiclass CBPE over {len(classes)} classes", found["estimated"], model.reference
+    features = list(predictor.features)
+    model = fit_dle(holdout, predictor.predict(holdout), holdout[target].to_numpy(), features)
+    progress.check()
+    found = model.estimate(rows, predictor.predict(rows))
+    return "DLE (direct loss estimation)", found["estimated"], model.reference
 
 
 WORK = {"importances": importances_work, "label_free": label_free_work}

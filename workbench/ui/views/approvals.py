@@ -148,7 +148,8 @@ class ApprovalDialog(QDialog):
 
         by_role = {m.role: m for m in result.models}
         rows = []
-        for metric in METRICS:
+        present = [k for m in result.models for k in (*m.estimated, *m.holdout)]
+        for metric in [*[k for k in METRICS if k in present], *dict.fromkeys(k for k in present if k not in METRICS)]:
             row: list[Any] = [metric]
             for role in ("candidate", "champion"):
                 model = by_role.get(role)
@@ -162,9 +163,11 @@ class ApprovalDialog(QDialog):
         _fill(self.label_free_table, rows if result.models else [])
         parts = []
         if result.models:
-            parts.append(f"CBPE on {result.n_rows:,} production rows ({', '.join(result.production)}); "
-                         + "; ".join(f"{m.role} v{m.version}: calibration {m.calibration}, "
-                                     f"{m.n_holdout:,} hold-out rows" for m in result.models))
+            parts.append(f"Estimated on {result.n_rows:,} production rows without labels "
+                         f"({', '.join(result.production)}); "
+                         + "; ".join(f"{m.role} v{m.version}: {m.method}"
+                                     + (f", calibration {m.calibration}" if m.calibration else "")
+                                     + f", {m.n_holdout:,} hold-out rows" for m in result.models))
         if result.note:
             parts.append(result.note)
         self.label_free_note.setText(". ".join(parts) or "No estimate.")
