@@ -124,10 +124,11 @@ class ConflictDialog(QDialog):
         self.outcome: str | None = None
         self.nodes = nodes
         self._groups: dict[str, QButtonGroup] = {}
+        both = "this node was" if len(nodes) == 1 else f"these {len(nodes)} nodes were"
         head = QLabel(
             f"<b>{author}</b> saved version {version} of '{name}' since you started. Their other "
-            f"changes merge with yours; these {len(nodes)} node(s) were changed by both of you. "
-            "Choose for each which to keep.", self)
+            f"changes merge with yours, but {both} changed by both of you: choose which to keep.",
+            self)
         head.setWordWrap(True)
         m, t = _by_id(mine.get("nodes")), _by_id(theirs.get("nodes"))
         self.table = QTableWidget(len(nodes), 4, self)
@@ -137,13 +138,18 @@ class ConflictDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the choices take the keyboard
         self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         for row, node_id in enumerate(nodes):
             mine_node, their_node = m.get(node_id), t.get(node_id)
             title = str((mine_node or their_node or {}).get("title") or "")
             self.table.setItem(row, 0, QTableWidgetItem(f"{node_id}\n{title}" if title else node_id))
-            self.table.setItem(row, 1, QTableWidgetItem(_side_text(their_node, mine_node)))
-            self.table.setItem(row, 2, QTableWidgetItem(_side_text(mine_node, their_node)))
+            for column, text in ((1, _side_text(their_node, mine_node)),
+                                 (2, _side_text(mine_node, their_node))):
+                cell_item = QTableWidgetItem(text)
+                cell_item.setToolTip(text)
+                self.table.setItem(row, column, cell_item)
             cell = QWidget(self.table)
             box = QHBoxLayout(cell)
             box.setContentsMargins(6, 0, 6, 0)
@@ -186,7 +192,9 @@ class ConflictDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(notes)
         layout.addWidget(buttons)
-        self.resize(760, min(560, 200 + 70 * len(nodes)))
+        rows = sum(self.table.rowHeight(r) for r in range(len(nodes)))
+        self.table.setMinimumHeight(min(360, rows + self.table.horizontalHeader().height() + 6))
+        self.resize(900, min(560, 190 + rows))
 
     def choose(self, node_id: str, side: str) -> None:
         """Keep ``side`` ("mine" or "theirs") of ``node_id``, as clicking its radio button does."""

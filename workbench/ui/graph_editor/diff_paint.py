@@ -98,20 +98,21 @@ class DiffMark(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: Any, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        pen = QPen(self.color, 3.0 if not self.dashed else 2.0)
+        pen = QPen(self.color, 4.0 if not self.dashed else 2.5)
         if self.dashed:
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
         if self.change == "removed":
             fill = QColor(self.color)
-            fill.setAlpha(40)
+            fill.setAlpha(55)
             painter.setBrush(QBrush(fill))
         else:
             painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(self._rect, CORNER + 2, CORNER + 2)
         if self.label:
             font = QFont()
-            font.setPointSizeF(9.0)
+            font.setPixelSize(22 if self.change == "removed" else 20)
+            font.setBold(self.change == "removed")
             painter.setFont(font)
             painter.setPen(self.color.darker(130) if self.change != "moved" else self.color)
             painter.drawText(self._rect.adjusted(10, 6, -10, -6),
@@ -178,7 +179,7 @@ class DiffPainter:
                 rect = self._rect_at(before.get(change.node_id, {}))
                 title = str(data.get("title") or change.node_id)
                 self._add(change.node_id, DiffMark(change.node_id, "removed", rect,
-                                                   f"removed: {title}\n{change.node_id} · {change.kind}",
+                                                   f"removed:\n{title}",
                                                    change_note(change)))
                 continue
             rect = item.mapRectToScene(item.body_rect()) if item is not None else self._rect_at(data)
@@ -213,6 +214,13 @@ class DiffPainter:
             path = self._edge_path(edge, old, items, prefer_data=True)
             if path is not None:
                 self._add_edge(edge, EdgeMark(edge, "removed", path))
+
+    def painted_rect(self) -> QRectF:
+        """The scene rectangle around every mark (empty when nothing is painted)."""
+        box = QRectF()
+        for item in [*self.marks.values(), *self._extra]:
+            box = box.united(item.sceneBoundingRect())
+        return box
 
     def _add(self, node_id: str, mark: DiffMark) -> None:
         self.scene.addItem(mark)

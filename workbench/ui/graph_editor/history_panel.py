@@ -161,8 +161,10 @@ class HistoryPanel(QWidget):
     def _update_buttons(self) -> None:
         chosen = self.selected_versions()
         self.compare_button.setEnabled(len(chosen) in (1, 2))
-        self.compare_button.setText(f"Compare v{chosen[0]} → v{chosen[1]}" if len(chosen) == 2 else
-                                    f"Compare v{chosen[0]} → open" if chosen else "Compare")
+        self.compare_button.setToolTip(
+            f"Paint what changed from version {chosen[0]} to version {chosen[1]}" if len(chosen) == 2
+            else f"Paint what changed from version {chosen[0]} to the open graph" if chosen
+            else "Select one version (compared with the open graph) or two")
         self.restore_button.setEnabled(len(chosen) == 1)
         self.clear_button.setEnabled(self.painter.active)
 
@@ -206,6 +208,9 @@ class HistoryPanel(QWidget):
             note = QListWidgetItem("The canvas shows the open graph, not version "
                                    f"{new}: marks stand on its nodes of the same id.", self.changes)
             note.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        box = self.painter.painted_rect()
+        if not box.isNull() and not self.editor.view.visible_scene_rect().contains(box):
+            self.editor.view.centre_on(box.center())  # the changes in sight
         self.editor._show_status(f"Compared version {old} with {against}: "
                                  f"{len(change_set.lines())} change(s) painted on the canvas.")
         self._update_buttons()
