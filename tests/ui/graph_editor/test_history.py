@@ -136,6 +136,31 @@ def test_cancelling_the_conflict_saves_nothing_and_keeps_the_edit(qtbot, store: 
     assert "Not saved" in editor.last_message
 
 
+def test_overwrite_all_is_confirmed_and_audited(qtbot, store: Store) -> None:
+    from workbench.services.audit import entries
+
+    editor = bob_editor(qtbot, store)
+    editor.save_to_store("first cut")
+    carol_saves(store, 1, lambda g: g.set_param("train", "model_name", "carols_model"), "carol")
+    editor.controller.set_param("train", "model_name", "bobs_model")
+
+    def confirm(box: object) -> None:
+        assert isinstance(box, QMessageBox) and "version 2 by carol" in box.text()
+        box.button(QMessageBox.StandardButton.Yes).click()
+
+    def overwrite(dialog: object) -> None:
+        assert isinstance(dialog, ConflictDialog)
+        when_modal(QMessageBox, confirm)
+        dialog.overwrite_button.click()
+
+    when_modal(ConflictDialog, overwrite)
+    saved = editor.save_to_store("mine wins")
+    assert saved.version == 3 and loads(saved.text).nodes["train"].params["model_name"] == "bobs_model"
+    trail = [(e.action, e.actor, e.payload.get("overwrote")) for e in entries(store, subject=f"graph:{NAME}")]
+    assert trail[-1] == ("graphs.overwrite", "bob", 2)
+    assert "over version 2" in editor.last_message
+
+
 def test_a_merge_is_announced_and_the_merged_version_offered(qtbot, store: Store) -> None:
     editor = bob_editor(qtbot, store)
     editor.save_to_store("first cut")

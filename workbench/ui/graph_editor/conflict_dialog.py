@@ -49,7 +49,6 @@ def _edge_key(edge: Data) -> tuple[str, str]:
 def resolve(base: Data | None, mine: Data, theirs: Data, choices: dict[str, str]) -> Data:
     """The plain data to save: both sides' other changes merged, each node of ``choices``
     ("mine" or "theirs") taken from that side (absent there: removed)."""
-    b = _by_id((base or {}).get("nodes"))
     m, t = _by_id(mine.get("nodes")), _by_id(theirs.get("nodes"))
     forced = copy.deepcopy(mine)  # mine with every conflicting thing as theirs: merges cleanly
     nodes = dict(m)
@@ -92,7 +91,6 @@ def resolve(base: Data | None, mine: Data, theirs: Data, choices: dict[str, str]
     merged["nodes"] = [result[k] for k in sorted(result)]
     merged["edges"] = [{"from": a, "to": z} for a, z in sorted(edges)
                        if a.split(".", 1)[0] in result and z.split(".", 1)[0] in result]
-    _ = b  # the base's nodes only matter through merge
     return merged
 
 
