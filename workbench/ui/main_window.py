@@ -331,8 +331,9 @@ class MainWindow(QMainWindow):
                 subject.connect(self.discussion.show_subject)
             if view_id == "graph":
                 self._fill_graph_menu(widget)
-                if hasattr(getattr(widget, "editor", None), "use_store"):  # graph history
-                    widget.editor.use_store(ctx.store, ctx.user)
+                use_store = getattr(getattr(widget, "editor", None), "use_store", None)
+                if use_store is not None:  # graph history: Save to store, History
+                    use_store(ctx.store, ctx.user)
         return self._views[key]
 
     def _role_window(self, role: str) -> RoleWindow:

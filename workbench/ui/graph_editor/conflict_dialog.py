@@ -201,8 +201,11 @@ class ConflictDialog(QDialog):
                 button.setChecked(True)
 
     def choices(self) -> dict[str, str]:
-        return {node_id: (group.checkedButton().text() if group.checkedButton() else "mine")
-                for node_id, group in self._groups.items()}
+        chosen: dict[str, str] = {}
+        for node_id, group in self._groups.items():
+            button = group.checkedButton()
+            chosen[node_id] = button.text() if button is not None else "mine"
+        return chosen
 
     def _finish(self, outcome: str) -> None:
         self.outcome = outcome

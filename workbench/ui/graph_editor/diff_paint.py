@@ -207,13 +207,13 @@ class DiffPainter:
                 item.set_diff_note(change_note(change))
                 self._noted.append(item)
         for edge in change_set.edges_added:
-            path = self._edge_path(edge, new, items)
-            if path is not None:
-                self._add_edge(edge, EdgeMark(edge, "added", path))
+            curve = self._edge_path(edge, new, items)
+            if curve is not None:
+                self._add_edge(edge, EdgeMark(edge, "added", curve))
         for edge in change_set.edges_removed:
-            path = self._edge_path(edge, old, items, prefer_data=True)
-            if path is not None:
-                self._add_edge(edge, EdgeMark(edge, "removed", path))
+            curve = self._edge_path(edge, old, items, prefer_data=True)
+            if curve is not None:
+                self._add_edge(edge, EdgeMark(edge, "removed", curve))
 
     def painted_rect(self) -> QRectF:
         """The scene rectangle around every mark (empty when nothing is painted)."""
