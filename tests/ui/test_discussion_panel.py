@@ -169,3 +169,39 @@ def test_a_read_only_store_shows_the_thread_without_a_text_box(qtbot, window) ->
     assert panel.target == f"run:{run_id}"
     assert not panel.box.isVisibleTo(panel) and "read-only" in panel.read_only_note.text()
     assert "Reply" not in panel.view.toPlainText()
+
+
+def test_the_panel_shows_who_else_has_the_thing_open(qtbot, demo_store) -> None:  # noqa: ANN001
+    """Issue 16, presence: another workbench (a `workbench presence hold` process) that has the
+    same approval request open is named in the panel, and drops out when it goes away."""
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtCore import QSettings
+
+    from tests.support.cli import ROOT
+    from workbench.store import open_store
+    from workbench.ui.main_window import MainWindow
+
+    store = open_store(demo_store)
+    with store.read() as uow:
+        request = uow.approvals.list()[0]
+    window = MainWindow(store, "newcomer", settings=QSettings())
+    qtbot.addWidget(window)
+    window.show()
+    window.discussion_action.setChecked(True)
+    panel = window.discussion
+    panel.show_subject(f"approval:{request.id}", f"approval request {request.id}")
+    holder = subprocess.Popen([sys.executable, "-m", "workbench", "--store", demo_store, "--user", "newcomer",
+                               "presence", "hold", f"approval:{request.id}", "--for", "8", "--every", "0.5"],
+                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        qtbot.waitUntil(lambda: "newcomer" in panel.presence.text(), timeout=20_000)
+        assert not panel.presence.isHidden()
+        holder.wait(30)
+        qtbot.waitUntil(lambda: panel.presence.isHidden(), timeout=20_000)  # it said it left
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        window.close()

@@ -97,6 +97,11 @@ class DiscussionPanel(QFrame):
         self.subject = QLabel(NOTHING_CHOSEN, self)
         self.subject.setObjectName("discussion_subject")
         self.subject.setWordWrap(True)
+        self.presence = QLabel("", self)  # who else has this open (issue 16, presence)
+        self.presence.setObjectName("discussion_presence")
+        self.presence.setWordWrap(True)
+        self.presence.setStyleSheet("QLabel { color: #1b5e20; }")
+        self.presence.hide()
         self.view = QTextBrowser(self)
         self.view.setObjectName("discussion_thread")
         self.view.setOpenLinks(False)
@@ -138,6 +143,7 @@ class DiscussionPanel(QFrame):
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(heading)
         layout.addWidget(self.subject)
+        layout.addWidget(self.presence)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.error)
         layout.addWidget(self.read_only_note)
@@ -146,6 +152,12 @@ class DiscussionPanel(QFrame):
         self._reload_timer = QTimer(self, singleShot=True, interval=100)
         self._reload_timer.timeout.connect(self.reload)
         feed.changed.connect(self._on_changes)
+        from workbench.services.presence import REFRESH_S, new_session
+
+        self.session = new_session()
+        self._presence_timer = QTimer(self, interval=int(REFRESH_S * 1000))
+        self._presence_timer.timeout.connect(self.announce)
+        self._presence_timer.start()
         self._clear_mode()
         self._update_writing()
 
@@ -192,6 +204,7 @@ class DiscussionPanel(QFrame):
         self._clear_mode()
         self.box.clear()
         self.reload()
+        self.announce()
 
     def reload(self) -> None:
         self._show_error("")
@@ -347,3 +360,47 @@ class DiscussionPanel(QFrame):
     def _on_changes(self, changes: list) -> None:
         if self.target and any(c.topic == "comments" for c in changes):
             self._reload_timer.start()
+        if self.target and any(c.topic == "presence" and c.key == self.target for c in changes):
+            self._read_presence()
+
+    # -- presence ---------------------------------------------------------------------------
+    def announce(self) -> None:
+        """Say (off the UI thread) that this workbench has the shown thing open, then read who
+        else has; a read-only store only reads."""
+        if self.ctx is None or not self.target:
+            return
+        from workbench.services.presence import here
+
+        store, user, session, targets = self.ctx.store, self.ctx.user, self.session, [self.target]
+        if self.ctx.read_only or not self.isVisible():
+            self._read_presence()
+            return
+        self.ctx.tasks.run(lambda: here(store, user, session, targets), lambda _: self._read_presence(),
+                           lambda message: None)  # presence is a courtesy: a failure stays quiet
+
+    def _read_presence(self) -> None:
+        if self.ctx is None or not self.target:
+            return
+        from workbench.services.presence import present
+
+        store, target = self.ctx.store, self.target
+        self.ctx.tasks.run(lambda: present(store, target), lambda found: self._show_presence(target, found),
+                           lambda message: None)
+
+    def _show_presence(self, target: str, found: list[Any]) -> None:
+        if target != self.target or self.ctx is None:
+            return
+        others = sorted({p.person for p in found if p.session != self.session})
+        self.presence.setText(f"Also looking at this now: {', '.join(others)}" if others else "")
+        self.presence.setVisible(bool(others))
+
+    def leave(self) -> None:
+        """This workbench closes: it no longer has anything open."""
+        self._presence_timer.stop()
+        if self.ctx is not None and not self.ctx.read_only:
+            from workbench.services.presence import leave
+
+            try:
+                leave(self.ctx.store, self.ctx.user, self.session)
+            except Exception:  # noqa: BLE001 - closing never fails for this; the row expires anyway
+                pass

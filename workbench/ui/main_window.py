@@ -506,6 +506,7 @@ class MainWindow(QMainWindow):
         self._save_layout()
         self.tasks.cancel_all()  # long work stops at its next step instead of outliving the window
         self.inbox.stop()
+        self.discussion.leave()  # others stop seeing this workbench on what it had open
         self.feed.stop()
         if self._read_only_store is not None:
             self._read_only_store.close()
