@@ -212,7 +212,7 @@ def test_the_issue_example_message() -> None:
     with pytest.raises(GraphFormatError) as info:
         loads(text, "graph.yaml")
     assert str(info.value).startswith(
-        "graph.yaml, line 12, node 'train': unknown node kind 'trian' (known: approval_gate, "
+        "graph.yaml, line 12, node 'train': unknown node kind 'trian' (known: ab_test, approval_gate, "
     )
 
 

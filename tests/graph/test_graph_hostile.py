@@ -190,7 +190,7 @@ WRONG_STRUCTURE = {
         _node_file("- id: train\n  kind: trian\n"),
         "line 6",
         "train",
-        "unknown node kind 'trian' (known: approval_gate",
+        "unknown node kind 'trian' (known: ab_test, approval_gate",
     ),
     "unknown node key": (
         _node_file("- id: t\n  kind: evaluate\n  colour: red\n"),

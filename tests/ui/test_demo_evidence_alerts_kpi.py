@@ -17,6 +17,7 @@ from tests.support.cli import run_ok
 from workbench.demo.scenario import MODEL
 from workbench.store import open_store
 from workbench.ui.formatting import local_time
+from workbench.ui.views.approvals import TABS
 
 KPI = "profit per application"
 
@@ -78,7 +79,7 @@ def test_a_decided_request_shows_the_evidence_as_it_was_made(qtbot, window, demo
         assert all(v.isdigit() for v in values) and sum(int(v) for v in values) == n_test
 
     # lineage: a tree with local times, no epoch milliseconds, no JSON braces
-    tree = dialog.tabs.widget(5)
+    tree = dialog.tabs.widget(TABS.index("Lineage"))
     texts = []
     stack = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
     while stack:
