@@ -99,7 +99,7 @@ def _fairness_section(approvals: list[Any]) -> str:
     if found is None:
         return ('<section id="fairness"><h2>Fairness</h2><p class="empty">No fairness figures: name '
                 '<code>sensitive_features</code> on the evaluate step before the approval gate.</p></section>')
-    request, fairness = found
+    request, fairness = found[0], dict(found[1] or {})
     parts = [f'<section id="fairness"><h2>Fairness</h2><p>As captured with approval request {request.id}; '
              "brackets: 95 % bootstrap intervals.</p>"]
     for policy in (request.evidence or {}).get("policies") or []:

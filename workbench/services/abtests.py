@@ -46,10 +46,10 @@ def ab_results(store: Store, actor: str, *, runs: int = 200) -> list[ABResult]:
                 node = graph.nodes.get(node_id)
                 if node is None or node.kind != "ab_test" or step.status != "succeeded":
                     continue
-                ids = uow.runs.outputs(step.id).get("metrics", [])
-                if not ids:
+                first = next(iter(uow.runs.outputs(step.id).get("metrics", ())), None)
+                if first is None:
                     continue
-                artifact = uow.artifacts.get(ids[0])
+                artifact = uow.artifacts.get(first)
                 try:
                     figures = json.loads(artifacts.path(artifact.sha256).read_text(encoding="utf-8"))
                 except (OSError, ValueError):

@@ -124,10 +124,10 @@ def _other_estimate(predictor: Any, holdout: Any, rows: Any, target: str,
         found = model.estimate(predictor.proba_matrix(rows))
         return f"multiclass CBPE over {len(classes)} classes", found["estimated"], model.reference
     features = list(predictor.features)
-    model = fit_dle(holdout, predictor.predict(holdout), holdout[target].to_numpy(), features)
+    dle = fit_dle(holdout, predictor.predict(holdout), holdout[target].to_numpy(), features)
     progress.check()
-    found = model.estimate(rows, predictor.predict(rows))
-    return "DLE (direct loss estimation)", found["estimated"], model.reference
+    estimated = dle.estimate(rows, predictor.predict(rows))
+    return "DLE (direct loss estimation)", estimated["estimated"], dle.reference
 
 
 WORK = {"importances": importances_work, "label_free": label_free_work}

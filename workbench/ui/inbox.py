@@ -106,8 +106,9 @@ class InboxPopup(QFrame):
         self.list.setVisible(bool(notes))
         self.hint.setVisible(bool(notes))
         self.empty.setVisible(not notes)
-        if notes:
-            self.list.setCurrentItem(self.list.topLevelItem(0))
+        first = self.list.topLevelItem(0) if notes else None
+        if first is not None:
+            self.list.setCurrentItem(first)
 
     def show_under(self, anchor: QWidget) -> None:
         """Open below ``anchor``, kept on its screen (640×420, less on a small screen)."""
@@ -133,6 +134,7 @@ class Inbox(QObject):
         self.store, self.user = window.store, window.user_name
         self.notes: list[Any] = []
         self.unread = 0
+        self.outbox: Any = None  # the sender the window runs (see install_inbox)
         self.popup = InboxPopup(window)
         self.popup.mark_all.clicked.connect(self.mark_all_read)
         self.popup.activated.connect(self.go_to)

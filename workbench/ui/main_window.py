@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QMainWindow,
+    QMenu,
     QScrollArea,
     QSizePolicy,
     QSplitter,
@@ -76,16 +77,20 @@ class ElidingStatusBar(QStatusBar):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.messageChanged.connect(lambda text: text or self.setToolTip(""))
+        self.messageChanged.connect(self._on_message_changed)
 
-    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt override
+    def _on_message_changed(self, text: str) -> None:
+        if not text:
+            self.setToolTip("")
+
+    def showMessage(self, text: str, timeout: int | None = 0) -> None:  # noqa: N802 - Qt override
         self.setToolTip(text)
         widgets = [w for w in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
                    if not w.isHidden()]  # the permanent ones: a message hides the others
         width = (self.width() if self.isVisible() else self.window().width()) - 40 - sum(
             max(w.width() if w.isVisible() else 0, w.sizeHint().width()) for w in widgets)
         super().showMessage(self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(width, 120)),
-                            timeout)
+                            timeout or 0)
 
 
 class MainWindow(QMainWindow):
@@ -222,6 +227,7 @@ class MainWindow(QMainWindow):
         """A one-line "start here" for the current role beside the role switcher, until the
         person dismisses it (View › Start-here hint brings it back)."""
         bar = self.findChild(QToolBar, "main_toolbar")
+        assert bar is not None  # made by the constructor before the hint
         self.hint = ElidedLabel(self)
         self.hint.setObjectName("start_here")
         self.hint_close = QToolButton(self)
@@ -355,7 +361,7 @@ class MainWindow(QMainWindow):
         ctx = self.context(role == "analyst")
         for view_id, dock in window.docks.items():  # the shared views move into this role's docks
             scroll = self._view(view_id, ctx)
-            if dock.widget() is not scroll:
+            if scroll is not None and dock.widget() is not scroll:
                 dock.setWidget(scroll)
         window.resize(self.stack.size())
         window.arrange(self.settings.value(f"layout/{role}"), self.stack.width() or self.width())
@@ -454,8 +460,9 @@ class MainWindow(QMainWindow):
             for action in actions:
                 if not action.isVisible() or action.isSeparator():
                     continue
-                if action.menu() is not None:
-                    walk(action.menu().actions())
+                menu = action.menu()
+                if isinstance(menu, QMenu):
+                    walk(menu.actions())
                 elif action.text() and action not in found:
                     found.append(action)
 

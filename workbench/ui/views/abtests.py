@@ -70,7 +70,9 @@ class ABTestsView(QWidget):
         _fill(self.table, [row_values(r) for r in results])
         for row, result in enumerate(results):
             for column in range(self.table.columnCount()):
-                self.table.item(row, column).setToolTip(result.decision)
+                cell = self.table.item(row, column)
+                if cell is not None:
+                    cell.setToolTip(result.decision)
         self.note.setText("No A/B test has run yet: add an A/B test node (monitoring) to a graph, fed by one "
                           "row per unit with its variant and outcome." if not results else
                           f"{len(results)} result(s), newest first. Effect = B − A; the interval is the "

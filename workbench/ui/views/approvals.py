@@ -439,7 +439,7 @@ class ApprovalsView(QWidget):
         self.open_button.clicked.connect(self.review_selected)
         self.table.itemDoubleClicked.connect(lambda _: self.review_selected())
         self.table.itemSelectionChanged.connect(self._on_selected)
-        ctx.feed.changed.connect(lambda changes: any(c.topic == "approvals" for c in changes) and self.refresh())
+        ctx.feed.changed.connect(self._on_changes)
         self.refresh()
 
     def refresh(self) -> None:
@@ -457,8 +457,12 @@ class ApprovalsView(QWidget):
         item = self.table.item(row, 0) if row >= 0 else None
         if item is None:
             return
-        model, version = (self.table.item(row, c).text() for c in (2, 3))
+        model, version = (cell.text() if (cell := self.table.item(row, c)) is not None else "" for c in (2, 3))
         self.subject_changed.emit(f"approval:{item.text()}", f"approval request {item.text()} ({model} v{version})")
+
+    def _on_changes(self, changes: list) -> None:
+        if any(c.topic == "approvals" for c in changes):
+            self.refresh()
 
     def dialog_for(self, request_id: int) -> ApprovalDialog:
         from workbench.services.approvals import details
@@ -469,7 +473,10 @@ class ApprovalsView(QWidget):
         row = self.table.currentRow()
         if row < 0:
             return
-        dialog = self.dialog_for(int(self.table.item(row, 0).text()))
+        cell = self.table.item(row, 0)
+        if cell is None:
+            return
+        dialog = self.dialog_for(int(cell.text()))
         dialog.exec()
         self.refresh()
 
