@@ -56,6 +56,6 @@ def test_people_discuss_a_node_and_a_run(tmp_path: Path) -> None:
 
     store = open_store(url)
     with store.read() as uow:
-        actions = [(e.action, e.actor) for e in uow.audit.list() if e.subject == f"node:churn/{trainer}"]
+        actions = [(e.action, e.actor) for e in uow.audit.all() if e.subject == f"node:churn/{trainer}"]
     store.close()
     assert actions == [("comments.add", "bob"), ("comments.add", "rita"), ("comments.edit", "bob")]

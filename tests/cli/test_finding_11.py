@@ -29,7 +29,7 @@ def test_finding_11_ssh_user_is_not_the_acting_user(tmp_path: Path) -> None:
         with store.read() as uow:
             assert uow.targets.get("box").params["user"] == "remoteuser"  # the SSH login on the host
             assert "user" not in uow.targets.get("box2").params
-            entries = {e.subject: e for e in uow.audit.list() if e.action == "targets.add"}
+            entries = {e.subject: e for e in uow.audit.all() if e.action == "targets.add"}
         assert entries["target:box"].actor == "bob"  # who acted: the global --user
         assert entries["target:box2"].actor == "bob"
     finally:

@@ -75,7 +75,7 @@ def test_two_people_save_one_graph_without_losing_an_edit(tmp_path: Path) -> Non
 
     store = open_store(url)
     with store.read() as uow:
-        entries = [(e.action, e.actor, e.payload.get("overwrote")) for e in uow.audit.list()
+        entries = [(e.action, e.actor, e.payload.get("overwrote")) for e in uow.audit.all()
                    if e.subject == "graph:churn"]
     store.close()
     assert entries[-1] == ("graphs.overwrite", "carol", 3)

@@ -71,8 +71,8 @@ def test_a_python_transform_runs_from_a_declared_code_folder(tmp_path: Path) -> 
 
     store = open_store(url)
     with store.read() as uow:
-        (model,) = uow.models.list("derived")
-        run = uow.runs.list()[0]
+        (model,) = uow.models.all("derived")
+        run = uow.runs.all()[0]
         step = uow.runs.latest_steps(run.id)["features"]
         (artifact_id,) = uow.runs.outputs(step.id)["data"]
         columns = uow.artifacts.get(artifact_id).lineage["meta"]["columns"]

@@ -45,7 +45,7 @@ def test_model_card_of_an_approved_champion(tmp_path: Path) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         with store.read() as uow:
-            requests = uow.approvals.list(status="open")
+            requests = uow.approvals.all(status="open")
         if requests:
             break
         time.sleep(0.2)

@@ -52,7 +52,7 @@ def test_finding_10_a_relative_path_resolves_against_the_graph_folder(tmp_path: 
 
     store = open_store(env["WORKBENCH_STORE"])
     with store.read() as uow:
-        (run,) = uow.runs.list()
+        (run,) = uow.runs.all()
         step = uow.runs.latest_steps(run.id)["data"]
         (artifact_id,) = uow.runs.outputs(step.id)["data"]
         meta = uow.artifacts.get(artifact_id).lineage["meta"]

@@ -101,6 +101,6 @@ def test_finding_10_a_script_runs_only_from_a_declared_code_folder(tmp_path: Pat
 
     store = open_store(url)
     with store.read() as uow:
-        actions = [e.action for e in uow.audit.list() if e.subject.startswith("code_folder:")]
+        actions = [e.action for e in uow.audit.all() if e.subject.startswith("code_folder:")]
     store.close()
     assert actions == ["code_folders.add", "code_folders.remove"]

@@ -25,7 +25,7 @@ def test_finding_9_a_changed_cached_artifact_is_not_reused(tmp_path: Path) -> No
     graph = training_graph(tmp_path / "train.yaml", "cancer")
     assert run_to_end(store, "bob", graph) == "succeeded"
     with store.read() as uow:
-        (first,) = uow.runs.list()
+        (first,) = uow.runs.all()
         data_step = uow.runs.latest_steps(first.id)["data"]
         (dataset_id,) = uow.runs.outputs(data_step.id)["data"]
         dataset = uow.artifacts.get(dataset_id)
@@ -37,7 +37,7 @@ def test_finding_9_a_changed_cached_artifact_is_not_reused(tmp_path: Path) -> No
 
     assert run_to_end(store, "bob", graph) == "succeeded"
     with store.read() as uow:
-        second = max(uow.runs.list(), key=lambda r: r.id)
+        second = max(uow.runs.all(), key=lambda r: r.id)
         step = uow.runs.latest_steps(second.id)["data"]
         log = "\n".join(line.line for line in uow.runs.logs(step.id))
     assert "cached_from" not in step.info, "the changed dataset was reused"
@@ -69,7 +69,7 @@ def test_finding_9_a_model_card_does_not_read_a_changed_dataset(tmp_path: Path) 
     store = cast_store(f"sqlite:///{tmp_path / 'store.db'}")
     assert run_to_end(store, "bob", training_graph(tmp_path / "train.yaml", "cancer")) == "succeeded"
     with store.read() as uow:
-        (run,) = uow.runs.list()
+        (run,) = uow.runs.all()
         (dataset_id,) = uow.runs.outputs(uow.runs.latest_steps(run.id)["data"].id)["data"]
         dataset = uow.artifacts.get(dataset_id)
     stored = ArtifactStore.for_store(store.url).path(dataset.sha256)

@@ -78,7 +78,7 @@ def test_a_rerun_reuses_cached_alias_bound_scoring(store, tmp_path: Path) -> Non
     assert _drive(store, path) == "succeeded"  # every step cached, the deployment check included
     assert time.monotonic() - started < 30
     with store.read() as uow:
-        second = uow.runs.list()[0]
+        second = uow.runs.all()[0]
         steps = {s.node_id: s for s in uow.runs.steps(second.id)}
         assert all("cached_from" in steps[n].info for n in ("data", "train", "score"))
         assert steps["promote"].target == "orchestrator"  # control steps always run
@@ -89,7 +89,7 @@ def test_scoring_without_a_champion_says_what_to_do(store, tmp_path: Path) -> No
     save(graph, tmp_path / "inference.yaml")
     assert _drive(store, tmp_path / "inference.yaml") == "failed"
     with store.read() as uow:
-        (run,) = uow.runs.list()
+        (run,) = uow.runs.all()
         step = uow.runs.latest_steps(run.id)["score"]
     assert "has no version with the alias 'champion' yet" in step.error
 
@@ -144,8 +144,8 @@ def test_a_drift_alert_starts_retraining(store, tmp_path: Path) -> None:  # noqa
     save(graph, tmp_path / "retrain.yaml")
     assert _drive(store, tmp_path / "retrain.yaml") == "succeeded"
     with store.read() as uow:
-        runs = uow.runs.list()
-        alerts = uow.alerts.list()
+        runs = uow.runs.all()
+        alerts = uow.alerts.all()
         drift = uow.results.drift("Retraining feeding inference/drift")
     assert alerts and alerts[0].source == "Retraining feeding inference/drift"
     assert any(d.drifted for d in drift)
@@ -181,7 +181,7 @@ def test_finding_1_not_even_an_engineer_makes_a_champion_without_an_approval(sto
         _drive(store, champion_graph(tmp_path / "a.yaml", 1.0, gate=False))  # bob is an engineer
     _drive(store, champion_graph(tmp_path / "c.yaml", 1.0, gate=False, alias="challenger"))  # scoring finds no champion
     with store.read() as uow:
-        (run,) = uow.runs.list()
+        (run,) = uow.runs.all()
         promoted = uow.runs.latest_steps(run.id)["promote"]
         assert promoted.status == "succeeded" and uow.models.by_alias("m", "challenger").version == 1
         assert uow.models.by_alias("m", "champion") is None  # the first version waits for its approval

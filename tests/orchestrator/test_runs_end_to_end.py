@@ -74,7 +74,7 @@ def test_approval_template_end_to_end(env: dict[str, str], tmp_path: Path) -> No
     store = open_store(env["WORKBENCH_STORE"])
     artifacts = ArtifactStore.for_store(store.url)
     with store.read() as uow:
-        (run,) = uow.runs.list()
+        (run,) = uow.runs.all()
         steps = uow.runs.latest_steps(run.id)
         assert {s.status for s in steps.values()} == {"succeeded"}
         (predictions_id,) = uow.runs.outputs(steps["score"].id)["predictions"]
@@ -87,7 +87,7 @@ def test_approval_template_end_to_end(env: dict[str, str], tmp_path: Path) -> No
         predictions = pd.read_parquet(artifacts.path(chain[0].sha256))
         assert len(predictions) == 569 and {"row_id", "prediction", "score"} <= set(predictions.columns)
         assert uow.predictions.windows("Human approval gate/score")
-        actions = [e.action for e in uow.audit.list(limit=1000)]
+        actions = [e.action for e in uow.audit.all(limit=1000)]
         assert "approvals.approve" in actions and "models.alias" in actions
         assert uow.audit.verify().ok
     store.close()

@@ -33,7 +33,7 @@ def waiting(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     while not requests and time.monotonic() < deadline:
         time.sleep(0.2)
         with store.read() as uow:
-            requests = uow.approvals.list(status="open")
+            requests = uow.approvals.all(status="open")
     assert requests, "the run never reached its approval gate"
     yield store, requests[0]
     decide(store, "rita", requests[0].id, "rejected", "test over")

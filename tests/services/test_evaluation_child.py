@@ -32,7 +32,7 @@ def demo(demo_store: str):  # noqa: ANN201
     """The demo store open, and a request whose candidate is not its champion (both scored)."""
     store = open_store(demo_store)
     with store.read() as uow:
-        requests = uow.approvals.list()
+        requests = uow.approvals.all()
     request = next(r for r in requests if (r.evidence.get("champion") or {}).get("id") not in
                    (None, r.model_version_id))
     yield store, request

@@ -86,7 +86,7 @@ def test_operators_and_engineers_acknowledge_alerts_analysts_cannot(cast) -> Non
     assert mon.list_alerts(cast, "anna") == []
     assert len(mon.list_alerts(cast, "anna", status=None)) == 2
     with cast.read() as uow:
-        assert [e.actor for e in uow.audit.list(limit=100) if e.action == "alerts.acknowledge"] == ["olga", "bob"]
+        assert [e.actor for e in uow.audit.all(limit=100) if e.action == "alerts.acknowledge"] == ["olga", "bob"]
     read_only = open_store(cast.url, read_only=True)
     try:
         with cast.write("bob") as uow:

@@ -20,7 +20,7 @@ def test_the_embedded_store_asserts_who_acts(tmp_path) -> None:  # noqa: ANN001
     with session.store.write("ada") as uow:
         uow.users.add("bob", ["scientist"])
     with session.store.read() as uow:
-        added = uow.audit.list(subject="user:bob")[-1]
+        added = uow.audit.all(subject="user:bob")[-1]
     assert added.payload["identity"] == "asserted"
     session.close()
     with pytest.raises(PermissionDeniedError, match="not a user"):

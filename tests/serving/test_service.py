@@ -52,7 +52,7 @@ def _rows(served: Served, n: int = 3) -> list[dict[str, Any]]:
 
 def _version_ids(store: Store) -> dict[int, int]:
     with store.read() as uow:
-        return {m.version: m.id for m in uow.models.list("breast_cancer")}
+        return {m.version: m.id for m in uow.models.all("breast_cancer")}
 
 
 def test_canary_serves_both_models_and_logs_every_request_for_both(served: Served) -> None:
@@ -199,7 +199,7 @@ def test_a_newly_promoted_champion_is_served_without_a_restart(
                                                                                    "bob")
     assert switched.ts >= started.ts and len(deployments()) == 2
     with served.store.read() as uow:
-        assert "models.deploy" in [e.action for e in uow.audit.list(limit=1000)]
+        assert "models.deploy" in [e.action for e in uow.audit.all(limit=1000)]
 
     running.stop()
     serve("champion")  # a restart on the deployed version is not a new deployment

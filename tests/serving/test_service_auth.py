@@ -341,7 +341,7 @@ def test_tokens_are_kept_hashed_and_checks_follow_revocation(store_url: str) -> 
         assert table[0]["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
         assert not any(token in str(value) for value in table[0].values())
         with store.read() as uow:
-            audited = [(e.action, e.subject) for e in uow.audit.list() if e.action.startswith("serve_tokens")]
+            audited = [(e.action, e.subject) for e in uow.audit.all() if e.action.startswith("serve_tokens")]
         assert audited == [("serve_tokens.add", "serve_token:ci")]
 
         check = TokenCheck(store, ttl_s=0.5)
@@ -352,7 +352,7 @@ def test_tokens_are_kept_hashed_and_checks_follow_revocation(store_url: str) -> 
         assert not check.valid(token)  # ... then the store's answer
         with store.read() as uow:
             assert not uow.tokens.any_valid() and uow.tokens.find_valid(token) is None
-            assert [t.revoked_by for t in uow.tokens.list()] == ["bob"]
+            assert [t.revoked_by for t in uow.tokens.all()] == ["bob"]
     finally:
         store.close()
 

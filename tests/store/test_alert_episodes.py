@@ -24,7 +24,7 @@ def test_repeats_of_a_holding_condition_count_on_one_alert(store) -> None:  # no
             again = uow.alerts.raise_alert(SOURCE, "divergence", _message(i, value), at=1_000 + i)
     assert again.id == first.id
     with store.read() as uow:
-        alerts = uow.alerts.list()
+        alerts = uow.alerts.all()
     assert len(alerts) == 1
     alert = alerts[0]
     assert (alert.count, alert.created_at, alert.last_seen_at, alert.cleared_at) == (4, 1_000, 1_003, None)
@@ -40,7 +40,7 @@ def test_a_condition_raises_a_new_alert_only_after_it_cleared(store) -> None:  #
         third = uow.alerts.raise_alert(SOURCE, "divergence", _message(2, 0.5), at=40)
     assert second.id != first.id and third.id == second.id
     with store.read() as uow:
-        by_id = {a.id: a for a in uow.alerts.list()}
+        by_id = {a.id: a for a in uow.alerts.all()}
     assert by_id[first.id].cleared_at == 20 and by_id[first.id].count == 1
     assert by_id[second.id].count == 2 and by_id[second.id].created_at == 30
     assert by_id[other.id].cleared_at is None  # another kind of the same source still holds
@@ -90,7 +90,7 @@ def test_upgrading_keeps_every_alert_and_leaves_one_holding_per_condition(store_
     init_store(store_url, "admin")
     store = open_store(store_url)
     with store.read() as uow:
-        alerts = uow.alerts.list()
+        alerts = uow.alerts.all()
     store.close()
     assert [a.id for a in alerts] == [1, 2, 3, 4]
     assert [a.cleared_at for a in alerts] == [100, 101, None, None]
@@ -121,7 +121,7 @@ def test_writers_raising_one_condition_at_once_count_on_one_alert(store_url: str
     for thread in threads:
         thread.join(timeout=60)
     with stores[0].read() as uow:
-        alerts = uow.alerts.list()
+        alerts = uow.alerts.all()
     for opened in stores:
         opened.close()
     assert not failures, failures

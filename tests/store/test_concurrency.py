@@ -31,7 +31,7 @@ def test_concurrent_mixed_writes(store) -> None:
             expected = {s for i in range(1, WRITES, 3)
                         for s in range(i * METRIC_ROWS_PER_WRITE, (i + 1) * METRIC_ROWS_PER_WRITE)}
             assert len(steps) == len(expected) and set(steps) == expected
-        entries = uow.audit.list(limit=100_000)
+        entries = uow.audit.all(limit=100_000)
         written = [e.subject for e in entries if e.action == "test.write"]
         assert len(written) == len(expected_audit) and set(written) == expected_audit
         assert sum(e.action == "runs.create" for e in entries) == len(expected_runs)

@@ -24,9 +24,9 @@ def test_init_creates_schema_admin_and_default_project(store_url: str) -> None:
     assert result.revision_after == head_revision()
     store = open_store(store_url)
     with store.read() as uow:
-        assert [u.name for u in uow.users.list()] == ["alice"]
+        assert [u.name for u in uow.users.all()] == ["alice"]
         assert uow.users.get("alice").roles == ("admin",)
-        assert [p.name for p in uow.projects.list()] == ["default"]
+        assert [p.name for p in uow.projects.all()] == ["default"]
     store.close()
     again = init_store(store_url, "alice")  # idempotent; nobody new becomes admin
     assert not again.created and again.admin is None
@@ -107,7 +107,7 @@ def test_a_failed_unit_of_work_leaves_nothing_behind(store) -> None:
         raise RuntimeError("boom")
     with store.read() as uow:
         assert uow.users.find("carol") is None
-        assert [e.action for e in uow.audit.list()] == ["users.add", "projects.add"]
+        assert [e.action for e in uow.audit.all()] == ["users.add", "projects.add"]
         assert uow.audit.verify().ok
 
 
@@ -126,7 +126,7 @@ def test_read_only_store_is_refused_by_the_database(store_url: str) -> None:
     store.close()
     check = open_store(store_url)
     with check.read() as uow:
-        assert uow.comments.list("x", "1") == []
+        assert uow.comments.all("x", "1") == []
     check.close()
 
 

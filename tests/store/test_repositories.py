@@ -20,8 +20,8 @@ def test_users_and_roles(store) -> None:
             uow.users.add("eve", ["wizard"])
         assert uow.users.set_roles("bob", ["approver"]).roles == ("approver",)
     with store.read() as uow:
-        assert [(u.name, u.roles) for u in uow.users.list()] == [("admin", ("admin",)), ("bob", ("approver",))]
-        actions = [(e.action, e.actor, e.subject) for e in uow.audit.list()]
+        assert [(u.name, u.roles) for u in uow.users.all()] == [("admin", ("admin",)), ("bob", ("approver",))]
+        actions = [(e.action, e.actor, e.subject) for e in uow.audit.all()]
         assert actions[-2:] == [("users.add", "admin", "user:bob"), ("users.roles", "admin", "user:bob")]
         with pytest.raises(NotFoundError, match="no user named 'zed'"):
             uow.users.get("zed")
@@ -82,7 +82,7 @@ def test_artifacts_lineage_and_model_registry(store) -> None:
         assert uow.models.get("churn", 2).aliases == ("champion",)
         (event,) = uow.models.deployments("churn")
         assert (event.old_version_id, event.new_version_id, event.node_id) == (v1.id, v2.id, "serve")
-        assert [e.action for e in uow.audit.list(subject="model:churn/2")] == [
+        assert [e.action for e in uow.audit.all(subject="model:churn/2")] == [
             "models.register", "models.alias"]
 
 
@@ -150,7 +150,7 @@ def test_approvals_need_a_reason_and_are_decided_once(store) -> None:
     assert decided.status == "approved" and decided.decision.reason == "metrics beat the champion"
     with store.read() as uow:
         # deciding an expired request marks it expired; the overdue one is still open
-        assert [r.status for r in uow.approvals.list()] == ["approved", "expired", "open"]
+        assert [r.status for r in uow.approvals.all()] == ["approved", "expired", "open"]
     with store.write("admin") as uow:
         assert uow.approvals.expire_due() == [overdue.id]
     # The database itself refuses a decision without a reason.
@@ -172,7 +172,7 @@ def test_change_feed_is_monotonic_and_filterable(store) -> None:
         assert changes[0].id < changes[1].id and all(c.actor == "admin" for c in changes)
         assert {c.topic for c in uow.changes.since(start)} == {"comments", "audit"}
         assert uow.changes.since(changes[-1].id, topics=("comments",)) == []
-        assert [c.text for c in uow.comments.list("run", 1)] == ["looks good", "second thought"]
+        assert [c.text for c in uow.comments.all("run", 1)] == ["looks good", "second thought"]
 
 
 def test_metrics_into_an_unknown_series_are_refused(store) -> None:

@@ -45,7 +45,7 @@ def window(qtbot, demo_store: str, settings: QSettings):  # noqa: ANN001
 def _requests(url: str) -> tuple[dict[int, object], object]:
     store = open_store(url)
     with store.read() as uow:
-        found = {r.id: r for r in uow.approvals.list()}
+        found = {r.id: r for r in uow.approvals.all()}
         champion = uow.models.by_alias(MODEL, "champion")
     store.close()
     return found, champion
@@ -119,7 +119,7 @@ def test_a_request_for_the_champion_itself_says_so(qtbot, window, demo_store: st
 def test_the_demo_leaves_one_alert_per_episode_with_its_count(qtbot, window, demo_store: str) -> None:  # noqa: ANN001
     store = open_store(demo_store)
     with store.read() as uow:
-        alerts = uow.alerts.list()
+        alerts = uow.alerts.all()
     store.close()
     canary = [a for a in alerts if a.source.endswith("/canary")]
     assert 1 <= len(canary) <= 2, [a.message for a in canary]  # not one per window and run

@@ -186,7 +186,7 @@ def test_the_panel_shows_who_else_has_the_thing_open(qtbot, demo_store) -> None:
 
     store = open_store(demo_store)
     with store.read() as uow:
-        request = uow.approvals.list()[0]
+        request = uow.approvals.all()[0]
     window = MainWindow(store, "newcomer", settings=QSettings())
     qtbot.addWidget(window)
     window.show()

@@ -246,7 +246,7 @@ def test_the_operator_acknowledges_an_alert_the_analyst_cannot(qtbot, cast, sett
     qtbot.waitUntil(lambda: view.table.rowCount() == 0, timeout=10_000)
     assert view.count_label.text() == "0 open"
     with cast.read() as uow:
-        assert uow.alerts.list()[0].acknowledged_by == "olga"
+        assert uow.alerts.all()[0].acknowledged_by == "olga"
     view.show_all.setChecked(True)
     qtbot.waitUntil(lambda: view.table.rowCount() == 1, timeout=10_000)
     view.select(alert.id)
@@ -265,6 +265,6 @@ def test_the_operator_acknowledges_an_alert_the_analyst_cannot(qtbot, cast, sett
     qtbot.waitUntil(lambda: anna.last_error != "", timeout=10_000)
     assert "read-only" in anna.last_error
     with cast.read() as uow:
-        assert uow.alerts.list(status="open")[0].id == second.id
+        assert uow.alerts.all(status="open")[0].id == second.id
     qtbot.waitUntil(lambda: anna.ctx.tasks.busy == 0, timeout=30_000)
     _close(qtbot, window)

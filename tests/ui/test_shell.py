@@ -85,7 +85,7 @@ def test_approving_in_the_dialog_resumes_the_run(qtbot, store, settings, tmp_pat
 
     def open_request() -> int | None:
         with store.read() as uow:
-            requests = uow.approvals.list(status="open")
+            requests = uow.approvals.all(status="open")
         return requests[0].id if requests else None
 
     qtbot.waitUntil(lambda: open_request() is not None, timeout=120_000)
@@ -117,7 +117,7 @@ def test_approving_in_the_dialog_resumes_the_run(qtbot, store, settings, tmp_pat
     driver.join(timeout=180)
     assert result == ["succeeded"]
     with store.read() as uow:
-        entry = [e for e in uow.audit.list(limit=1000) if e.action == "approvals.approve"][-1]
+        entry = [e for e in uow.audit.all(limit=1000) if e.action == "approvals.approve"][-1]
         assert entry.actor == "rita" and "well above the bar" in entry.payload["reason"]
     window.close()
 

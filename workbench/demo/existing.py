@@ -38,13 +38,13 @@ SUMMARY_FILE = "summary.json"
 
 def demo_runs(uow: Any) -> list[Run]:
     """The demo's runs (started by its scientist), oldest first."""
-    return sorted((r for r in uow.runs.list(limit=100_000) if r.started_by == SCIENTIST), key=lambda r: r.id)
+    return sorted((r for r in uow.runs.all(limit=100_000) if r.started_by == SCIENTIST), key=lambda r: r.id)
 
 
 def demo_requests(uow: Any, status: str | None = None) -> list[Any]:
     """Approval requests of the demo's own runs; a person's requests are never among them."""
     ours = {r.id for r in demo_runs(uow)}
-    return [r for r in uow.approvals.list(status=status) if r.run_id in ours]
+    return [r for r in uow.approvals.all(status=status) if r.run_id in ours]
 
 
 def save_summary(summary: DemoSummary) -> None:
@@ -63,9 +63,9 @@ def existing_demo(store: Store) -> DemoSummary | None:
         runs = demo_runs(uow)
         if not runs:
             return None
-        alerts = [a for a in uow.alerts.list() if a.source in (DRIFT_SOURCE, CANARY_SOURCE)]
+        alerts = [a for a in uow.alerts.all() if a.source in (DRIFT_SOURCE, CANARY_SOURCE)]
         deployments = [d for d in uow.models.deployments(MODEL) if d.node_id == DEPLOYMENT_NODE]
-        versions = {v.id: v.version for v in uow.models.list(MODEL)}
+        versions = {v.id: v.version for v in uow.models.all(MODEL)}
         champion = uow.models.by_alias(MODEL, "champion")
     graph_path = next((r.params.get("graph_path") for r in runs if r.params.get("graph_path")), "")
     folder = Path(graph_path).parent if graph_path else Path("")

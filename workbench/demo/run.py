@@ -98,7 +98,7 @@ def _run_with_approval(store: Store, graph_path: Path, reason: str, progress: Ca
     driver.start()
     while driver.is_alive():
         with store.read() as uow:
-            waiting = [r for r in uow.approvals.list(status="open") if r.run_id == run.id]
+            waiting = [r for r in uow.approvals.all(status="open") if r.run_id == run.id]
         for request in waiting:
             progress(f"  the demo risk officer reviews approval request {request.id}")
             decide(store, RISK_OFFICER, request.id, "approved", reason)
@@ -161,7 +161,7 @@ def run_demo(store_url: str | None, user: str, folder: Path, *, progress: Callab
             run_id, status = _run_with_approval(store, graph_path, reason, progress)
             summary.runs.append((run_id, status, f"trains {label}"))
             with store.read() as uow:
-                versions = uow.models.list(MODEL)
+                versions = uow.models.all(MODEL)
         champion = next(v for v in versions if v.version == 1)
         challenger = versions[-1]
         summary.replay = _serve_and_replay(store, user, folder, live, progress)
@@ -305,7 +305,7 @@ def _retrain_after_labels(store: Store, folder: Path, frame: pd.DataFrame, scena
                                         "labels; approved to replace the champion.", progress)
     summary.runs.append((run_id, status, f"retrains on days {first}–{last_labelled} after the alerts"))
     with store.read() as uow:
-        retrained = uow.models.list(MODEL)[-1]
+        retrained = uow.models.all(MODEL)[-1]
     promote(store, RISK_OFFICER, MODEL, retrained.version, "champion")
     return retrained
 

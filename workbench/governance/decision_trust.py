@@ -49,7 +49,7 @@ def approved(uow: Any, model_version_id: int) -> bool:
     """Whether a risk officer approved this model version in a decision the store can trust
     (what becoming champion takes)."""
     return any(r.model_version_id == model_version_id and untrusted_reason(uow, r) is None
-               for r in uow.approvals.list(status="approved"))
+               for r in uow.approvals.all(status="approved"))
 
 
 def champion_refusal(name: str, version: int) -> str:

@@ -83,7 +83,7 @@ def run_approval_gate(ctx: RunContext, planned: PlannedStep) -> StepResult:
         return _fail(ctx, step, str(exc))
     params = ctx.params_of(planned.node_id)
     with ctx.store.write(ctx.actor) as uow:
-        existing = [r for r in uow.approvals.list(status="open")
+        existing = [r for r in uow.approvals.all(status="open")
                     if r.run_id == ctx.run.id and r.node_id == planned.node_id and r.model_version_id == version.id]
         if existing:
             request = existing[0]
@@ -195,7 +195,7 @@ def _promotion_refused(ctx: RunContext, version: ModelVersion) -> str | None:
         starter = uow.users.find(ctx.actor)
         if starter is not None and starter.disabled_at is None and allowed(starter.roles, "models.promote"):
             return None
-        approved = [r for r in uow.approvals.list(status="approved") if r.model_version_id == version.id]
+        approved = [r for r in uow.approvals.all(status="approved") if r.model_version_id == version.id]
         if any(untrusted_reason(uow, r) is None for r in approved):
             return None
     return (f"{ctx.actor} started this run and may not promote models (that needs the role engineer or "

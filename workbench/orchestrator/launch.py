@@ -120,7 +120,7 @@ def worker_gone(run: Run, now: int | None = None) -> bool:
 def reconcile(store: Store, actor: str = "orchestrator") -> list[int]:
     """Mark runs whose worker is gone as interrupted; returns their ids."""
     with store.read() as uow:
-        candidates = [r for status in ACTIVE for r in uow.runs.list(status=status, limit=10_000)]
+        candidates = [r for status in ACTIVE for r in uow.runs.all(status=status, limit=10_000)]
     interrupted = []
     for run in candidates:
         if not worker_gone(run):

@@ -45,7 +45,7 @@ class TriggerWatcher:
         with self.store.read() as uow:
             version = uow.graphs.get(self.graph_version_id)
             self._last_change = uow.changes.latest_id()
-            alerts = uow.alerts.list()
+            alerts = uow.alerts.all()
             self._last_alert = alerts[-1].id if alerts else 0
         self._graph = loads(version.text, f"graph version {version.id}")
         started = now_ms()
@@ -79,7 +79,7 @@ class TriggerWatcher:
                 started.append(self.fire(node_id, f"schedule:{node_id}"))
         with self.store.read() as uow:
             changes = uow.changes.since(self._last_change, topics=("models",), limit=10_000)
-            alerts = uow.alerts.list(since_id=self._last_alert)
+            alerts = uow.alerts.all(since_id=self._last_alert)
         if changes:
             self._last_change = changes[-1].id
             if any(c.action.startswith("alias:") for c in changes):

@@ -35,7 +35,7 @@ def ab_results(store: Store, actor: str, *, runs: int = 200) -> list[ABResult]:
     found: list[ABResult] = []
     with store.read() as uow:
         acting(uow, actor)
-        for run in uow.runs.list(limit=runs):
+        for run in uow.runs.all(limit=runs):
             if run.graph_version_id is None:
                 continue
             version = uow.graphs.get(run.graph_version_id)

@@ -52,7 +52,7 @@ def details(store: Store, actor: str, request_id: int) -> ApprovalDetails:
         request = uow.approvals.get(request_id)
         evidence = request.evidence
         name = evidence.get("model", {}).get("name")
-        history = [r for r in uow.approvals.list()
+        history = [r for r in uow.approvals.all()
                    if r.id != request.id and r.evidence.get("model", {}).get("name") == name and r.decision]
         graph = evidence.get("model", {}).get("lineage", {}).get("graph")
         drift_rows = [{"source": d.source, "column": d.column, "method": d.method, "statistic": d.statistic,

@@ -84,4 +84,4 @@ def export(store: Store, path: Path, *, exported_by: str | None = None) -> Chain
 
 def entries(store: Store, *, subject: str | None = None, since_id: int = 0, limit: int = 1000) -> list[AuditEntry]:
     with store.read() as uow:
-        return uow.audit.list(subject=subject, since_id=since_id, limit=limit)
+        return uow.audit.all(subject=subject, since_id=since_id, limit=limit)

@@ -41,7 +41,7 @@ def _check_exists(uow: UnitOfWork, kind: str, ident: str) -> None:
     elif kind == "approval":
         uow.approvals.get(int(ident))
     elif kind == "alert":
-        if not any(a.id == int(ident) for a in uow.alerts.list()):
+        if not any(a.id == int(ident) for a in uow.alerts.all()):
             raise InvalidInputError(f"there is no alert {ident}")
     elif kind == "model":
         name, _, version = ident.rpartition("/")
@@ -102,7 +102,7 @@ def thread(store: Store, actor: str, target: str) -> list[Thread]:
     kind, ident = parse_target(target)
     with store.read() as uow:
         acting(uow, actor)
-        comments = uow.comments.list(kind, ident)
+        comments = uow.comments.all(kind, ident)
     children: dict[int | None, list[Comment]] = {}
     for comment in comments:
         children.setdefault(comment.parent_id, []).append(comment)

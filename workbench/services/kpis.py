@@ -226,7 +226,7 @@ def _parse_value(text: str, where: str, column: str) -> float:
 def list_kpis(store: Store, actor: str) -> list[KpiSeries]:
     with store.read() as uow:
         acting(uow, actor)
-        return uow.kpis.list()
+        return uow.kpis.all()
 
 
 def kpi_points(store: Store, actor: str, name: str) -> Points:
@@ -252,7 +252,7 @@ def deployments(store: Store, actor: str, model_name: str) -> list[DeploymentMar
 
 def _marks(uow: object, model_name: str) -> list[DeploymentMark]:
     events = uow.models.deployments(model_name)  # type: ignore[attr-defined]
-    versions = {v.id: v.version for v in uow.models.list(model_name)}  # type: ignore[attr-defined]
+    versions = {v.id: v.version for v in uow.models.all(model_name)}  # type: ignore[attr-defined]
     marks = [DeploymentMark(e.id, e.ts, e.node_id, e.model_name, versions.get(e.new_version_id, 0),
                             versions.get(e.old_version_id) if e.old_version_id else None, e.actor)
              for e in events]
@@ -270,7 +270,7 @@ def model_metric(store: Store, actor: str, model_name: str, *, metric: str = "sc
 def _metric(uow: object, model_name: str, metric: str, freq: str) -> Points:
     if metric not in METRICS:
         raise InvalidInputError(f"unknown model metric {metric!r}; choose one of {', '.join(METRICS)}")
-    version_ids = {v.id for v in uow.models.list(model_name)}  # type: ignore[attr-defined]
+    version_ids = {v.id for v in uow.models.all(model_name)}  # type: ignore[attr-defined]
     sources = sorted({d.node_id for d in uow.models.deployments(model_name)})  # type: ignore[attr-defined]
     rows = []
     for source in sources:

@@ -16,7 +16,7 @@ from workbench.store.entities import AliasMove, ApprovalRequest, ModelVersion
 def list_models(store: Store, actor: str, name: str | None = None) -> list[ModelVersion]:
     with store.read() as uow:
         acting(uow, actor)
-        return uow.models.list(name)
+        return uow.models.all(name)
 
 
 def promote(store: Store, actor: str, name: str, version: int, alias: str) -> AliasMove:
@@ -42,7 +42,7 @@ def list_approvals(store: Store, actor: str, status: str | None = None) -> list[
         acting(uow, actor)
         uow.approvals.expire_due()
     with store.read() as uow:
-        return uow.approvals.list(status=status)
+        return uow.approvals.all(status=status)
 
 
 def decide(store: Store, actor: str, request_id: int, decision: str, reason: str) -> ApprovalRequest:

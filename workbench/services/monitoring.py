@@ -159,7 +159,7 @@ def updates(store: Store, actor: str, source: str, cursor: Cursor | None = None)
         drift = uow.results.drift(source, since_id=cursor.drift)
         divergence = uow.results.divergence(source, since_id=cursor.divergence)
         windows = uow.predictions.windows(source, since_id=cursor.windows)
-        alerts = uow.alerts.list(source=source, since_id=cursor.alerts)
+        alerts = uow.alerts.all(source=source, since_id=cursor.alerts)
     moved = Cursor(drift[-1].id if drift else cursor.drift,
                    divergence[-1].id if divergence else cursor.divergence,
                    windows[-1].id if windows else cursor.windows,
@@ -176,7 +176,7 @@ def list_alerts(store: Store, actor: str, *, status: str | None = "open", source
     """Alerts (open ones by default; ``status=None`` for all), oldest first."""
     with store.read() as uow:
         acting(uow, actor)
-        return uow.alerts.list(status=status, source=source, since_id=since_id)
+        return uow.alerts.all(status=status, source=source, since_id=since_id)
 
 
 def acknowledge_alert(store: Store, actor: str, alert_id: int) -> Alert:

@@ -48,7 +48,7 @@ def model_card_facts(store: Store, actor: str, name: str, version: int, *,
         model = uow.models.get(name, version)
         model_artifact = uow.artifacts.get(model.artifact_id) if model.artifact_id else None
         chain = uow.artifacts.ancestry(model_artifact.id) if model_artifact else []
-        approvals = [r for r in uow.approvals.list()
+        approvals = [r for r in uow.approvals.all()
                      if r.model_version_id == model.id or r.evidence.get("model", {}).get("name") == name]
         deployments = uow.models.deployments(name)
         graph = model.lineage.get("graph")
@@ -59,7 +59,7 @@ def model_card_facts(store: Store, actor: str, name: str, version: int, *,
         divergence = uow.results.latest_divergence(f"{graph}/") if graph else []
         subjects = {f"model:{name}/{version}"} | {f"approval:{a.id}" for a in approvals} | \
                    {f"node:{d.node_id}" for d in deployments}
-        audit = [e for e in uow.audit.list(limit=1_000_000) if e.subject in subjects]
+        audit = [e for e in uow.audit.all(limit=1_000_000) if e.subject in subjects]
     datasets = [{"source": a.lineage.get("meta", {}).get("source"), "source_sha256": a.lineage.get("meta", {}).get(
         "source_sha256"), "rows": a.lineage.get("meta", {}).get("rows"), "sha256": a.sha256}
         for a in chain if a.kind == "dataset"]

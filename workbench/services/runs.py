@@ -82,7 +82,7 @@ def list_runs(store: Store, actor: str, *, status: str | None = None, limit: int
     _reconcile_for(store, actor)
     with store.read() as uow:
         acting(uow, actor)
-        return uow.runs.list(status=status, limit=limit)
+        return uow.runs.all(status=status, limit=limit)
 
 
 def show_run(store: Store, actor: str, run_id: int) -> RunView:
@@ -159,7 +159,7 @@ def latest_graph_file(store: Store, actor: str) -> Path | None:
     """The graph file of the newest run that still exists on this machine (to reopen it)."""
     with store.read() as uow:
         acting(uow, actor)
-        for run in uow.runs.list(limit=50):
+        for run in uow.runs.all(limit=50):
             path = run.params.get("graph_path")
             if path and Path(path).is_file():
                 return Path(path)

@@ -42,4 +42,4 @@ def revoke_token(store: Store, actor: str, name: str) -> ServeToken:
 def list_tokens(store: Store, actor: str) -> list[ServeToken]:
     with store.read() as uow:
         acting(uow, actor)
-        return uow.tokens.list()
+        return uow.tokens.all()

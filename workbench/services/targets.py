@@ -109,7 +109,7 @@ def set_passphrase(name: str, passphrase: str, *, session_only: bool = False) ->
 def list_targets(store: Store, actor: str) -> list[Target]:
     with store.read() as uow:
         acting(uow, actor)
-        return [Target(0, "local", "local", {}, 0, "built-in"), *uow.targets.list()]
+        return [Target(0, "local", "local", {}, 0, "built-in"), *uow.targets.all()]
 
 
 def get_target(store: Store, actor: str, name: str) -> Target:

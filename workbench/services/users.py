@@ -44,4 +44,4 @@ def set_roles(store: Store, actor: str, name: str, roles: Iterable[str]) -> User
 def list_users(store: Store, actor: str) -> list[User]:
     with store.read() as uow:
         acting(uow, actor)
-        return uow.users.list()
+        return uow.users.all()

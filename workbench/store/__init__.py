@@ -2,7 +2,7 @@
 
 ``open_store(url)`` opens an existing, current store; ``init_store(url, actor)`` creates or
 upgrades one and makes its first user the admin. Work happens in units of work:
-``with store.read() as r: r.users.list()`` and ``with store.write(actor) as w: …``.
+``with store.read() as r: r.users.all()`` and ``with store.write(actor) as w: …``.
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ def test_a_master_that_is_down_is_named_by_check_and_by_the_run(store: Any, tmp_
         train = steps["train"]
         assert train.status == "failed" and "'gone'" in train.error and url in train.error
         assert uow.runs.outputs(train.id) == {}
-        assert uow.models.list("down_m") == []
+        assert uow.models.all("down_m") == []
         assert uow.audit.verify().ok
     assert not (artifacts.root / "spark").exists()
 
@@ -118,7 +118,7 @@ def test_retrain_template_trains_on_the_cluster_scores_over_ssh_like_local(
     with store.read() as uow:
         steps = uow.runs.latest_steps(mixed.id)
         logs = [line.line for line in uow.runs.logs(steps["train"].id)]
-        versions = uow.models.list("breast_cancer")
+        versions = uow.models.all("breast_cancer")
     assert (steps["train"].target, steps["score"].target, steps["drift"].target) == (
         "cluster", "box", "local")
     assert steps["train"].info["device"] == "spark"
@@ -171,5 +171,5 @@ def test_a_worker_killed_mid_job_fails_the_attempt_and_the_retry_succeeds(
     with store.read() as uow:
         assert uow.runs.outputs(attempts[0].id) == {}
         assert set(uow.runs.outputs(attempts[1].id)) == {"model", "metrics"}
-        assert [v.version for v in uow.models.list("lossy")] == [1]
+        assert [v.version for v in uow.models.all("lossy")] == [1]
         assert uow.audit.verify().ok

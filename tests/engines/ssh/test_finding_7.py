@@ -45,7 +45,7 @@ def test_finding_7_work_dir_cannot_inject_shell(store, ssh_server, tmp_path: Pat
         with pytest.raises(InvalidInputError, match="python"):
             target_service.add_target(store, "bob", "box", "ssh", ssh_params(ssh_server, tmp_path, python=python))
     with store.read() as uow:
-        assert [t.name for t in uow.targets.list()] == []
+        assert [t.name for t in uow.targets.all()] == []
 
     url = store.url
     cli = workbench("--store", url, "--user", "bob", "targets", "add", "ssh", "box", "--host", "127.0.0.1",

@@ -107,7 +107,7 @@ def test_provision_installs_offline_into_a_fresh_venv_and_a_run_then_succeeds(
         sorted(p.name for p in wheel_cache.glob("*.whl"))  # what went over SFTP came from the cache
     with store.read() as uow:
         assert uow.targets.get("box").params["python"] == venv_python
-        entry = uow.audit.list(subject="target:box")[-1]
+        entry = uow.audit.all(subject="target:box")[-1]
     assert entry.action == "targets.provision" and entry.payload["python"] == venv_python
     assert {"pandas", "numpy", "scikit-learn", "pyarrow", "skops", "pip"} <= set(entry.payload["installed"])
 

@@ -101,7 +101,7 @@ def test_killing_sshd_mid_step_fails_the_step_and_writes_nothing(store, tmp_path
             assert steps["train"].status == "failed" and "connection" in steps["train"].error
             assert uow.runs.outputs(steps["train"].id) == {}
             assert steps["score"].status == "skipped"
-            assert uow.models.list("ssh_t") == []
+            assert uow.models.all("ssh_t") == []
             assert uow.audit.verify().ok
     finally:
         server.cleanup()

@@ -39,7 +39,7 @@ def test_unknown_host_is_refused_with_its_fingerprint_until_trusted(store, ssh_s
     assert checked.details["cpus"] >= 1 and checked.details["free_disk_gb"] > 0
     assert checked.details["sklearn"] and "gpus" in checked.details
     with store.read() as uow:
-        assert [e.action for e in uow.audit.list(subject="target:box")] == ["targets.add", "targets.trust"]
+        assert [e.action for e in uow.audit.all(subject="target:box")] == ["targets.add", "targets.trust"]
 
 
 def test_changed_host_key_is_refused(store, tmp_path: Path, known_hosts: Path) -> None:

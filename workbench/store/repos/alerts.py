@@ -86,7 +86,7 @@ class AlertsRepo(Repo):
         self.session.flush()
         return [r.id for r in rows]
 
-    def list(self, *, status: str | None = None, source: str | None = None, since_id: int = 0) -> list[Alert]:
+    def all(self, *, status: str | None = None, source: str | None = None, since_id: int = 0) -> list[Alert]:
         query = select(AlertRow).where(AlertRow.id > since_id)
         if status:
             query = query.where(AlertRow.status == status)

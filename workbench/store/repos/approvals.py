@@ -52,7 +52,7 @@ class ApprovalsRepo(Repo):
                                 hint="'workbench approvals list' shows the open ones")
         return self._entity(row)
 
-    def list(self, *, status: str | None = None) -> list[ApprovalRequest]:
+    def all(self, *, status: str | None = None) -> list[ApprovalRequest]:
         query = select(ApprovalRequestRow)
         if status:
             query = query.where(ApprovalRequestRow.status == status)

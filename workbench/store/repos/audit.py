@@ -178,7 +178,7 @@ class AuditRepo(Repo):
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(AuditRow)) or 0)
 
-    def list(self, *, subject: str | None = None, since_id: int = 0, limit: int = 1000) -> list[AuditEntry]:
+    def all(self, *, subject: str | None = None, since_id: int = 0, limit: int = 1000) -> list[AuditEntry]:
         query = select(AuditRow).where(AuditRow.id > since_id)
         if subject is not None:
             query = query.where(AuditRow.subject == subject)

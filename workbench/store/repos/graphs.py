@@ -70,7 +70,7 @@ class GraphsRepo(Repo):
             raise NotFoundError(f"no graph version with id {graph_version_id}")
         return to_entity(GraphVersion, row)
 
-    def list(self, project_id: int | None = None) -> list[GraphVersion]:
+    def all(self, project_id: int | None = None) -> list[GraphVersion]:
         query = select(GraphVersionRow)
         if project_id is not None:
             query = query.where(GraphVersionRow.project_id == project_id)

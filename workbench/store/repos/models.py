@@ -113,7 +113,7 @@ class ModelsRepo(Repo):
                                   .order_by(DeploymentEventRow.id.desc()).limit(1))
         return None if row is None else to_entity(DeploymentEvent, row)
 
-    def list(self, name: str | None = None) -> list[ModelVersion]:
+    def all(self, name: str | None = None) -> list[ModelVersion]:
         query = select(ModelVersionRow)
         if name is not None:
             query = query.where(ModelVersionRow.name == name)

@@ -51,7 +51,7 @@ class UsersRepo(Repo):
                                 hint="an admin adds users with 'workbench users add NAME --role ROLE'")
         return user
 
-    def list(self) -> list[User]:
+    def all(self) -> list[User]:
         rows = self.session.scalars(select(UserRow).order_by(UserRow.name)).all()
         roles: dict[int, list[str]] = {}
         for user_id, role in self.session.execute(
@@ -134,7 +134,7 @@ class ProjectsRepo(Repo):
             raise NotFoundError(f"no project named {name!r} in this store")
         return project
 
-    def list(self) -> list[Project]:
+    def all(self) -> list[Project]:
         return [to_entity(Project, r) for r in self.session.scalars(select(ProjectRow).order_by(ProjectRow.name))]
 
     def ensure(self, name: str = DEFAULT, description: str = "") -> Project:
@@ -197,7 +197,7 @@ class CommentsRepo(Repo):
         self.uow.record_change("comments", f"{row.subject_type}:{row.subject_id}", "edited")
         return to_entity(Comment, row)
 
-    def list(self, subject_type: str, subject_id: str | int) -> list[Comment]:
+    def all(self, subject_type: str, subject_id: str | int) -> list[Comment]:
         rows = self.session.scalars(
             select(CommentRow)
             .where(CommentRow.subject_type == subject_type, CommentRow.subject_id == str(subject_id))

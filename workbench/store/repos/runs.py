@@ -45,7 +45,7 @@ class RunsRepo(Repo):
             raise NotFoundError(f"no run with id {run_id}")
         return self._run(row)
 
-    def list(self, *, status: str | None = None, limit: int = 200) -> list[Run]:
+    def all(self, *, status: str | None = None, limit: int = 200) -> list[Run]:
         query = select(RunRow)
         if status:
             query = query.where(RunRow.status == status)

@@ -236,7 +236,7 @@ class KpisRepo(Repo):
             self.audit("kpis.add", f"kpi:{name}", {"unit": unit})
         return to_entity(KpiSeries, row)
 
-    def list(self) -> list[KpiSeries]:
+    def all(self) -> list[KpiSeries]:
         return [to_entity(KpiSeries, r) for r in self.session.scalars(select(KpiSeriesRow).order_by(KpiSeriesRow.name))]
 
     def upsert_points(self, series_id: int, points: Iterable[tuple[int, float]]) -> int:

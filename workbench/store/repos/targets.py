@@ -60,7 +60,7 @@ class TargetsRepo(Repo):
             raise NotFoundError(f"no target named {name!r}", hint="'workbench targets list' shows them")
         return target
 
-    def list(self) -> list[Target]:
+    def all(self) -> list[Target]:
         return [_entity(r) for r in self.session.scalars(select(TargetRow).order_by(TargetRow.name))]
 
     def update_params(self, name: str, params: dict[str, Any], action: str, detail: dict[str, Any]) -> Target:

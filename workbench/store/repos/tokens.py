@@ -72,7 +72,7 @@ class TokensRepo(Repo):
         self.uow.record_change("serve_tokens", name, "added")
         return _entity(row), token
 
-    def list(self) -> list[ServeToken]:
+    def all(self) -> list[ServeToken]:
         return [_entity(r) for r in self.session.scalars(select(ServeTokenRow).order_by(ServeTokenRow.name))]
 
     def get(self, name: str) -> ServeToken:
