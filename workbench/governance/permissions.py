@@ -44,14 +44,22 @@ def allowed(roles: Iterable[str], action: str) -> bool:
     return bool(PERMISSIONS[action] & set(roles))
 
 
+# how a refusal names an action whose id does not read as words
+ACTION_WORDS: dict[str, str] = {
+    "serve.tokens": "make or revoke serve tokens",
+    "code.folders": "declare or remove code folders",
+}
+
+
 def require(user_name: str, roles: Iterable[str], action: str) -> None:
     roles = tuple(roles)
     if allowed(roles, action):
         return
-    needed = " or ".join(sorted(PERMISSIONS[action]))
+    needed = " or ".join(r for r in ROLE_TITLES if r in PERMISSIONS[action])
     held = ", ".join(roles) or "no roles"
+    doing = ACTION_WORDS.get(action, action.replace(".", " "))
     raise PermissionDeniedError(
-        f"{user_name!r} may not {action.replace('.', ' ')}: it needs the role {needed} "
+        f"{user_name!r} may not {doing}: it needs the role {needed} "
         f"(they hold {held})",
         hint="an admin grants roles with 'workbench users add/roles'",
     )
