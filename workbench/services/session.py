@@ -22,6 +22,12 @@ from dataclasses import dataclass
 from workbench.errors import PermissionDeniedError
 from workbench.store import Store, open_store, resolve_store_url
 from workbench.store.entities import User
+from workbench.store.feed import ChangeFeed
+from workbench.store.urls import default_store_url
+
+__all__ = ["ASSERTED", "ChangeFeed", "Session", "Store", "change_feed", "claimed_user", "default_store_url",
+           "identify", "keyring_key", "open_session", "os_login", "read_only_twin", "sign_in_url",
+           "start_session"]
 
 ASSERTED = "asserted identity, embedded store"
 KEYRING_KIND = "postgres"
@@ -48,6 +54,7 @@ class Session:
 
 
 def os_login() -> str:
+    """The OS account's login name, or "unknown" where the machine has none."""
     try:
         return getpass.getuser()
     except Exception:  # no login name on this machine (some containers)
@@ -140,3 +147,29 @@ def read_only_twin(store: Store) -> Store:
     """A second, read-only connection to the store a session opened, signed in with the same
     login (the analyst's views read through it, so nothing they do can write)."""
     return open_store(store.url, read_only=True)
+
+
+def start_session(url: str | None, claimed: str | None = None) -> tuple[Session, str]:
+    """Sign in for the desktop workbench: the session and a line saying what start-up did to the
+    store. An embedded store that is missing is created (the person becomes its admin) and one
+    with an older schema is upgraded in place, data kept; a shared store with an older schema
+    is never upgraded here: its error says what to run instead."""
+    from workbench.store import StoreSchemaError, init_store
+
+    resolved = resolve_store_url(url)
+    try:
+        return open_session(resolved, claimed), ""
+    except StoreSchemaError:
+        if not resolved.startswith("sqlite"):
+            raise
+        result = init_store(resolved, claimed or os_login())
+    note = (f"Created a new store at {result.url}; {result.admin} is its admin."
+            if result.created else
+            f"Upgraded the store from schema {result.revision_before} to {result.revision_after}.")
+    return open_session(resolved, claimed), note
+
+
+def change_feed(store: Store) -> ChangeFeed:
+    """A reader of the store's change feed from now on (``wait`` returns what changed; SQLite is
+    polled, PostgreSQL wakes on NOTIFY); close it when done."""
+    return ChangeFeed(store)

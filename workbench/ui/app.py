@@ -11,37 +11,23 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from workbench.errors import WorkbenchError
 
+if TYPE_CHECKING:
+    from workbench.services.session import Session
 
-def prepare_store(store_url: str | None, user: str) -> tuple[object, str]:
-    """The signed-in session (``services.session.Session``) and a line to show about what
+
+def prepare_store(store_url: str | None, user: str) -> tuple[Session, str]:
+    """The signed-in session and a line to show about what
     start-up did to the store. The window never opens the store itself."""
-    from workbench.services.session import open_session
-    from workbench.store import StoreSchemaError, init_store, resolve_store_url
+    from workbench.services.session import start_session
 
-    url = resolve_store_url(store_url)
-    embedded = url.startswith("sqlite")
-    try:
-        return open_session(url, user or None), ""
-    except StoreSchemaError:
-        if not embedded:
-            raise
-        result = init_store(url, user or _os_login())
-    note = (f"Created a new store at {result.url}; {result.admin} is its admin."
-            if result.created else
-            f"Upgraded the store from schema {result.revision_before} to {result.revision_after}.")
-    return open_session(url, user or None), note
-
-
-def _os_login() -> str:
-    from workbench.services.session import os_login
-
-    return os_login()
+    return start_session(store_url, user or None)
 
 
 def _icon():  # noqa: ANN202 - QIcon or None

@@ -3,22 +3,27 @@ what is new (by the ids they last saw). SQLite is polled; PostgreSQL wakes on NO
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, QThread, Signal
+
+if TYPE_CHECKING:
+    from workbench.services.session import Store
 
 
 class ChangeFeedThread(QThread):
     changed = Signal(list)  # list[workbench.store.entities.Change]
     failed = Signal(str)
 
-    def __init__(self, store, parent: QObject | None = None, wait_s: float = 0.5):  # noqa: ANN001
+    def __init__(self, store: Store, parent: QObject | None = None, wait_s: float = 0.5) -> None:
         super().__init__(parent)
         self.store, self.wait_s = store, wait_s
         self._running = True
 
     def run(self) -> None:
-        from workbench.store.feed import ChangeFeed
+        from workbench.services.session import change_feed
 
-        feed = ChangeFeed(self.store)
+        feed = change_feed(self.store)
         try:
             while self._running:
                 try:

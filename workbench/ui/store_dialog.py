@@ -96,7 +96,7 @@ class StoreDialog(QDialog):
 
     def url(self) -> str | None:
         """The URL to open (with the password only in memory), or None with ``problem`` set."""
-        from workbench.store import default_store_url
+        from workbench.services.session import default_store_url
 
         if self.embedded.isChecked():
             return default_store_url()
