@@ -2,7 +2,9 @@
 thing open. Targets are written as in discussions (``graph:NAME``, ``run:ID``,
 ``approval:ID`` …). A session refreshes every ``REFRESH_S`` seconds; readers count a row as
 there for ``TTL_S`` seconds after its last refresh, so a workbench that crashed or lost its
-network drops out within that time."""
+network drops out within that time. Both can be shortened for a test or a demo through the
+environment (``WORKBENCH_PRESENCE_REFRESH_S``, ``WORKBENCH_PRESENCE_TTL_S``); the refresh stays
+below the time-to-live, or a workbench that is there would blink out between refreshes."""
 
 from __future__ import annotations
 
@@ -10,14 +12,33 @@ import os
 import secrets
 import socket
 
+from workbench.errors import InvalidInputError
 from workbench.services.identity import acting
 from workbench.store import Store
 from workbench.store.repos.presence import Presence
 
-__all__ = ["REFRESH_S", "TTL_S", "here", "leave", "new_session", "present"]
+__all__ = ["REFRESH_S", "TTL_S", "here", "leave", "new_session", "present", "seconds_from_env"]
 
-REFRESH_S = 10.0
-TTL_S = 30.0
+
+
+def seconds_from_env(name: str, default: float) -> float:
+    """A positive number of seconds from the environment variable ``name`` (``default`` when
+    it is unset or empty)."""
+    given = os.environ.get(name, "").strip()
+    if not given:
+        return default
+    try:
+        value = float(given)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise InvalidInputError(f"{name}={given!r} is not a number of seconds above 0",
+                                hint=f"unset it to use the default of {default:g} s")
+    return value
+
+
+TTL_S = seconds_from_env("WORKBENCH_PRESENCE_TTL_S", 30.0)
+REFRESH_S = min(seconds_from_env("WORKBENCH_PRESENCE_REFRESH_S", 10.0), TTL_S / 3)
 
 
 def new_session() -> str:

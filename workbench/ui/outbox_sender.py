@@ -3,7 +3,8 @@ calls ``services.notifications.send_due`` (which claims each outbox row in the s
 open workbenches send each notification once). Rules: it runs only on a writable store for a
 person holding a role besides the analyst's; one send at a time, never on the UI thread; a
 failure is said once, quietly, in the status bar (again only after a send succeeded); closing
-the window stops the timer and waits for a send in flight.
+the window stops the timer and waits for a send in flight. ``WORKBENCH_OUTBOX_INTERVAL_S``
+shortens the interval (tests, demos); the default is 5 s.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
+from workbench.services.presence import seconds_from_env
+
 __all__ = ["INTERVAL_MS", "OutboxSender"]
 
-INTERVAL_MS = 5000
+INTERVAL_MS = int(seconds_from_env("WORKBENCH_OUTBOX_INTERVAL_S", 5.0) * 1000)
 STOP_WAIT_MS = 15000  # a webhook or SMTP server times out after 10 s
 
 
