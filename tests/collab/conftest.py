@@ -105,6 +105,7 @@ class Workbench:
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         self.seen: list[dict[str, Any]] = []
         self.errors: list[str] = []
+        self.ready: dict[str, Any] = {}  # its "ready" report: pid, whether it sends, roles
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.collab.workbench_process", *shared.sign_in(person)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -185,7 +186,7 @@ def open_workbenches(shared_store: SharedStore) -> Iterator[OpenWorkbenches]:
         these = [Workbench(shared_store, person) for person in people]
         started.extend(these)
         for workbench in these:
-            workbench.wait_for("ready", timeout=60)
+            workbench.ready = workbench.wait_for("ready", timeout=60)
         return these
 
     yield start
