@@ -299,6 +299,11 @@ INFERENCE = NodeKind(
             choices=("", "champion", "challenger", "candidate"),
             doc="registered alias to serve",
         ),
+        ParamSpec("expectations", "mapping", default=None,
+                  doc="what served rows must look like (as a data source's): a request row that "
+                      "breaks type, min, max or allowed is refused (422); rows per window, "
+                      "max_null_rate and unique are checked per prediction window and raise "
+                      "deviation alerts"),
     ),
 )
 

@@ -15,6 +15,9 @@ person can act on and ``counts``. The checks:
 ``unseen_categories`` categories the reference never had
 ``constant_column``  a single distinct value in the current window (or in the reference)
 ``unsupported_type`` a column of a type drift is not measured on (datetime, …)
+``expectation``      a declared expectation (``monitoring.expectations``) the window breaks;
+                     ``counts`` holds its ``rule``, so :func:`expectation_condition` names
+                     one condition per column and rule for alerts
 ==================== =====================================================================
 
 ``check_deviation`` runs them without any drift method; ``compare`` runs them as it goes,
@@ -263,3 +266,21 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return str(value)
+
+
+def expectation_findings(broken: list[Any]) -> list[Finding]:
+    """Findings for ``monitoring.expectations.Violation`` objects (or their ``to_dict()``)."""
+    findings = []
+    for item in broken:
+        v = item if isinstance(item, Mapping) else item.to_dict()
+        where = f"column {v['column']!r}" if v.get("column") is not None else "the window"
+        findings.append(Finding("expectation", v.get("column"),
+                                f"{where}: expected {v['expectation']}; found {v['found']}",
+                                {"rule": v.get("rule", ""), "expectation": v["expectation"],
+                                 "found": v["found"]}))
+    return findings
+
+
+def expectation_condition(column: str | None, rule: str) -> str:
+    """The alert condition of one expectation rule on one column (stable across windows)."""
+    return f"expectation {rule} on {'rows' if column is None else repr(column)}"

@@ -23,6 +23,10 @@ Rules:
   (``calibration="none"``, CBPE's own assumption). The realised accuracy of a window is the
   share of its labelled predictions (by time, within ``[window_start, window_end]``) whose
   predicted label equals the true one.
+* Expectation findings (:func:`expectation_findings`) are read from the windows the served
+  prediction log checked against the served node's window expectations (their summary's
+  ``expectations``), one ``deviation.Finding`` per violation; the log raised the matching
+  ``deviation`` alerts when it wrote each window.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.monitoring.deviation import Finding
 from workbench.services.identity import acting, authorise
 from workbench.store import Store
 from workbench.store.entities import Alert, DivergenceResult, DriftResult, PredictionWindow
@@ -166,6 +171,32 @@ def updates(store: Store, actor: str, source: str, cursor: Cursor | None = None)
                    alerts[-1].id if alerts else cursor.alerts)
     return Updates(source, tuple(drift), tuple(divergence), tuple(window_point(w) for w in windows),
                    tuple(alerts), moved)
+
+
+@dataclass(frozen=True)
+class WindowFinding:
+    """A deviation finding of one prediction window."""
+
+    window_id: int
+    window_start: int
+    window_end: int
+    finding: Finding
+
+
+def expectation_findings(store: Store, actor: str, source: str, since_id: int = 0
+                         ) -> list[WindowFinding]:
+    """The expectation violations the prediction log recorded in ``source``'s windows."""
+    from workbench.monitoring.deviation import expectation_findings as findings_of
+
+    with store.read() as uow:
+        acting(uow, actor)
+        windows = uow.predictions.windows(source, since_id=since_id)
+    out = []
+    for window in windows:
+        checked = (window.summary or {}).get("expectations") or {}
+        for finding in findings_of(list(checked.get("violations") or [])):
+            out.append(WindowFinding(window.id, window.window_start, window.window_end, finding))
+    return out
 
 
 # -- alerts -----------------------------------------------------------------------------

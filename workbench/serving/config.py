@@ -20,6 +20,10 @@ Rules:
   source when one inference node is served, and to ``<graph name>/<comparator id>/champion``
   and ``…/challenger`` when a comparator is served, so the comparator finds both sides of
   the same requests under its own name.
+* Expectations (``monitoring.expectations``) come from the ``expectations`` parameter of the
+  served inference node, or under a comparator from the inference nodes of both sides (one
+  spec: the champion's rules win for a column both declare). A spec that cannot be used stops
+  the service before it starts, naming the node.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class ServeConfig:
     traffic_split: float = 0.0
     shadow: bool = False
     comparator_mode: str = ""
+    expectations: dict[str, Any] | None = None  # the served rows' expectations (module rules)
 
     @property
     def mode(self) -> str:
@@ -125,6 +130,27 @@ def _comparator_side(graph: Any, graph_path: str, node_id: str, port: str) -> st
     return src
 
 
+def _expectations(graph: Any, graph_path: str, node_ids: list[str]) -> dict[str, Any] | None:
+    """One spec from the ``expectations`` of ``node_ids`` (the first node's rules win)."""
+    from workbench.monitoring.expectations import check_spec
+
+    merged: dict[str, Any] = {}
+    for node_id in reversed(node_ids):
+        spec = dict(graph.nodes[node_id].params).get("expectations")
+        if not spec:
+            continue
+        problems = check_spec(spec)
+        if problems:
+            raise InvalidInputError("parameter 'expectations': " + "; ".join(problems),
+                                    where=_where(graph_path, node_id),
+                                    hint="use rows {min, max} and columns {name: {type, min, max, "
+                                         "allowed, max_null_rate, unique}}")
+        if spec.get("rows"):
+            merged["rows"] = dict(spec["rows"])
+        merged.setdefault("columns", {}).update({k: dict(v) for k, v in (spec.get("columns") or {}).items()})
+    return merged or None
+
+
 def resolve_config(graph_path: str | Path, node_id: str, graph: Any | None = None) -> ServeConfig:
     """What serving ``node_id`` of the graph in ``graph_path`` means (see the module rules)."""
     path = str(graph_path)
@@ -138,7 +164,8 @@ def resolve_config(graph_path: str | Path, node_id: str, graph: Any | None = Non
     if node.kind == "inference":
         binding = _binding_of(graph, path, node_id, None, None)
         return ServeConfig(graph_name=graph.name, graph_path=path, node_id=node_id,
-                           node_kind="inference", bindings=(binding,))
+                           node_kind="inference", bindings=(binding,),
+                           expectations=_expectations(graph, path, [node_id]))
     if node.kind == "comparator":
         params = dict(node.params)
         sides = []
@@ -153,7 +180,8 @@ def resolve_config(graph_path: str | Path, node_id: str, graph: Any | None = Non
         return ServeConfig(graph_name=graph.name, graph_path=path, node_id=node_id,
                            node_kind="comparator", bindings=tuple(sides), traffic_split=split,
                            shadow=bool(params.get("shadow", False)),
-                           comparator_mode=str(params.get("mode") or "canary"))
+                           comparator_mode=str(params.get("mode") or "canary"),
+                           expectations=_expectations(graph, path, [b.node_id for b in sides]))
     raise InvalidInputError(
         f"a {node.kind} node cannot be served", where=_where(path, node_id),
         hint="serve an inference node (one model) or a comparator node (champion and challenger)")

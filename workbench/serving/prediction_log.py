@@ -19,6 +19,12 @@ Rules:
   written with ``add_window`` and the summary of batch inference (``windows.summarise``:
   count, score mean/std/histogram, class rates, per-feature summaries), so monitoring reads
   REST and batch windows alike. A window that cannot be written is dropped and counted.
+* A window whose entries carry window expectations (``expectations.window_spec`` of the served
+  node's spec: rows per window, null rates, uniqueness) is checked against them when it is
+  written; its summary's ``expectations`` holds the rules checked and each violation, and in
+  the same transaction every violation raises (or repeats) a ``deviation`` alert whose
+  condition is the column and rule (``deviation.expectation_condition``), while every rule
+  the window meets clears that condition's open episode.
 * ``close`` stops the writer after a last flush of everything queued, including partial
   windows; what still cannot be written within ``close_timeout_s``, or arrives after, is
   counted as dropped. ``flush`` and the open windows belong to the writer thread.
@@ -61,6 +67,7 @@ class LogEntry:
     rows: Sequence[dict[str, Any]]
     predictor: Predictor | None = None
     schema: Mapping[str, FeatureSpec] | None = None
+    expectations: Mapping[str, Any] | None = None  # window rules (expectations.window_spec)
 
     def __len__(self) -> int:
         return len(self.request_ids)
@@ -86,6 +93,7 @@ class LogStats:
 class _Window:
     predictor: Predictor | None
     schema: Mapping[str, FeatureSpec] | None = None
+    expectations: Mapping[str, Any] | None = None
     started: float = field(default_factory=time.monotonic)
     entries: list[LogEntry] = field(default_factory=list)
     count: int = 0
@@ -243,7 +251,8 @@ class PredictionLogger:
         key = (entry.source, entry.model_version_id)
         window = self._windows.get(key)
         if window is None:
-            window = self._windows[key] = _Window(entry.predictor, entry.schema)
+            window = self._windows[key] = _Window(entry.predictor, entry.schema,
+                                                  entry.expectations)
         window.entries.append(entry)
         window.count += len(entry)
         if window.count >= self.window_rows:
@@ -266,11 +275,45 @@ class PredictionLogger:
             scores = [s for e in window.entries for s in e.scores]
             stamps = [e.ts for e in window.entries]
             summary = summarise(rows, labels, scores, window.predictor, window.schema)
+            checked = _check_window(rows, window.expectations) if window.expectations else None
+            if checked is not None:
+                summary["expectations"] = checked
             with self.store.write(self.actor) as uow:
-                uow.predictions.add_window(source, version_id, min(stamps), max(stamps),
-                                           len(rows), summary)
+                added = uow.predictions.add_window(source, version_id, min(stamps), max(stamps),
+                                                   len(rows), summary)
+                if checked is not None:
+                    _record_alerts(uow, source, added, checked)
             self.windows += 1
         except Exception as exc:
             self.windows_dropped += 1
             self.last_error = f"window of {source}: {type(exc).__name__}: {exc}"[:400]
             log.warning("prediction log: %s", self.last_error)
+
+
+def _check_window(rows: Sequence[Mapping[str, Any]], spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The window rules checked on ``rows`` and the violations (the summary's ``expectations``)."""
+    import pandas as pd
+
+    from workbench.monitoring.expectations import violations, window_rules
+
+    frame = pd.DataFrame.from_records(list(rows))
+    return {"checked": [[column, rule] for column, rule in window_rules(spec)],
+            "violations": [v.to_dict() for v in violations(frame, spec)]}
+
+
+def _record_alerts(uow: Any, source: str, window: Any, checked: Mapping[str, Any]) -> None:
+    """Raise a deviation alert per violation of the window; clear the rules it met."""
+    from workbench.monitoring.deviation import expectation_condition, expectation_findings
+
+    broken = {expectation_condition(v["column"], v["rule"]) for v in checked["violations"]}
+    for column, rule in checked["checked"]:
+        condition = expectation_condition(column, rule)
+        if condition not in broken:
+            uow.alerts.clear(source, "deviation", condition, at=window.window_end)
+    for finding in expectation_findings(list(checked["violations"])):
+        uow.alerts.raise_alert(source, "deviation",
+                               f"prediction window {window.id} ({window.count} rows): "
+                               f"{finding.message}",
+                               condition=expectation_condition(finding.column,
+                                                               str(finding.counts["rule"])),
+                               at=window.window_end)

@@ -12,7 +12,11 @@ Rules:
   answers. Both outputs are logged, keyed by the same request ids, so the comparator compares
   the two models on the same inputs.
 * A request is checked against the union of the served models' training schemas before
-  anything is scored (``validation.check_rows``). Each request reads each holder's
+  anything is scored (``validation.check_rows``), then against the row rules of the served
+  node's expectations (``monitoring.expectations.row_problems``: type, min, max, allowed),
+  each broken rule a problem naming the row, the feature and the rule. Window rules (rows,
+  null rates, uniqueness) go with the logged rows to the prediction log, which checks each
+  window. Each request reads each holder's
   ``current`` model once, so a promotion mid-request cannot mix versions.
 * Row ``i`` of request ``R`` is logged with request id ``R`` when the request has one row,
   ``R#i`` otherwise. A request without an id gets a random one.
@@ -35,11 +39,12 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import InvalidInputError, WorkbenchError
+from workbench.monitoring.expectations import row_problems, window_spec
 from workbench.orchestrator.artifacts import ArtifactStore
 from workbench.serving.config import ServeConfig, resolve_config
 from workbench.serving.models import AliasWatcher, LoadedModel, ModelHolder
 from workbench.serving.prediction_log import LogEntry, PredictionLogger
-from workbench.serving.validation import FeatureSpec, Problem, check_rows, to_frame
+from workbench.serving.validation import MAX_PROBLEMS, FeatureSpec, Problem, check_rows, to_frame
 from workbench.store import Store, now_ms
 
 __all__ = ["MAX_REQUEST_ID", "MAX_ROWS", "InferenceService", "RequestInvalid", "ScoringError",
@@ -110,6 +115,8 @@ class InferenceService:
         self._running = False
         self._lock = threading.Lock()
         self.model_calls = 0  # predict_many calls that scored something (one per micro-batch)
+        self.expectations = config.expectations or {}
+        self._window_spec = window_spec(self.expectations) if self.expectations else None
 
     @classmethod
     def open(cls, store: Store, actor: str, graph_path: str, node_id: str,
@@ -174,6 +181,9 @@ class InferenceService:
                                                    "request_id")]))
                 continue
             problems = check_rows(rows, schema, self.max_rows)
+            if not problems and self.expectations:
+                problems = [Problem(row, column, message, "expectation") for row, column, message
+                            in row_problems(rows, self.expectations, MAX_PROBLEMS)]
             if problems:
                 out.append(RequestInvalid(problems))
                 continue
@@ -207,7 +217,8 @@ class InferenceService:
                           for s in np.asarray(scores, dtype=np.float64).tolist()]
             self.logger.submit(LogEntry(self.holders[variant].binding.log_source,
                                         model.version_id, ts, all_ids, label_list, score_list,
-                                        all_rows, model.predictor, model.schema))
+                                        all_rows, model.predictor, model.schema,
+                                        self._window_spec))
             scored[variant] = (model, label_list, score_list)
         start = 0
         answered: dict[str, int] = {}
@@ -273,6 +284,7 @@ class InferenceService:
             "feature_types": {name: spec.kind for name, spec in schema.items()},
             "nullable": sorted(name for name, spec in schema.items() if spec.nullable),
             "max_rows": self.max_rows,
+            "expectations": self.expectations or None,
             "models": [{**h.describe(), "features": list(h.current.features),
                         "log_source": h.binding.log_source,
                         "deployment_source": h.binding.deployment_source}
