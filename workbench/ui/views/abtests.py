@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QVBoxLayout, QWidget
 
 from workbench.ui.context import UiContext
 from workbench.ui.formatting import local_time
-from workbench.ui.views.runs import _fill, _table
+from workbench.ui.widgets import tables
 
 COLUMNS = ["decision", "effect (B − A)", "confidence interval", "p-value", "A", "B", "rows A / B",
            "could find ≥", "graph / node", "run", "finished"]
@@ -42,7 +42,7 @@ class ABTestsView(QWidget):
         self.results: list[Any] = []
         self.note = QLabel("", self)
         self.note.setWordWrap(True)
-        self.table = _table(COLUMNS, self)
+        self.table = tables.table(COLUMNS, self)
         self.table.setObjectName("abtests_table")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         layout = QVBoxLayout(self)
@@ -67,7 +67,7 @@ class ABTestsView(QWidget):
 
     def _show(self, results: list[Any]) -> None:
         self.results = results
-        _fill(self.table, [row_values(r) for r in results])
+        tables.fill(self.table, [row_values(r) for r in results])
         for row, result in enumerate(results):
             for column in range(self.table.columnCount()):
                 cell = self.table.item(row, column)

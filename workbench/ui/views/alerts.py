@@ -30,7 +30,7 @@ from workbench.governance.permissions import allowed
 from workbench.store.entities import Alert
 from workbench.ui.context import UiContext
 from workbench.ui.formatting import local_time
-from workbench.ui.views.runs import _fill, _table
+from workbench.ui.widgets import tables
 
 COLUMNS = ["id", "message", "count", "last seen", "first seen", "condition", "source", "kind", "status",
            "acknowledged by"]
@@ -45,7 +45,7 @@ class AlertsView(QWidget):
         self.ctx = ctx
         self.alerts: list[Alert] = []
         self.last_error = ""
-        self.table = _table(COLUMNS, self)
+        self.table = tables.table(COLUMNS, self)
         self.table.setObjectName("alerts_table")
         self.table.setWordWrap(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
@@ -87,7 +87,7 @@ class AlertsView(QWidget):
 
     def _show(self, alerts: list[Alert]) -> None:
         self.alerts = sorted(alerts, key=lambda a: (a.last_seen_at or a.created_at, a.id), reverse=True)
-        _fill(self.table, [row_values(a) for a in self.alerts])
+        tables.fill(self.table, [row_values(a) for a in self.alerts])
         for row, alert in enumerate(self.alerts):
             for column in range(self.table.columnCount()):
                 self.table.item(row, column).setToolTip(alert.message)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from workbench.ui.context import UiContext
 from workbench.ui.formatting import local_time, number
-from workbench.ui.views.runs import _fill, _table
+from workbench.ui.widgets import tables
 
 TABS = ("Candidate vs champion", "Confusion matrix", "Fairness", "Label-free", "Data and drift", "Importance",
         "Lineage", "Earlier decisions")
@@ -54,7 +54,7 @@ class ApprovalDialog(QDialog):
         tabs.setObjectName("evidence_tabs")
         tabs.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
         tabs.tabBar().setExpanding(False)
-        self.importance_table = _table(["feature", "importance", "± std"], self)
+        self.importance_table = tables.table(["feature", "importance", "± std"], self)
         self.importance_table.setObjectName("importance_table")
         for page, label in zip((self._metrics_tab(), self._confusion_tab(), self._fairness_tab(),
                                 self._label_free_tab(), self._data_tab(), self.importance_table, self._lineage_tab(),
@@ -135,7 +135,7 @@ class ApprovalDialog(QDialog):
         self.label_free_note = QLabel("Estimating on production data…", box)
         self.label_free_note.setObjectName("label_free_note")
         self.label_free_note.setWordWrap(True)
-        self.label_free_table = _table(["metric", "candidate\nproduction (estimated)", "candidate\nhold-out (realised)",
+        self.label_free_table = tables.table(["metric", "candidate\nproduction (estimated)", "candidate\nhold-out (realised)",
                                         "champion\nproduction (estimated)", "champion\nhold-out (realised)"], box)
         self.label_free_table.setObjectName("label_free_table")
         self.label_free_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -160,7 +160,7 @@ class ApprovalDialog(QDialog):
             version = f" v{by_role[role].version}" if role in by_role else ""
             headers += [f"{role}{version}\nproduction (estimated)", f"{role}{version}\nhold-out (realised)"]
         self.label_free_table.setHorizontalHeaderLabels(headers)
-        _fill(self.label_free_table, rows if result.models else [])
+        tables.fill(self.label_free_table, rows if result.models else [])
         parts = []
         if result.models:
             parts.append(f"Estimated on {result.n_rows:,} production rows without labels "
@@ -194,9 +194,9 @@ class ApprovalDialog(QDialog):
         version = self.details.candidate.get("version")
         headers = ["metric", f"candidate v{version}",
                    f"champion v{champion_summary.get('version')} (then)" if champion_summary else "champion", "delta"]
-        table = _table(headers, box)
+        table = tables.table(headers, box)
         table.setObjectName("metrics_table")
-        _fill(table, [[k, _number(candidate.get(k)), _number(champion.get(k)), _delta(self.details.deltas.get(k))]
+        tables.fill(table, [[k, _number(candidate.get(k)), _number(champion.get(k)), _delta(self.details.deltas.get(k))]
                       for k in keys])
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setStretchLastSection(True)
@@ -243,7 +243,7 @@ class ApprovalDialog(QDialog):
                            f"difference {_number(odds)} (brackets: 95% bootstrap interval)", box)
             title.setWordWrap(True)
             layout.addWidget(title)
-            table = _table(["group", "rows", "selection rate", "TPR", "FPR", "precision", "accuracy"], box)
+            table = tables.table(["group", "rows", "selection rate", "TPR", "FPR", "precision", "accuracy"], box)
             table.setObjectName(f"fairness_{column}")
 
             def cell(entry: dict[str, Any]) -> str:
@@ -257,7 +257,7 @@ class ApprovalDialog(QDialog):
             between = report.get("between") or {}
             differences = [(between.get(m) or {}).get("difference") for m in metrics]
             rows.append(["largest difference", "", *("–" if d is None else f"{d:.3f}" for d in differences)])
-            _fill(table, rows)
+            tables.fill(table, rows)
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             layout.addWidget(table, 1)
             self.fairness_tables[column] = table
@@ -304,10 +304,10 @@ class ApprovalDialog(QDialog):
     def _data_tab(self) -> QWidget:
         box = QWidget(self)
         layout = QVBoxLayout(box)
-        datasets = _table(["source", "source sha256", "rows"], box)
-        _fill(datasets, [[d.get("source"), d.get("source_sha256"), d.get("rows")] for d in self.details.datasets])
-        drift = _table(["monitor", "column", "method", "statistic", "threshold", "drifted"], box)
-        _fill(drift, [[d["source"], d["column"], d["method"], _number(d["statistic"]), _number(d["threshold"]),
+        datasets = tables.table(["source", "source sha256", "rows"], box)
+        tables.fill(datasets, [[d.get("source"), d.get("source_sha256"), d.get("rows")] for d in self.details.datasets])
+        drift = tables.table(["monitor", "column", "method", "statistic", "threshold", "drifted"], box)
+        tables.fill(drift, [[d["source"], d["column"], d["method"], _number(d["statistic"]), _number(d["threshold"]),
                        "yes" if d["drifted"] else "no"] for d in self.details.drift])
         _readable(datasets)
         _readable(drift)
@@ -348,8 +348,8 @@ class ApprovalDialog(QDialog):
         return tree
 
     def _history_tab(self) -> QWidget:
-        table = _table(["request", "version", "decision", "by", "when", "reason"], self)
-        _fill(table, [[r.id, r.evidence.get("model", {}).get("version"), r.decision.decision, r.decision.decided_by,
+        table = tables.table(["request", "version", "decision", "by", "when", "reason"], self)
+        tables.fill(table, [[r.id, r.evidence.get("model", {}).get("version"), r.decision.decision, r.decision.decided_by,
                        local_time(r.decision.decided_at), r.decision.reason] for r in self.details.history])
         _readable(table)
         return table
@@ -360,7 +360,7 @@ class ApprovalDialog(QDialog):
         request_id = self.details.request.id
 
         def show(items: list) -> None:
-            _fill(self.importance_table, [[i.feature, f"{i.mean:.4f}", f"{i.std:.4f}"] for i in items[:30]])
+            tables.fill(self.importance_table, [[i.feature, f"{i.mean:.4f}", f"{i.std:.4f}"] for i in items[:30]])
 
         self.jobs.append(self.ctx.tasks.start(
             "Feature importances", lambda progress: importances(self.ctx.store, self.ctx.user, request_id,
@@ -426,7 +426,7 @@ class ApprovalsView(QWidget):
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
-        self.table = _table(["request", "status", "model", "version", "run", "requested by"], self)
+        self.table = tables.table(["request", "status", "model", "version", "run", "requested by"], self)
         self.table.setObjectName("approvals_table")
         self.open_button = QPushButton("Review…", self)
         self.open_button.setObjectName("review_button")
@@ -449,7 +449,7 @@ class ApprovalsView(QWidget):
 
     def _show(self, requests: list) -> None:
         ordered = sorted(requests, key=lambda r: (r.status != "open", -r.id))
-        _fill(self.table, [[r.id, r.status, r.evidence.get("model", {}).get("name"),
+        tables.fill(self.table, [[r.id, r.status, r.evidence.get("model", {}).get("name"),
                             r.evidence.get("model", {}).get("version"), r.run_id, r.requested_by] for r in ordered])
 
     def _on_selected(self) -> None:

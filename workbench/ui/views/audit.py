@@ -7,14 +7,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from workbench.ui.context import UiContext
 from workbench.ui.formatting import local_time, payload_text
-from workbench.ui.views.runs import _fill, _table
+from workbench.ui.widgets import tables
 
 
 class AuditView(QWidget):
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
-        self.table = _table(["entry", "time", "actor", "action", "subject", "details"], self)
+        self.table = tables.table(["entry", "time", "actor", "action", "subject", "details"], self)
         self.table.setObjectName("audit_table")
         self.verify_button = QPushButton("Verify chain", self)
         self.result = QLabel("", self)
@@ -40,7 +40,7 @@ class AuditView(QWidget):
     def _show(self, rows: list) -> None:
         # the embedded store marks every entry "identity: asserted"; the status bar says that
         # once, so the details column shows what the entry is about
-        _fill(self.table, [[e.id, local_time(e.ts), e.actor, e.action, e.subject,
+        tables.fill(self.table, [[e.id, local_time(e.ts), e.actor, e.action, e.subject,
                             payload_text({k: v for k, v in e.payload.items() if k != "identity"})]
                            for e in reversed(rows)])
         for r, entry in enumerate(reversed(rows)):

@@ -45,7 +45,7 @@ from workbench.ui.context import UiContext
 from workbench.ui.formatting import local_time
 from workbench.ui.views.live_plots import make_frame
 from workbench.ui.views.plot_frame import NoteLabel, PlotFrame
-from workbench.ui.views.runs import _fill, _table
+from workbench.ui.widgets import tables
 
 NARROW = 760  # pixels: narrower than this, the buttons move to a row of their own
 TOPICS = {"kpis", "deployments", "models", "prediction_windows"}
@@ -101,7 +101,7 @@ class KpiView(QWidget):
         for line in self.band_lines:
             line.hide()
             self.correlation_plot.addItem(line)
-        self.impact_table = _table(["deployment", "time", "level change", "95% CI", "p", "slope change",
+        self.impact_table = tables.table(["deployment", "time", "level change", "95% CI", "p", "slope change",
                                     "95% CI", "p", "mean before → after"], self)
         self.impact_table.setObjectName("impact_table")
         self.impact_table.setMinimumHeight(60)
@@ -271,7 +271,7 @@ class KpiView(QWidget):
             rows.append([event.name, _event_local_time(event), f"{level.value:+.4g}", f"[{level.ci_low:.4g}, {level.ci_high:.4g}]",
                          f"{level.p_value:.3g}", f"{slope.value:+.4g}", f"[{slope.ci_low:.4g}, {slope.ci_high:.4g}]",
                          f"{slope.p_value:.3g}", f"{event.before_mean:.4g} → {event.after_mean:.4g}"])
-        _fill(self.impact_table, rows)
+        tables.fill(self.impact_table, rows)
         x = np.arange(len(events), dtype=float)
         y = np.asarray([e.level_change.value for e in events], dtype=float)
         top = np.asarray([e.level_change.ci_high - e.level_change.value for e in events], dtype=float)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, 
 
 from workbench.ui.context import UiContext
 from workbench.ui.formatting import local_time, number
-from workbench.ui.views.runs import _fill, _table
+from workbench.ui.widgets import tables
 
 
 class ModelsView(QWidget):
@@ -17,7 +17,7 @@ class ModelsView(QWidget):
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
-        self.table = _table(["name", "version", "aliases", "accuracy", "roc_auc", "trained", "by", "run"], self)
+        self.table = tables.table(["name", "version", "aliases", "accuracy", "roc_auc", "trained", "by", "run"], self)
         self.table.setObjectName("models_table")
         self.alias_box = QComboBox(self)
         self.alias_box.addItems(["champion", "challenger", "candidate", "archived"])
@@ -52,7 +52,7 @@ class ModelsView(QWidget):
             value = v.metrics.get(key)
             return number(value) if isinstance(value, int | float) else ""
 
-        _fill(self.table, [[v.name, v.version, ", ".join(v.aliases), metric(v, "accuracy"), metric(v, "roc_auc"),
+        tables.fill(self.table, [[v.name, v.version, ", ".join(v.aliases), metric(v, "accuracy"), metric(v, "roc_auc"),
                             local_time(v.created_at, seconds=False), v.created_by, v.run_id] for v in versions])
         self.table.resizeColumnsToContents()
 

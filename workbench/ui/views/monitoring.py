@@ -53,7 +53,7 @@ from workbench.ui.formatting import local_time
 from workbench.ui.views import empty_states as empty
 from workbench.ui.views import live_plots as lp
 from workbench.ui.views.plot_frame import NoteLabel, PlotFrame
-from workbench.ui.views.runs import _table
+from workbench.ui.widgets import tables
 
 FRAME_MS = 40  # 25 Hz
 SOURCE_TOPICS = {"drift", "divergence", "prediction_windows"}
@@ -115,7 +115,7 @@ class MonitoringView(QWidget):
         drift = QSplitter(Qt.Orientation.Vertical, self)
         drift.addWidget(self.drift_frame)
         drift.addWidget(self.heatmap_frame)
-        self.findings = _table(["time", "finding", "column", "method", "value", "threshold", "detail"], self)
+        self.findings = tables.table(["time", "finding", "column", "method", "value", "threshold", "detail"], self)
         self.findings.setObjectName("findings_table")
         self.canary_frame = lp.make_frame(self, "Canary divergence")
         self.canary_plot = self.canary_frame.plot

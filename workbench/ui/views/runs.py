@@ -22,8 +22,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -34,33 +32,11 @@ from workbench.ui.views.live_plots import series_color
 from workbench.ui.views.plot_frame import PlotFrame
 from workbench.ui.views.run_resources import ResourcePlots
 from workbench.ui.views.timeline import StepTimeline
+from workbench.ui.widgets import tables
 
 STATUSES = ("", "queued", "running", "awaiting_approval", "succeeded", "failed", "cancelled", "rejected",
             "interrupted")
 TOPICS = {"runs", "steps", "logs", "metrics"}
-
-
-def _table(headers: list[str], parent: QWidget) -> QTableWidget:
-    table = QTableWidget(0, len(headers), parent)
-    table.setHorizontalHeaderLabels(headers)
-    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.verticalHeader().hide()
-    return table
-
-
-def _fill(table: QTableWidget, rows: list[list[Any]], key_column: int = 0) -> None:
-    selected = table.currentRow()
-    keep = table.item(selected, key_column).text() if selected >= 0 and table.item(selected, key_column) else None
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            item = QTableWidgetItem("" if value is None else str(value))
-            item.setData(Qt.ItemDataRole.UserRole, row[key_column])
-            table.setItem(r, c, item)
-        if keep is not None and str(row[key_column]) == keep:
-            table.selectRow(r)
 
 
 class RunsView(QWidget):
@@ -74,9 +50,9 @@ class RunsView(QWidget):
             self.status_filter.addItem(status or "any status", status)
         self.status_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.status_filter.setMinimumContentsLength(10)  # a side column is about 400 pixels wide
-        self.runs = _table(["run", "status", "trigger", "by", "target", "error"], self)
+        self.runs = tables.table(["run", "status", "trigger", "by", "target", "error"], self)
         self.runs.setObjectName("runs_table")
-        self.steps = _table(["step", "node", "attempt", "status", "target", "exit"], self)
+        self.steps = tables.table(["step", "node", "attempt", "status", "target", "exit"], self)
         self.steps.setObjectName("steps_table")
         self.timeline = StepTimeline(self)
         self.log = QPlainTextEdit(self)
@@ -169,12 +145,12 @@ class RunsView(QWidget):
         self.ctx.tasks.run(load, self._show)
 
     def _show(self, data: dict[str, Any]) -> None:
-        _fill(self.runs, [[r.id, r.status, r.trigger, r.started_by, r.target, r.error.splitlines()[0] if r.error else ""]
+        tables.fill(self.runs, [[r.id, r.status, r.trigger, r.started_by, r.target, r.error.splitlines()[0] if r.error else ""]
                           for r in data["runs"]])
         view = data.get("view")
         if view is None or view.run.id != self.selected_run:
             return
-        _fill(self.steps, [[s.id, s.node_id, s.attempt, s.status, s.target, s.exit_code] for s in view.steps])
+        tables.fill(self.steps, [[s.id, s.node_id, s.attempt, s.status, s.target, s.exit_code] for s in view.steps])
         self.timeline.set_run(view.run, view.steps)
         status = view.run.status
         self.cancel_button.setEnabled(status in ("queued", "running", "awaiting_approval"))

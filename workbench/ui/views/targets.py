@@ -19,14 +19,14 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.context import UiContext
-from workbench.ui.views.runs import _fill, _table
+from workbench.ui.widgets import tables
 
 
 class TargetsView(QWidget):
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
-        self.table = _table(["target", "kind", "address"], self)
+        self.table = tables.table(["target", "kind", "address"], self)
         self.table.setObjectName("targets_table")
         self.add_button = QPushButton("Add…", self)
         self.add_button.setObjectName("add_target_button")
@@ -62,7 +62,7 @@ class TargetsView(QWidget):
                 out.append([t.name, t.kind, address])
             return out
 
-        self.ctx.tasks.run(lambda: list_targets(self.ctx.store, self.ctx.user), lambda ts: _fill(self.table, rows(ts)))
+        self.ctx.tasks.run(lambda: list_targets(self.ctx.store, self.ctx.user), lambda ts: tables.fill(self.table, rows(ts)))
 
     def _selected(self) -> str | None:
         row = self.table.currentRow()

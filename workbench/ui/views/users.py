@@ -6,14 +6,14 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLineEdit, QPushButton, QV
 
 from workbench.ui.context import UiContext
 from workbench.ui.views import ROLE_ORDER
-from workbench.ui.views.runs import _fill, _table
+from workbench.ui.widgets import tables
 
 
 class UsersView(QWidget):
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
-        self.table = _table(["user", "roles", "added by"], self)
+        self.table = tables.table(["user", "roles", "added by"], self)
         self.table.setObjectName("users_table")
         self.name = QLineEdit(self)
         self.name.setPlaceholderText("user name")
@@ -44,7 +44,7 @@ class UsersView(QWidget):
         from workbench.services.users import list_users
 
         self.ctx.tasks.run(lambda: list_users(self.ctx.store, self.ctx.user),
-                           lambda users: _fill(self.table, [[u.name, ", ".join(u.roles), u.created_by] for u in users]))
+                           lambda users: tables.fill(self.table, [[u.name, ", ".join(u.roles), u.created_by] for u in users]))
 
     def _on_add(self) -> None:
         from workbench.services.users import add_user

@@ -1,0 +1,1 @@
+"""Small widgets and helpers that several views share (tables)."""
