@@ -82,14 +82,14 @@ def build_actions(editor: GraphEditor) -> dict[str, QAction]:
         actions[key] = action
         return action
 
-    make("new", "&New Graph", editor._on_new_triggered, (Key.New,))
+    make("new", "&New Graph", editor.confirm_new_graph, (Key.New,))
     make(
         "new_from_template",
         "New from &Template…",
-        editor._on_new_from_template_triggered,
+        editor.choose_template,
         ("Ctrl+Shift+N",),
     )
-    make("open", "&Open…", editor._on_open_triggered, (Key.Open,))
+    make("open", "&Open…", editor.choose_file_to_open, (Key.Open,))
     make("save", "&Save", editor.save_file, (Key.Save,))
     make("save_as", "Save &As…", editor.save_as, (Key.SaveAs, "Ctrl+Shift+S"))
     make(

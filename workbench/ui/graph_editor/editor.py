@@ -457,18 +457,21 @@ class GraphEditor(EditingMixin, QWidget):
 
     # -- guarded document actions --------------------------------------------------------------
 
-    def _on_new_triggered(self) -> None:
+    def confirm_new_graph(self) -> None:
+        """New Graph: offer to save unsaved changes first, then start an empty graph."""
         if self.maybe_save():
             self.new_graph()
 
-    def _on_new_from_template_triggered(self) -> None:
+    def choose_template(self) -> None:
+        """New from Template: offer to save unsaved changes, then start from the chosen template."""
         if not self.maybe_save():
             return
         dialog = TemplateDialog(self)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.selected_name():
             self.new_from_template(dialog.selected_name() or "")
 
-    def _on_open_triggered(self) -> None:
+    def choose_file_to_open(self) -> None:
+        """Open: offer to save unsaved changes, then open the graph file the person picks."""
         if not self.maybe_save():
             return
         start = str(self.file_path.parent) if self.file_path else ""
