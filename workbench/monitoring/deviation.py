@@ -273,9 +273,9 @@ def expectation_findings(broken: list[Any]) -> list[Finding]:
     findings = []
     for item in broken:
         v = item if isinstance(item, Mapping) else item.to_dict()
-        where = f"column {v['column']!r}" if v.get("column") is not None else "the window"
+        where = f"column {v['column']!r}: " if v.get("column") is not None else ""
         findings.append(Finding("expectation", v.get("column"),
-                                f"{where}: expected {v['expectation']}; found {v['found']}",
+                                f"{where}expected {v['expectation']}; found {v['found']}",
                                 {"rule": v.get("rule", ""), "expectation": v["expectation"],
                                  "found": v["found"]}))
     return findings
