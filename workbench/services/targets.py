@@ -6,7 +6,7 @@ and free disk; ``trust`` shows an unknown host's key fingerprint and records it 
 caller confirms it.
 
 ``check`` also runs the target's own Python and compares the packages it has with what the step
-runtime needs (``engines.ssh.requirements``); a missing or out-of-range package makes the check
+runtime needs (``engines.targets``); a missing or out-of-range package makes the check
 fail, naming it and ``workbench targets provision``. Torch counts only where a torch step is
 likely to run: on a host with a GPU, or when asked for (``want``). ``provision`` (engineers and
 admins) gives an SSH host a venv with those packages from this machine's wheels and records the
@@ -21,12 +21,11 @@ engine quotes them as well, so a target stored before these rules runs nothing b
 from __future__ import annotations
 
 import re
-import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from workbench.engines import targets as engine_targets
 from workbench.engines.errors import TargetError
 from workbench.errors import InvalidInputError
 from workbench.governance import secrets
@@ -53,6 +52,8 @@ class TargetCheck:
 
 def add_target(store: Store, actor: str, name: str, kind: str, params: dict[str, Any],
                passphrase: str | None = None, session_only: bool = False) -> Target:
+    """Register a target (engineers and admins); its key passphrase goes to the keyring, never
+    to the store."""
     if passphrase and not session_only:
         ok, why = secrets.keyring_status()
         if not ok:  # say so before anything is written
@@ -97,22 +98,22 @@ def check_params(name: str, kind: str, params: dict[str, Any]) -> None:
 
 def set_passphrase(name: str, passphrase: str, *, session_only: bool = False) -> str:
     """Keep an SSH key passphrase: in the OS keyring, or for this session only."""
-    from workbench.engines.ssh.connection import PASSPHRASE_KIND
-
     if session_only:
-        secrets.remember_for_session(PASSPHRASE_KIND, name, passphrase)
+        secrets.remember_for_session(engine_targets.PASSPHRASE_KIND, name, passphrase)
         return "session"
-    secrets.store_secret(PASSPHRASE_KIND, name, passphrase)
+    secrets.store_secret(engine_targets.PASSPHRASE_KIND, name, passphrase)
     return "keyring"
 
 
 def list_targets(store: Store, actor: str) -> list[Target]:
+    """Every target, the built-in ``local`` first (anyone signed in may read them)."""
     with store.read() as uow:
         acting(uow, actor)
         return [Target(0, "local", "local", {}, 0, "built-in"), *uow.targets.all()]
 
 
 def get_target(store: Store, actor: str, name: str) -> Target:
+    """The target of this name (``local`` is built in)."""
     if name == "local":
         return Target(0, "local", "local", {}, 0, "built-in")
     with store.read() as uow:
@@ -121,12 +122,11 @@ def get_target(store: Store, actor: str, name: str) -> Target:
 
 
 def remove_target(store: Store, actor: str, name: str) -> None:
+    """Remove a target and forget its key passphrase (engineers and admins)."""
     with store.write(actor) as uow:
         authorise(uow, actor, "targets.manage")
         uow.targets.remove(name)
-    from workbench.engines.ssh.connection import PASSPHRASE_KIND
-
-    secrets.delete_secret(PASSPHRASE_KIND, name)
+    secrets.delete_secret(engine_targets.PASSPHRASE_KIND, name)
 
 
 def check_target(store: Store, actor: str, name: str, *, progress: Progress | None = None,
@@ -134,32 +134,10 @@ def check_target(store: Store, actor: str, name: str, *, progress: Progress | No
     """Probe a target (versions, CPUs, GPUs, free disk, the runtime's packages in its Python);
     ``progress`` names each stage and a cancel takes effect when the stage in hand (a
     connection, a probe) returns."""
-    from workbench.engines.registry import build_engine
-    from workbench.engines.ssh import requirements
-
     progress = quietly(progress)
     target = get_target(store, actor, name)
     try:
-        if target.kind == "local":
-            from workbench.engines.ssh.bundle import PROBE
-
-            progress.step(0, 1, "probing this machine")
-            python = str(target.params.get("python") or sys.executable)
-            details = _run_local(python, PROBE, [tempfile.gettempdir()])
-            found = _run_local(python, requirements.PACKAGES_PROBE, requirements.probe_args())
-        else:
-            progress.step(0, 2, f"connecting to {name} ({target.kind})")
-            engine = build_engine(target.name, target.kind, target.params)
-            try:
-                progress.step(1, 2, f"probing {name}")
-                details = engine.probe()  # type: ignore[attr-defined]
-                found = {}
-                if target.kind == "ssh":
-                    from workbench.engines.ssh.provision import probe_python
-
-                    found = probe_python(engine, engine.params.python)  # type: ignore[arg-type, attr-defined]
-            finally:
-                engine.close()
+        details, found = engine_targets.probe(target.name, target.kind, target.params, progress=progress)
     except TargetError as exc:
         return TargetCheck(name, target.kind, False, {}, str(exc))
     progress.step(1, 1, "done")
@@ -167,7 +145,7 @@ def check_target(store: Store, actor: str, name: str, *, progress: Progress | No
         return TargetCheck(name, target.kind, True, details)
     if details.get("gpus"):
         want = (*want, "torch")
-    statuses = requirements.assess(found.get("packages") or {}, want=want)
+    statuses = engine_targets.assess_packages(found.get("packages") or {}, want=want)
     details = {**details, "executable": found.get("executable"), "venv": found.get("venv")}
     packages = tuple(asdict(s) for s in statuses)
     problems = [s.describe() for s in statuses if s.problem]
@@ -181,28 +159,10 @@ def check_target(store: Store, actor: str, name: str, *, progress: Progress | No
     return TargetCheck(name, target.kind, False, details, problem, packages)
 
 
-def _run_local(python: str, code: str, args: list[str]) -> dict[str, Any]:
-    import json
-    import subprocess
-
-    try:
-        done = subprocess.run([python, "-c", code, *args], capture_output=True, text=True, timeout=120,
-                              check=False)
-    except OSError as exc:
-        raise TargetError(f"the local Python {python} cannot be started: {exc.strerror or exc}",
-                          hint="check the target's --python") from None
-    if done.returncode != 0:
-        raise TargetError(f"the local Python {python} failed its check: {done.stderr.strip()[-300:]}")
-    return json.loads(done.stdout)
-
-
 def provision_target(store: Store, actor: str, name: str, *, want: tuple[str, ...] | None = None,
                      cache: Any = None, progress: Progress | None = None) -> Any:
     """Make a venv with the runtime's packages on an SSH target and make its Python the target's
     (engineers and admins). ``want=None`` adds torch when the host has a GPU."""
-    from workbench.engines.ssh.connection import SshParams
-    from workbench.engines.ssh.provision import provision
-
     with store.read() as uow:
         authorise(uow, actor, "targets.manage")
     target = get_target(store, actor, name)
@@ -210,20 +170,8 @@ def provision_target(store: Store, actor: str, name: str, *, want: tuple[str, ..
         raise TargetError(f"target {name!r} is a {target.kind} target; only SSH targets are provisioned",
                           hint="for a local target, install the packages into its Python with pip "
                                "('workbench targets check' names them)")
-    params = SshParams.from_target(target.name, target.params)
-    # a provisioned target keeps the Python that made its venv, so a venv removed on the host is made again
-    base = str(target.params.get("base_python") or params.python)
-    if want is None:
-        from dataclasses import replace
-
-        from workbench.engines.ssh.engine import SshEngine
-
-        engine = SshEngine(replace(params, python=base))
-        try:
-            want = ("torch",) if engine.probe().get("gpus") else ()
-        finally:
-            engine.close()
-    result = provision(params, want=want, cache=cache, progress=progress, base_python=base)
+    result, base = engine_targets.provision_ssh(target.name, target.params, want=want, cache=cache,
+                                                progress=progress)
     with store.write(actor) as uow:
         authorise(uow, actor, "targets.manage")
         uow.targets.update_params(name, {**target.params, "python": result.python, "base_python": base},
@@ -236,30 +184,21 @@ def provision_target(store: Store, actor: str, name: str, *, want: tuple[str, ..
 
 def host_key_to_trust(store: Store, actor: str, name: str) -> tuple[Any, str, str | None]:
     """The key an SSH target offers now, its fingerprint, and the fingerprint on record (if any)."""
-    from workbench.engines.ssh.connection import SshParams, describe_known
-    from workbench.engines.ssh.hostkeys import fetch_host_key, fingerprint
-
     target = get_target(store, actor, name)
     if target.kind != "ssh":
         raise TargetError(f"target {name!r} is a {target.kind} target; only SSH targets have host keys")
-    params = SshParams.from_target(target.name, target.params)
-    key = fetch_host_key(params.host, params.port)
-    return key, fingerprint(key), describe_known(params)
+    return engine_targets.offered_host_key(target.name, target.params)
 
 
 def trust_target(store: Store, actor: str, name: str, confirm: Callable[[str, str | None], bool]) -> bool:
     """Show the offered fingerprint to ``confirm``; record the key only if it says yes."""
-    from workbench.engines.ssh.connection import SshParams
-    from workbench.engines.ssh.hostkeys import trust
-
     with store.read() as uow:
         authorise(uow, actor, "targets.manage")
     key, offered, known = host_key_to_trust(store, actor, name)
     if not confirm(offered, known):
         return False
     target = get_target(store, actor, name)
-    params = SshParams.from_target(target.name, target.params)
-    trust(params.host, params.port, key)
+    engine_targets.trust_host_key(target.name, target.params, key)
     with store.write(actor) as uow:
         uow.audit.append("targets.trust", f"target:{name}", {"fingerprint": offered, "replaced": known})
     return True
