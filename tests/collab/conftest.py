@@ -75,6 +75,8 @@ class SharedStore:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def shared_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SharedStore:
+    from workbench.graph import load
+    from workbench.services.graph_history import save_graph
     from workbench.services.users import add_user
     from workbench.store import init_store
 
@@ -92,8 +94,11 @@ def shared_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
                      password=know_password(url, name) if request.param == "postgresql" else None)
     finally:
         admin.close()
-    saved = shared.cli("bob", "graph", "save", str(shared.graph_file), "-m", "first version")
-    assert saved.returncode == 0, saved.stderr
+    bob = shared.open_as("bob")
+    try:
+        save_graph(bob.store, "bob", load(shared.graph_file), message="first version")
+    finally:
+        bob.close()
     return shared
 
 
@@ -132,10 +137,14 @@ class Workbench:
         self.process.stdin.flush()
 
     def wait_for(self, event: str, where: Callable[[dict[str, Any]], bool] = lambda e: True,
-                 timeout: float = 10.0) -> dict[str, Any]:
-        """The first report ``event`` (already received or coming) for which ``where`` holds."""
+                 timeout: float = 10.0, after: float = 0.0) -> dict[str, Any]:
+        """The first report ``event`` made after ``after`` (epoch s; already received or coming)
+        for which ``where`` holds."""
+        def wanted(got: dict[str, Any]) -> bool:
+            return got["event"] == event and got["at"] > after and where(got)
+
         for seen in self.seen:
-            if seen["event"] == event and where(seen):
+            if wanted(seen):
                 return seen
         deadline = time.monotonic() + timeout
         while True:
@@ -147,7 +156,7 @@ class Workbench:
             self.seen.append(got)
             if got["event"] == "exited" and event != "exited":
                 raise AssertionError(f"{self.person}'s workbench exited: {self.errors[-15:]}")
-            if got["event"] == event and where(got):
+            if wanted(got):
                 return got
 
     def drain(self) -> None:

@@ -14,13 +14,24 @@ Commands, one JSON object per line on stdin:
   node, run or request does);
 * ``{"do": "post", "text": S}`` — write ``S`` in the panel's box and click Post;
 * ``{"do": "watch", "text": S}`` — report once when the discussion panel shows ``S``;
+* ``{"do": "open_graph", "file": F}`` — in the scientist's graph editor, open graph file ``F``,
+  then in its History restore the latest stored version (how a person takes up the graph as
+  the store has it now);
+* ``{"do": "set_param", "node": ID, "name": P, "value": V}`` — change a node's parameter, as
+  the Properties column does;
+* ``{"do": "save_graph", "message": M}`` — Save to store with message ``M``; dialogs it opens
+  are reported (``dialog``) and answered with ``answer``;
+* ``{"do": "answer", "button": B, "choose": {NODE: "mine"|"theirs"}}`` — in the open dialog,
+  choose per node (a conflict) and click ``B`` ("resolve", "overwrite", "cancel", "yes", "no");
 * ``{"do": "quit"}`` — close the window as a person does (the workbench says it left).
 
 Reports, one JSON object per line on stdout, each with ``at`` (epoch seconds, this clock):
 ``ready`` (with ``pid`` and ``sending``: whether its outbox sender runs), ``shown`` (``text``),
 ``presence`` (``text`` of the panel's "also looking at this" line, on every change),
 ``inbox`` (the Inbox button's text, on every change), ``sent`` (``count`` of a send that
-delivered something), ``error`` (``text``).
+delivered something), ``graph_open`` (``name``, ``base``), ``dialog`` (``kind``, ``text``, and a
+conflict's ``nodes``), ``graph_saved`` (``version`` or None, ``status``: the editor's message),
+``error`` (``text``).
 """
 
 from __future__ import annotations
@@ -45,9 +56,48 @@ def _probe(window: Any) -> None:
     class Commands(QObject):
         arrived = Signal(dict)
 
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from workbench.ui.graph_editor.conflict_dialog import ConflictDialog
+
     watched: list[str] = []
     last: dict[str, str | None] = {"presence": None, "inbox": None}
     panel = window.discussion
+    told: list[Any] = []  # the dialogs already reported
+
+    def editor() -> Any:
+        if window.current_role != "scientist":
+            window.switch_role("scientist")
+        view = window.view("graph")
+        if view is None:
+            raise RuntimeError(f"{window.user_name} has no graph editor (roles {window.roles})")
+        return view.editor
+
+    def report_dialog() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None or any(d is dialog for d in told):
+            return
+        told.append(dialog)
+        if isinstance(dialog, ConflictDialog):
+            _say("dialog", kind="conflict", nodes=list(dialog.nodes), text=dialog.windowTitle())
+        elif isinstance(dialog, QMessageBox):
+            _say("dialog", kind="message", text=f"{dialog.windowTitle()}: {dialog.text()}")
+        else:
+            _say("dialog", kind=type(dialog).__name__, text=dialog.windowTitle())
+
+    def answer(button: str, choose: dict[str, str]) -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, ConflictDialog):
+            for node_id, side in choose.items():
+                dialog.choose(node_id, side)
+            {"resolve": dialog.resolve_button, "overwrite": dialog.overwrite_button}.get(
+                button, dialog.resolve_button).click() if button != "cancel" else dialog.reject()
+        elif isinstance(dialog, QMessageBox):
+            standard = {"yes": QMessageBox.StandardButton.Yes, "no": QMessageBox.StandardButton.No,
+                        "cancel": QMessageBox.StandardButton.Cancel}[button]
+            dialog.button(standard).click()
+        else:
+            raise RuntimeError(f"no dialog to answer with {button!r}")
 
     def look() -> None:
         shown = panel.view.toPlainText()
@@ -63,6 +113,7 @@ def _probe(window: Any) -> None:
         if inbox != last["inbox"]:
             last["inbox"] = inbox
             _say("inbox", text=inbox)
+        report_dialog()
 
     def on_command(command: dict) -> None:
         what = command.get("do")
@@ -77,10 +128,30 @@ def _probe(window: Any) -> None:
             elif what == "watch":
                 watched.append(command["text"])
                 look()
+            elif what == "open_graph":
+                graph_editor = editor()
+                if not graph_editor.open_file(command["file"]):
+                    raise RuntimeError(f"could not open {command['file']}: {graph_editor.last_message}")
+                graph_editor.show_history()  # History: the stored versions, newest first
+                history = graph_editor.history
+                history.refresh()
+                latest = max(history.versions)
+                history.select_versions(latest)
+                if not history.restore(latest):
+                    raise RuntimeError(f"could not restore version {latest} of {graph_editor.graph.name!r}")
+                _say("graph_open", name=graph_editor.graph.name, base=graph_editor.store_link.base)
+            elif what == "set_param":
+                if not editor().controller.set_param(command["node"], command["name"], command["value"]):
+                    raise RuntimeError(f"the editor refused {command}")
+            elif what == "save_graph":
+                graph_editor = editor()
+                saved = graph_editor.save_to_store(command["message"])  # returns once dialogs are answered
+                _say("graph_saved", version=saved.version if saved is not None else None,
+                     status=graph_editor.last_message, base=graph_editor.store_link.base)
+            elif what == "answer":
+                answer(command["button"], command.get("choose", {}))
             elif what == "quit":
                 window.close()
-                from PySide6.QtWidgets import QApplication
-
                 app = QApplication.instance()
                 if app is not None:
                     app.quit()
