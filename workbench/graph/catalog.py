@@ -6,6 +6,9 @@ maps kind ids to kinds. ``default_catalog()`` is built on first use from the bui
 ``workbench.node_kinds``; an entry point yields a ``NodeKind``, an iterable of them, or a
 zero-argument callable returning either, so plug-ins add kinds without touching the editor. A
 broken plug-in is skipped and recorded in ``Catalog.load_errors``; it never breaks start-up.
+The catalog only declares kinds: a plug-in kind runs when its package also names the kind's
+executor in the entry point group ``workbench.node_executors`` (``engines.runtime.registry``
+looks it up where the step runs).
 ``validate_param`` is the one place parameter values are checked and coerced.
 """
 

@@ -79,6 +79,7 @@ class SshEngine:
         self._pool: pools.TargetPool | None = None
         self._lock = threading.Lock()
         self._home: str | None = None
+        self._plugins_checked: set[str] = set()  # plug-in kinds whose package the host has
 
     # -- connection -----------------------------------------------------------------------
     def pool(self) -> pools.TargetPool:
@@ -145,7 +146,29 @@ class SshEngine:
         self._put_if_missing(sftp, local, remote)
         return remote
 
+    def _check_plugin(self, lease: pools.Lease, kind: str) -> None:
+        """Refuse a plug-in kind's step when the host's Python lacks its package (or has
+        another version of it); see ``requirements.plugin_refusal``."""
+        from workbench.engines.runtime.registry import plugin_executor
+        from workbench.engines.ssh import requirements
+
+        plugin = plugin_executor(kind)
+        if plugin is None or kind in self._plugins_checked:
+            return
+        dist = requirements.canonical_name(plugin.package)
+        code, out, err = lease.exec(f"{self._python} -c {shlex.quote(requirements.PACKAGES_PROBE)} "
+                                    f"{shlex.quote(json.dumps([dist]))}")
+        where = f"the Python {self.params.python} of target {self.params.name!r} ({self.params.label})"
+        if code != 0:
+            raise TargetError(f"{where} failed on the host: {err.strip()[-300:] or f'exit {code}'}")
+        found = requirements.parse_probe(out, where).get("packages") or {}
+        refusal = requirements.plugin_refusal(kind, found, where)
+        if refusal:
+            raise TargetError(refusal)
+        self._plugins_checked.add(kind)
+
     def _ship(self, lease: pools.Lease, launch: StepLaunch, remote_dir: str) -> dict[str, Any]:
+        self._check_plugin(lease, str(launch.spec.get("node", {}).get("kind", "")))
         root = self.work_dir(lease)
         step_dir = posixpath.join(root, remote_dir)
         folders = [posixpath.join(root, f) for f in ("bundles", "artifacts", "steps")] + [posixpath.join(step_dir, "out")]

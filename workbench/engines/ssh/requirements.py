@@ -10,6 +10,13 @@ project's dependencies (``pyproject.toml`` beside the package, else the installe
   it is needed only by the steps that use it (``train_torch``);
 - one imported only under ``try: … except ImportError`` is *optional* ("used when present").
 
+Plug-in kinds add their packages: each installed distribution that declares an executor in
+``workbench.node_executors`` (``runtime.registry``) is an optional package pinned to the version
+installed here (``==0.3.0``), named by its kind ("plug-in kind scale_columns"), so ``targets
+check`` says which hosts can run which plug-in kinds; :func:`plugin_refusal` is what the SSH
+engine asks before it ships a plug-in kind's step: a host whose Python lacks the package, or has
+another version of it (other code), is refused naming the package and the pip command.
+
 ``PACKAGES_PROBE`` (standard library only) runs with the target's Python and reports its
 interpreter (version, platform, machine, libc, whether it is a venv) and the installed version of
 each named distribution; ``assess`` compares that with the requirements.
@@ -44,7 +51,7 @@ class PackageStatus:
     dist: str
     spec: str
     found: str | None
-    status: str         # ok | missing | incompatible | optional-missing
+    status: str         # ok | missing | incompatible | optional-missing | optional-other
     optional: str = ""
 
     @property
@@ -59,6 +66,9 @@ class PackageStatus:
             return f"{wanted} is needed, {self.found} is installed"
         if self.status == "optional-missing":
             return f"{self.dist} is not installed (optional: only {self.optional} steps need it)"
+        if self.status == "optional-other":
+            return (f"{self.dist} {self.found} is installed, {self.spec} here: {self.optional} "
+                    "steps are refused until the versions match")
         return f"{self.dist} {self.found}"
 
 
@@ -185,6 +195,60 @@ def runtime_packages() -> tuple[RuntimePackage, ...]:
     return tuple(packages.values())
 
 
+def plugin_packages() -> tuple[RuntimePackage, ...]:
+    """The installed plug-in packages that bring an executor, pinned to their version here."""
+    from packaging.utils import canonicalize_name
+
+    from workbench.engines.runtime.registry import PLUGIN_EXECUTORS
+
+    try:
+        found = list(importlib.metadata.entry_points(group=PLUGIN_EXECUTORS))
+    except Exception:
+        return ()
+    packages: dict[str, RuntimePackage] = {}
+    for ep in sorted(found, key=lambda e: e.name):
+        dist = getattr(ep, "dist", None)
+        if dist is None:
+            continue
+        name = str(canonicalize_name(dist.name))
+        seen = packages.get(name)
+        kinds = (f"{seen.optional.replace('plug-in kind ', 'plug-in kinds ', 1)}, {ep.name}"
+                 if seen else f"plug-in kind {ep.name}")
+        packages[name] = RuntimePackage(name, ep.value.partition(":")[0].split(".")[0].strip(),
+                                        f"=={dist.version}", kinds)
+    return tuple(packages.values())
+
+
+def plugin_refusal(kind: str, found: dict[str, str | None], where: str) -> str:
+    """Why a step of plug-in ``kind`` cannot run where ``found`` (dist → version) was probed,
+    or ``""`` (also for built-in kinds)."""
+    from workbench.engines.runtime.registry import plugin_executor
+
+    plugin = plugin_executor(kind)
+    if plugin is None:
+        return ""
+    package = next((p for p in plugin_packages() if p.spec == f"=={plugin.version}"
+                    and p.dist == canonical_name(plugin.package)), None)
+    dist = package.dist if package else plugin.package
+    version = found.get(dist)
+    install = f"pip install '{dist}=={plugin.version}'"
+    if version is None:
+        return (f"node kind {kind!r} comes from the plug-in package {dist!r} ({plugin.version} here), "
+                f"which {where} does not have: install it for that Python ({install}), then run "
+                f"again; 'workbench targets check' lists the plug-ins a target has")
+    if version != plugin.version:
+        return (f"node kind {kind!r} comes from the plug-in package {dist!r}: {plugin.version} here, "
+                f"{version} on {where}; the step would run other code than this workbench knows: "
+                f"install the same version there ({install})")
+    return ""
+
+
+def canonical_name(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))
+
+
 def assess(found: dict[str, str | None], *, want: tuple[str, ...] = ()) -> list[PackageStatus]:
     """Each runtime package's status on a target, given ``found`` (dist → version or None);
     optional packages named in ``want`` (by dist or extra) count as required."""
@@ -192,7 +256,7 @@ def assess(found: dict[str, str | None], *, want: tuple[str, ...] = ()) -> list[
     from packaging.version import InvalidVersion, Version
 
     statuses = []
-    for package in runtime_packages():
+    for package in (*runtime_packages(), *plugin_packages()):
         version = found.get(package.dist)
         wanted = not package.optional or package.dist in want or package.optional in want
         if version is None:
@@ -202,7 +266,8 @@ def assess(found: dict[str, str | None], *, want: tuple[str, ...] = ()) -> list[
                 fits = SpecifierSet(package.spec).contains(Version(version), prereleases=True)
             except InvalidVersion:
                 fits = False
-            status = "ok" if fits else "incompatible"
+            plugin = package.optional.startswith("plug-in kind")
+            status = "ok" if fits else ("optional-other" if plugin and not wanted else "incompatible")
         statuses.append(PackageStatus(package.dist, package.spec, version, status, package.optional))
     return statuses
 
@@ -218,4 +283,4 @@ def parse_probe(output: str, where: str) -> dict[str, Any]:
 
 def probe_args() -> list[str]:
     """The command-line arguments of ``PACKAGES_PROBE``: the names of the distributions."""
-    return [json.dumps([p.dist for p in runtime_packages()])]
+    return [json.dumps([p.dist for p in (*runtime_packages(), *plugin_packages())])]
