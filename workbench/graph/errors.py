@@ -12,12 +12,9 @@ wrong graph are ``GraphFormatError`` (exit code 1). File errors carry ``where`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from workbench.errors import InvalidInputError, UnusableInputError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from workbench.graph.validate import Problem
+from workbench.graph.problems import Problem
 
 __all__ = [
     "CycleError",

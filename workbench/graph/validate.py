@@ -21,32 +21,15 @@ imported to decide that (only scikit-learn's own modules are).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 from workbench.estimators import estimator_refusal
 from workbench.graph.catalog import NodeKind, ParamSpec, ports_compatible, validate_param
 from workbench.graph.errors import DanglingInputError, GraphError, GraphValidationError
 from workbench.graph.model import Graph, Node
 from workbench.graph.param_safety import climbs_out, passwords_in, secret_problem_text
+from workbench.graph.problems import Problem
 from workbench.graph.promotion_rules import champion_problems
 
 __all__ = ["Problem", "ensure_valid", "errors_of", "validate"]
-
-Severity = Literal["error", "warning"]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a graph. ``message`` names the node, port or parameter."""
-
-    code: str
-    message: str
-    node_id: str | None = None
-    port: str | None = None
-    param: str | None = None
-    severity: Severity = "error"
-    edge_id: str | None = None
 
 
 def _missing(spec: ParamSpec, node: Node) -> bool:

@@ -50,7 +50,7 @@ from workbench.engines.runtime.monitors import _drift_rows, drift_settings
 from workbench.engines.runtime.spec import OutputArtifact, StepOutcome, jsonable
 from workbench.engines.spark.datasets import read_input
 from workbench.engines.spark.frames import POS, TS, epoch_ms, with_positions
-from workbench.engines.spark.steps import SparkStep, worker_error
+from workbench.engines.spark.state import SparkStep, worker_error
 from workbench.errors import InvalidInputError
 
 __all__ = ["RELATIVE_ERROR", "SKETCH_SIZE", "run_drift_monitor", "spark_profile"]

@@ -47,14 +47,8 @@ from workbench.engines.runtime.events import emit
 from workbench.engines.runtime.resources import ResourceSampler
 from workbench.engines.spark.protocol import KEY
 from workbench.engines.spark.session import SparkTarget, build_session
-from workbench.engines.spark.steps import (
-    Cancelled,
-    SparkStep,
-    parse,
-    run_spark_spec,
-    spark_error_message,
-    write_error,
-)
+from workbench.engines.spark.state import Cancelled, SparkStep, spark_error_message
+from workbench.engines.spark.steps import parse, run_spark_spec, write_error
 from workbench.errors import WorkbenchError
 
 __all__ = ["main"]

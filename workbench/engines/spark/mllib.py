@@ -62,7 +62,7 @@ from workbench.engines.runtime.spec import OutputArtifact, StepOutcome
 from workbench.engines.runtime.split import TEST_FRACTION
 from workbench.engines.runtime.training import MAX_CLASSES, combine_metrics
 from workbench.engines.spark.datasets import read_input
-from workbench.engines.spark.steps import SparkStep
+from workbench.engines.spark.state import SparkStep
 from workbench.errors import InvalidInputError, UnusableInputError
 
 __all__ = ["check_spark_model", "run_train_spark", "score_spark_ml"]

@@ -45,7 +45,7 @@ from workbench.engines.runtime.serving import HISTOGRAM_BINS, MAX_FEATURE_SUMMAR
 from workbench.engines.runtime.spec import OutputArtifact, StepOutcome, jsonable
 from workbench.engines.spark.datasets import is_distributed, read_input, write_manifest
 from workbench.engines.spark.frames import POS, TS, epoch_ms, with_positions
-from workbench.engines.spark.steps import SparkStep, worker_error
+from workbench.engines.spark.state import SparkStep, worker_error
 from workbench.errors import InvalidInputError
 
 __all__ = ["cached_predictor", "run_inference", "window_records"]

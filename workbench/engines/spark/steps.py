@@ -37,14 +37,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import shutil
 import socket
 import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,85 +63,18 @@ from workbench.engines.spark.datasets import (
     restore_nanos,
     write_manifest,
 )
+from workbench.engines.spark.drift import run_drift_monitor
 from workbench.engines.spark.frames import POS, with_positions
+from workbench.engines.spark.mllib import run_train_spark
+from workbench.engines.spark.scoring import run_inference
+from workbench.engines.spark.state import SparkStep, spark_error_message
 from workbench.errors import InvalidInputError, UnusableInputError, WorkbenchError
 
-__all__ = ["Cancelled", "SparkStep", "run_spark_spec", "spark_error_message"]
+__all__ = ["executor_for", "parse", "run_spark_spec", "write_error"]
 
 ON_DRIVER = frozenset({"evaluate", "ensemble", "comparator", "kpi_source", "ab_test"})
 IN_TASK = frozenset({"train_sklearn", "train_torch", "transform"})
 SPARK_FORMATS = frozenset({"csv", "parquet", "table"})
-
-
-class Cancelled(Exception):
-    """The step was cancelled (or its cluster lost its workers) between Spark jobs."""
-
-
-@dataclass
-class SparkStep:
-    """One running step: the runtime context plus the session and the engine's settings."""
-
-    ctx: StepContext
-    raw_spec: dict[str, Any]
-    spark: Any
-    target: str
-    master: str
-    data_root: str = ""
-    group: str = ""
-    cancelled: bool = False
-    lost: str = ""
-    seen_executor: bool = False
-    no_executor_since: float | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def sc(self) -> Any:
-        return self.spark.sparkContext
-
-    @property
-    def data_dir(self) -> Path:
-        """Where distributed outputs go (``workbench.dataDir``, else ``<artifact root>/spark``)."""
-        if self.data_root:
-            return Path(self.data_root)
-        if self.ctx.options.artifact_root is not None:
-            return Path(self.ctx.options.artifact_root) / "spark"
-        return Path(self.ctx.output_dir).parent / "spark-data"
-
-    def check_cancel(self) -> None:
-        if self.cancelled or self.lost:
-            raise Cancelled(self.lost or "cancelled")
-
-
-# ---------------------------------------------------------------------- errors
-_LAST_ERROR = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt)): (.+)$")
-_WORKBENCH = ("WorkbenchError", "InvalidInputError", "UnusableInputError", "TargetError",
-              "ModelIntegrityError")
-
-
-def spark_error_message(exc: BaseException) -> str:
-    """The cause of a Spark failure in one line (a worker's Python exception by its last line)."""
-    text = str(exc)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for line in reversed(lines):
-        found = _LAST_ERROR.match(line)
-        if found:
-            name = found.group(1).rsplit(".", 1)[-1]
-            message = found.group(2)
-            return message if name in _WORKBENCH else f"{name}: {message}"
-    first = lines[0] if lines else type(exc).__name__
-    return first[:500]
-
-
-def worker_error(exc: BaseException) -> WorkbenchError | None:
-    """A WorkbenchError raised inside a Python worker, re-raised on the driver as one."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    for line in reversed(lines):
-        found = _LAST_ERROR.match(line)
-        if found:
-            if found.group(1).rsplit(".", 1)[-1] in _WORKBENCH:
-                return InvalidInputError(found.group(2))
-            return None
-    return None
 
 
 # ---------------------------------------------------------------------- the result file
@@ -414,16 +345,10 @@ def executor_for(kind: str, where: str) -> Callable[[SparkStep], StepOutcome]:
     if kind in ON_DRIVER:
         return run_on_driver
     if kind == "train_spark":
-        from workbench.engines.spark.mllib import run_train_spark
-
         return run_train_spark
     if kind == "inference":
-        from workbench.engines.spark.scoring import run_inference
-
         return run_inference
     if kind == "drift_monitor":
-        from workbench.engines.spark.drift import run_drift_monitor
-
         return run_drift_monitor
     from workbench.engines.runtime.registry import executor_for as runtime_executor_for
 
