@@ -176,7 +176,7 @@ class Workbench:
         if self.process.poll() is None:
             try:
                 self.send(do="quit")
-                self.process.wait(20)
+                self.process.wait(10)
             except (OSError, subprocess.TimeoutExpired):
                 self.process.kill()
                 self.process.wait(10)

@@ -23,10 +23,13 @@ TARGET = "node:churn/train"
 
 @pytest.fixture(scope="module")
 def bob_and_olga(shared_store: SharedStore, open_workbenches: OpenWorkbenches) -> tuple[Workbench, Workbench]:
-    """bob's and olga's workbenches, both with the discussion of node churn/train open."""
+    """bob's and olga's workbenches, both with the discussion of node churn/train open: bob
+    opened graph churn in his editor and clicked the node; olga chose it in her panel."""
     bob, olga = open_workbenches("bob", "olga")
-    for workbench in (bob, olga):
-        workbench.send(do="show", target=TARGET)
+    bob.send(do="open_graph", file=str(shared_store.graph_file), restore=False)
+    bob.wait_for("graph_open", timeout=20)
+    bob.send(do="select_node", node="train")
+    olga.send(do="show", target=TARGET)
     return bob, olga
 
 

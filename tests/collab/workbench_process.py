@@ -16,7 +16,9 @@ Commands, one JSON object per line on stdin:
 * ``{"do": "watch", "text": S}`` — report once when the discussion panel shows ``S``;
 * ``{"do": "open_graph", "file": F}`` — in the scientist's graph editor, open graph file ``F``,
   then in its History restore the latest stored version (how a person takes up the graph as
-  the store has it now);
+  the store has it now; ``"restore": false`` only opens the file);
+* ``{"do": "select_node", "node": ID}`` — click node ``ID`` on the editor's canvas (its
+  discussion opens in the panel, which says this workbench has it open);
 * ``{"do": "set_param", "node": ID, "name": P, "value": V}`` — change a node's parameter, as
   the Properties column does;
 * ``{"do": "save_graph", "message": M}`` — Save to store with message ``M``; dialogs it opens
@@ -132,14 +134,22 @@ def _probe(window: Any) -> None:
                 graph_editor = editor()
                 if not graph_editor.open_file(command["file"]):
                     raise RuntimeError(f"could not open {command['file']}: {graph_editor.last_message}")
-                graph_editor.show_history()  # History: the stored versions, newest first
-                history = graph_editor.history
-                history.refresh()
-                latest = max(history.versions)
-                history.select_versions(latest)
-                if not history.restore(latest):
-                    raise RuntimeError(f"could not restore version {latest} of {graph_editor.graph.name!r}")
+                if command.get("restore", True):
+                    graph_editor.show_history()  # History: the stored versions, newest first
+                    history = graph_editor.history
+                    history.refresh()
+                    latest = max(history.versions)
+                    history.select_versions(latest)
+                    if not history.restore(latest):
+                        raise RuntimeError(f"could not restore version {latest} of {graph_editor.graph.name!r}")
                 _say("graph_open", name=graph_editor.graph.name, base=graph_editor.store_link.base)
+            elif what == "select_node":
+                if not window.discussion_action.isChecked():
+                    window.discussion_action.trigger()
+                graph_editor = editor()
+                graph_editor.scene.select([command["node"]])
+                if graph_editor.scene.selected_node_ids() != [command["node"]]:
+                    raise RuntimeError(f"no node {command['node']!r} on the canvas")
             elif what == "set_param":
                 if not editor().controller.set_param(command["node"], command["name"], command["value"]):
                     raise RuntimeError(f"the editor refused {command}")
