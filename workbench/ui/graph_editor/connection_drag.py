@@ -10,34 +10,50 @@ radius) that port wins even if its type does not fit, so the model decides and i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtWidgets import QGraphicsItem
 
+from workbench.graph import Edge
 from workbench.graph.catalog import ports_compatible
+from workbench.ui.graph_editor.controller import GraphController
 from workbench.ui.graph_editor.edge_item import DragEdgeItem, EdgeItem
 from workbench.ui.graph_editor.node_item import NodeItem, PortSlot
 from workbench.ui.graph_editor.style import PORT_HIT_RADIUS, SNAP_RADIUS
 
-if TYPE_CHECKING:  # pragma: no cover
-    from workbench.ui.graph_editor.scene import GraphScene
-
-__all__ = ["ConnectionDrag"]
+__all__ = ["ConnectionDrag", "DragScene"]
 
 _Candidate = tuple[float, NodeItem, PortSlot]
+
+
+class DragScene(Protocol):
+    """What a connection drag needs of the canvas it runs on (``scene.GraphScene``)."""
+
+    controller: GraphController
+    edge_items: dict[Edge, EdgeItem]
+
+    def items(self, rect: QRectF) -> list[QGraphicsItem]: ...
+
+    def addItem(self, item: QGraphicsItem) -> None: ...
+
+    def removeItem(self, item: QGraphicsItem) -> None: ...
+
+    def show_message(self, text: str, at: QPointF) -> None:
+        """Say why the model refused the edit, in a bubble at ``at``."""
 
 
 class ConnectionDrag:
     """Dragging from ``slot`` of ``node`` (an output, or an input: backwards). Pressing on a
     connected input lifts its edge (``picked``) and drags from that edge's source."""
 
-    def __init__(self, scene: GraphScene, node: NodeItem, slot: PortSlot):
+    def __init__(self, scene: DragScene, node: NodeItem, slot: PortSlot):
         self.scene = scene
         self.picked: EdgeItem | None = None
         if not slot.output:
             for edge in node.edges:
                 if edge.dst_item is node and edge.edge.dst_port == slot.name:
-                    self.picked = edge
+                    self.picked = scene.edge_items.get(edge.edge)
                     break
         if self.picked is not None:
             node = self.picked.src_item

@@ -14,18 +14,16 @@ reads the scene's items and never touches the model.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
+from workbench.ui.graph_editor.canvas_contents import CanvasContents
 from workbench.ui.graph_editor.node_item import NodeItem
 
-if TYPE_CHECKING:  # pragma: no cover
-    from workbench.ui.graph_editor.view import GraphView
-
-__all__ = ["MAX_FRACTION", "MAX_SIZE", "MiniMap"]
+__all__ = ["MAX_FRACTION", "MAX_SIZE", "MappedView", "MiniMap"]
 
 _MARGIN = 8
 _AREA_MARGIN = 60.0
@@ -35,11 +33,29 @@ MAX_SIZE = (220, 150)
 _MIN_SIZE = (48, 32)
 
 
-class MiniMap(QWidget):
-    """A small overview of ``view``'s scene."""
+class MappedView(Protocol):
+    """What the minimap needs of the canvas view it maps (``view.GraphView``)."""
 
-    def __init__(self, view: GraphView):
-        super().__init__(view)
+    @property
+    def graph_scene(self) -> CanvasContents: ...
+
+    def viewport(self) -> QWidget: ...
+
+    def visible_scene_rect(self) -> QRectF:
+        """The part of the scene in sight."""
+        ...
+
+    def centre_on(self, point: QPointF) -> None:
+        """Scroll the view so ``point`` is in the middle."""
+        ...
+
+
+class MiniMap(QWidget):
+    """A small overview of ``view``'s scene, drawn in its ``parent`` (the view itself); the view
+    calls ``invalidate`` when its scene changed."""
+
+    def __init__(self, view: MappedView, parent: QWidget):
+        super().__init__(parent)
         self.view = view
         self.setObjectName("graph_minimap")
         self.setFixedSize(*MAX_SIZE)
@@ -52,7 +68,6 @@ class MiniMap(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(250)
         self._timer.timeout.connect(self._on_timeout)
-        view.graph_scene.changed.connect(self.invalidate)
 
     def place(self) -> None:
         """Size (see the module rules) and move to the canvas's bottom-right corner."""

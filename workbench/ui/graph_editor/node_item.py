@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.graph import Node, NodeKind, PortSpec
+from workbench.graph import Edge, Node, NodeKind, PortSpec
 from workbench.ui.graph_editor import style
 from workbench.ui.graph_editor.badge import draw_badge
 from workbench.ui.graph_editor.style import (
@@ -54,10 +54,23 @@ from workbench.ui.graph_editor.style import (
 )
 from workbench.ui.graph_editor.title_text import TITLE_MIN_PX, DrawnTitle, draw_title
 
-if TYPE_CHECKING:  # pragma: no cover
-    from workbench.ui.graph_editor.edge_item import EdgeItem
+__all__ = ["AttachedEdge", "NodeItem", "PortSlot"]
 
-__all__ = ["NodeItem", "PortSlot"]
+
+class AttachedEdge(Protocol):
+    """What a node needs of an edge drawn to or from it (``edge_item.EdgeItem``)."""
+
+    @property
+    def edge(self) -> Edge: ...
+
+    @property
+    def src_item(self) -> NodeItem: ...
+
+    @property
+    def dst_item(self) -> NodeItem: ...
+
+    def update_path(self) -> None:
+        """Re-route the edge: an end node moved."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +103,7 @@ class NodeItem(QGraphicsItem):
         self.node = node
         self.kind = kind
         self.node_id = node.id
-        self.edges: set[EdgeItem] = set()
+        self.edges: set[AttachedEdge] = set()
         self.run_status: str | None = None
         self.run_progress: float | None = None
         self.diff_note = ""  # what a compared version changed here (``diff_paint``)

@@ -15,18 +15,14 @@ It reads the items; it never touches the model.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from workbench.ui.graph_editor import style
+from workbench.ui.graph_editor.canvas_contents import CanvasContents
 from workbench.ui.graph_editor.style import NODE_WIDTH
 from workbench.ui.graph_editor.title_text import DrawnTitle, draw_title, layout_title
-
-if TYPE_CHECKING:  # pragma: no cover
-    from workbench.ui.graph_editor.scene import GraphScene
 
 __all__ = ["OVERVIEW_ZOOM", "OverviewItem"]
 
@@ -38,7 +34,7 @@ _WHITE = QColor("#ffffff")
 class OverviewItem(QGraphicsItem):
     """Draws the whole graph cheaply for far-out zoom levels."""
 
-    def __init__(self, scene: GraphScene):
+    def __init__(self, scene: CanvasContents):
         super().__init__()
         self._scene = scene
         self._dirty = True
