@@ -101,27 +101,30 @@ def test_presence_appears_leaves_and_expires(shared_store: SharedStore, bob_and_
     bob.wait_for("presence", lambda e: "olga" in _people(e), timeout=10)
     olga.wait_for("presence", lambda e: "bob" in _people(e), timeout=10)
 
-    rita, sam = open_workbenches("rita", "sam")
-    for workbench in (rita, sam):
-        workbench.send(do="show", target=TARGET)
+    sam, rita = open_workbenches("sam", "rita")
+    sam.send(do="open_graph", file=str(shared_store.graph_file), restore=False)  # sam opens the graph
+    sam.wait_for("graph_open", timeout=20)
+    sam.send(do="select_node", node="train")
+    rita.send(do="show", target=TARGET)
     bob.wait_for("presence", lambda e: _people(e) == {"olga", "rita", "sam"}, timeout=10)
+    olga.wait_for("presence", lambda e: _people(e) == {"bob", "rita", "sam"}, timeout=10)
 
-    # sam closes his window: he says he left, and bob sees it through the change feed at once
+    # rita closes her window: she says she left, and bob sees it through the change feed at once
     bob.drain()
     closed = time.time()
-    sam.quit()
-    assert sam.process.returncode == 0, sam.errors[-10:]
-    gone = bob.wait_for("presence", lambda e: e["at"] > closed and "sam" not in _people(e), timeout=10)
-    assert _people(gone) == {"olga", "rita"}
+    rita.quit()
+    assert rita.process.returncode == 0, rita.errors[-10:]
+    gone = bob.wait_for("presence", lambda e: _people(e) == {"olga", "sam"}, timeout=10, after=closed)
     polite = gone["at"] - closed
 
-    # rita's workbench is killed: nobody says she left; she drops out after the time-to-live
+    # sam's workbench is killed (kill -9): nobody says he left; he drops out after the time-to-live
     bob.drain()
     killed = time.time()
-    rita.kill()
-    expired = bob.wait_for("presence", lambda e: e["at"] > killed and "rita" not in _people(e),
-                           timeout=PRESENCE_TTL_S + 10)
-    assert _people(expired) == {"olga"}
+    sam.kill()
+    shown = [e for e in bob.seen if e["event"] == "presence"][-1]  # bob's line as the kill came
+    assert _people(shown) == {"olga", "sam"}
+    expired = bob.wait_for("presence", lambda e: _people(e) == {"olga"}, timeout=PRESENCE_TTL_S + 10,
+                           after=killed)
     silent = expired["at"] - killed
     print(f"\n{shared_store.kind}: presence gone {polite:.2f} s after a window closed, "
           f"{silent:.2f} s after one was killed (time-to-live {PRESENCE_TTL_S:g} s)")
