@@ -55,7 +55,7 @@ class EditingMixin:
         @property
         def graph(self) -> Graph: ...
 
-        def _show_status(self, text: str, error: bool = False) -> None: ...
+        def show_status(self, text: str, error: bool = False) -> None: ...
 
         def _on_refused(self, message: str) -> None: ...
 
@@ -83,7 +83,7 @@ class EditingMixin:
         node_id = self.controller.add_node(kind, position)
         if node_id is not None:
             self.scene.select([node_id])
-            self._show_status(f"Added {self.graph.nodes[node_id].title} ({node_id}).")
+            self.show_status(f"Added {self.graph.nodes[node_id].title} ({node_id}).")
         return node_id
 
     def add_note(self) -> str | None:
@@ -115,7 +115,7 @@ class EditingMixin:
     def _selection_fragment(self) -> str | None:
         nodes, notes = self.scene.selected_node_ids(), self.scene.selected_annotation_ids()
         if not nodes and not notes:
-            self._show_status("Nothing is selected.")
+            self.show_status("Nothing is selected.")
             return None
         return copy_fragment(self.graph, nodes, notes)
 
@@ -126,7 +126,7 @@ class EditingMixin:
             return False
         QApplication.clipboard().setText(text)
         self._paste_text, self._paste_count = text, 0
-        self._show_status("Copied to the clipboard.")
+        self.show_status("Copied to the clipboard.")
         return True
 
     def cut(self) -> bool:
@@ -138,7 +138,7 @@ class EditingMixin:
         """Paste graph YAML from the clipboard; returns the new node ids (selected)."""
         text = QApplication.clipboard().text()
         if FORMAT not in text[:4096]:
-            self._show_status("The clipboard holds no graph nodes.", error=True)
+            self.show_status("The clipboard holds no graph nodes.", error=True)
             return []
         return self._paste(text, "Paste")
 
@@ -189,7 +189,7 @@ class EditingMixin:
             return []
         nodes = [command.id_map[n] for n in sorted(fragment.nodes)]
         self.scene.select(nodes, [command.id_map[a] for a in sorted(fragment.annotations)])
-        self._show_status(f"{label}.")
+        self.show_status(f"{label}.")
         return nodes
 
     # -- removing and arranging ----------------------------------------------------------------
@@ -235,7 +235,7 @@ class EditingMixin:
         """Align the selected nodes' ``mode`` edges or centres (one undo step)."""
         items = [self.scene.node_items[n] for n in self.scene.selected_node_ids()]
         if len(items) < 2:
-            self._show_status("Select two or more nodes to align.")
+            self.show_status("Select two or more nodes to align.")
             return False
         rects = {i.node_id: (i.pos().x(), i.pos().y(), *i.size()) for i in items}
         return self.controller.set_positions(aligned_positions(rects, mode), f"Align {mode}")

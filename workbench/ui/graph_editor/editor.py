@@ -197,8 +197,8 @@ class GraphEditor(EditingMixin, QWidget):
     # -- documents -----------------------------------------------------------------------------
 
     def new_graph(self) -> None:
-        self._replace(Graph(), None)
-        self._show_status("New graph.")
+        self.replace_graph(Graph(), None)
+        self.show_status("New graph.")
 
     def new_from_template(self, name: str) -> bool:
         try:
@@ -208,8 +208,8 @@ class GraphEditor(EditingMixin, QWidget):
                 self, "New from template", f"Cannot load the template '{name}'.\n\n{exc}"
             )
             return False
-        self._replace(graph, None)
-        self._show_status(f"New graph from the template '{name}'.")
+        self.replace_graph(graph, None)
+        self.show_status(f"New graph from the template '{name}'.")
         return True
 
     def open_file(self, path: str | os.PathLike[str]) -> bool:
@@ -218,13 +218,13 @@ class GraphEditor(EditingMixin, QWidget):
             graph = load(path, strict=False)
         except WorkbenchError as exc:
             QMessageBox.critical(self, "Open graph", f"Cannot open {os.fspath(path)}.\n\n{exc}")
-            self._show_status(f"Cannot open {os.fspath(path)}: {exc}")
+            self.show_status(f"Cannot open {os.fspath(path)}: {exc}")
             return False
-        self._replace(graph, Path(path))
+        self.replace_graph(graph, Path(path))
         count = len(self.problems.problems)
         if count:
             self.splitter.open_details(pinned=True)
-        self._show_status(f"Opened {path}" + (f" — {count} problem(s) listed." if count else "."))
+        self.show_status(f"Opened {path}" + (f" — {count} problem(s) listed." if count else "."))
         return True
 
     def save_file(self, path: str | os.PathLike[str] | None = None) -> bool:
@@ -238,12 +238,12 @@ class GraphEditor(EditingMixin, QWidget):
             save(self.graph, target)
         except WorkbenchError as exc:
             QMessageBox.critical(self, "Save graph", f"Cannot save {target}.\n\n{exc}")
-            self._show_status(f"Not saved: {exc}")
+            self.show_status(f"Not saved: {exc}")
             return False
         self.file_path = target
         self.undo_stack.setClean()
         self._update_title()
-        self._show_status(f"Saved {target}.")
+        self.show_status(f"Saved {target}.")
         return True
 
     def save_as(self) -> bool:
@@ -274,7 +274,8 @@ class GraphEditor(EditingMixin, QWidget):
             return self.save_file()
         return answer == buttons.Discard
 
-    def _replace(self, graph: Graph, path: Path | None) -> None:
+    def replace_graph(self, graph: Graph, path: Path | None) -> None:
+        """Edit ``graph`` from now on (read from ``path``, or from no file), fitted to the view."""
         self.file_path = path
         self._paste_text, self._paste_count = "", 0
         self.controller.replace_graph(graph)
@@ -310,14 +311,15 @@ class GraphEditor(EditingMixin, QWidget):
     def _on_index_changed(self, index: int) -> None:
         update_actions(self)
 
-    def _show_status(self, text: str, error: bool = False) -> None:
+    def show_status(self, text: str, error: bool = False) -> None:
+        """Say ``text`` under the canvas (in red for an error) and to ``statusMessage``."""
         self.last_message = text
         self.status_label.setStyleSheet("QLabel { color: #d32f2f; }" if error else "")
         self.status_label.setText(text)
         self.statusMessage.emit(text)
 
     def _on_refused(self, message: str) -> None:
-        self._show_status(f"Refused: {message}", error=True)
+        self.show_status(f"Refused: {message}", error=True)
 
     # -- selection -----------------------------------------------------------------------------
 
@@ -434,7 +436,7 @@ class GraphEditor(EditingMixin, QWidget):
         if problems:
             self.splitter.open_details(pinned=True)
         errors = sum(p.severity == "error" for p in problems)
-        self._show_status(
+        self.show_status(
             "The graph is valid."
             if not problems
             else f"{errors} error(s), {len(problems) - errors} warning(s) — see Problems.",

@@ -185,7 +185,7 @@ class HistoryPanel(QWidget):
             after = (dump_data(loads(self.versions[new].text, strict=False)) if new is not None
                      else dump_data(self.editor.graph))
         except (KeyError, WorkbenchError) as exc:
-            self.editor._show_status(f"Cannot compare: {exc}", error=True)
+            self.editor.show_status(f"Cannot compare: {exc}", error=True)
             return None
         change_set = diff(before, after)
         self.painter.paint(change_set, before, after)
@@ -211,7 +211,7 @@ class HistoryPanel(QWidget):
         box = self.painter.painted_rect()
         if not box.isNull() and not self.editor.view.visible_scene_rect().contains(box):
             self.editor.view.centre_on(box.center())  # the changes in sight
-        self.editor._show_status(f"Compared version {old} with {against}: "
+        self.editor.show_status(f"Compared version {old} with {against}: "
                                  f"{len(change_set.lines())} change(s) painted on the canvas.")
         self._update_buttons()
         return change_set
@@ -248,7 +248,7 @@ class HistoryPanel(QWidget):
         if not self.editor.store_link.load_version(version, base=latest):
             return False
         self.editor.undo_stack.resetClean()  # differs from the latest stored version
-        self.editor._show_status(f"Restored version {number} of '{version.name}'. Save to store "
+        self.editor.show_status(f"Restored version {number} of '{version.name}'. Save to store "
                                  f"(Ctrl+Alt+S) to make it version {latest + 1}.")
         return True
 

@@ -71,7 +71,7 @@ class StoreLink(QObject):
             return False
         self._loading = True
         try:
-            self.editor._replace(graph, None)
+            self.editor.replace_graph(graph, None)
         finally:
             self._loading = False
         self.base = version.version if base is None else base
@@ -83,7 +83,7 @@ class StoreLink(QObject):
         """Save the open graph as a new version; the saved ``GraphVersion`` or None."""
         editor = self.editor
         if not self.ready:
-            editor._show_status("Not saved: no store to save to (or it is read-only).", error=True)
+            editor.show_status("Not saved: no store to save to (or it is read-only).", error=True)
             return None
         graph = editor.graph
         if not graph.name:
@@ -111,7 +111,7 @@ class StoreLink(QObject):
             return self._on_conflict(graph, message, base, exc)
         except WorkbenchError as exc:
             QMessageBox.critical(editor, "Save to store", f"Cannot save '{graph.name}'.\n\n{exc}")
-            editor._show_status(f"Not saved to the store: {exc}", error=True)
+            editor.show_status(f"Not saved to the store: {exc}", error=True)
             return None
         saved = result.version
         if replace:  # the editor shows what was saved (a resolved conflict)
@@ -140,7 +140,7 @@ class StoreLink(QObject):
                     "(recorded in the audit trail).")
         else:
             text = f"Saved '{graph.name}' to the store as version {saved.version}."
-        editor._show_status(text)
+        editor.show_status(text)
         self.saved.emit(saved)
         return saved
 
@@ -164,7 +164,7 @@ class StoreLink(QObject):
         finally:
             self.conflict_dialog = None
         if dialog.outcome is None:
-            editor._show_status(f"Not saved: {latest.author} saved version {latest.version} since; "
+            editor.show_status(f"Not saved: {latest.author} saved version {latest.version} since; "
                                 "your edits are still here.")
             return None
         if dialog.outcome == "overwrite":
@@ -175,7 +175,7 @@ class StoreLink(QObject):
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                 QMessageBox.StandardButton.Cancel)
             if answer != QMessageBox.StandardButton.Yes:
-                editor._show_status("Not saved; your edits are still here.")
+                editor.show_status("Not saved; your edits are still here.")
                 return None
             return self._save(graph, message, base, replace=False, force=True)
         data = resolve(base_data, mine, theirs, dialog.choices())
