@@ -1,19 +1,6 @@
-"""The undo stack: a history of commands, macros, a clean mark and change events.
-
-Rules (modelled on ``QUndoStack`` so the GUI can mirror it one to one):
-
-* ``push(cmd)`` runs ``cmd.do()`` and records it, dropping whatever could be redone. If
-  ``do()`` raises, nothing is recorded and the exception propagates (the command left the
-  graph unchanged). A pushed command may merge into the one on top (``merge_with``), except
-  into the command at the clean mark, so a save point is never swallowed; a merge that makes
-  the top command ``obsolete`` drops it.
-* ``with stack.macro(text):`` groups the pushes inside into one step; macros nest; if the block
-  raises, everything done inside is undone, nothing is recorded and the exception propagates.
-* ``set_clean()`` marks the current state as saved; ``is_clean`` drives the unsaved-changes
-  guard. ``limit`` (0: none) drops the oldest steps; a dropped clean mark becomes unreachable.
-* Events (``stack.events``): ``changed``, ``index_changed(index)``, ``clean_changed(clean)``,
-  fired after the fact, and ``clean_changed`` only when cleanliness flips.
-"""
+"""A Qt-free undo stack for graph commands, modelled on ``QUndoStack``. The editor uses Qt's own
+stack (``ui/graph_editor/undo.py``); this one exists so that scripts using the Python API get
+undo without Qt, and so the commands' undo, redo, merge and macro rules are tested headless."""
 
 from __future__ import annotations
 
@@ -27,6 +14,11 @@ __all__ = ["UndoStack"]
 
 
 class UndoStack:
+    """A history of commands with a clean mark. Events (``events``): ``changed``,
+    ``index_changed(index)`` and ``clean_changed(clean)``, fired after the fact, the last only
+    when cleanliness flips. ``limit`` (0: none) drops the oldest steps; a dropped clean mark
+    becomes unreachable."""
+
     def __init__(self, limit: int = 0):
         if limit < 0:
             raise ValueError("limit must be 0 (no limit) or positive")
@@ -82,8 +74,11 @@ class UndoStack:
     # -- changes -------------------------------------------------------------------------------
 
     def push(self, command: Command) -> Command:
-        """Do ``command`` and record it (into the open macro, if any). Returns the command
-        that holds it now (the top command when it merged)."""
+        """Do ``command`` and record it (into the open macro, if any), dropping whatever could
+        be redone. Returns the command that holds it now: the top command when it merged
+        (``merge_with``; never into the command at the clean mark, so a save point is never
+        swallowed; a merge that makes the top ``obsolete`` drops it). If ``do()`` raises,
+        nothing is recorded and the exception propagates (the graph is unchanged)."""
         command.do()
         if self._macros:
             self._macros[-1].children.append(command)
@@ -155,7 +150,7 @@ class UndoStack:
             self.redo()
 
     def set_clean(self) -> None:
-        """Mark the current state as saved."""
+        """Mark the current state as saved (``is_clean`` drives the unsaved-changes guard)."""
         was_clean = self.is_clean
         self._clean_index = self._index
         if not was_clean:
@@ -173,7 +168,9 @@ class UndoStack:
 
     @contextmanager
     def macro(self, text: str) -> Iterator[MacroCommand]:
-        """Group every push inside the ``with`` block into one undoable step."""
+        """Group every push inside the ``with`` block into one undoable step. Macros nest; if
+        the block raises, everything done inside is undone, nothing is recorded and the
+        exception propagates."""
         macro = MacroCommand(text)
         self._macros.append(macro)
         try:
