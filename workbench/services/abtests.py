@@ -26,6 +26,7 @@ class ABResult:
 
     @property
     def decision(self) -> str:
+        """The test's decision in words (empty when the step wrote none)."""
         return str(self.figures.get("decision", ""))
 
 

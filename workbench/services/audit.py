@@ -83,5 +83,6 @@ def export(store: Store, path: Path, *, exported_by: str | None = None) -> Chain
 
 
 def entries(store: Store, *, subject: str | None = None, since_id: int = 0, limit: int = 1000) -> list[AuditEntry]:
+    """Audit entries, oldest first: those about ``subject`` (all when None) after ``since_id``."""
     with store.read() as uow:
         return uow.audit.all(subject=subject, since_id=since_id, limit=limit)

@@ -21,6 +21,7 @@ def _may_manage(uow: UnitOfWork, actor: str) -> None:
 
 
 def declare(store: Store, actor: str, folder: str) -> CodeFolder:
+    """Declare a folder whose code graphs may run (``code.folders``); the path is normalised first."""
     path = normal_folder(folder)
     with store.write(actor) as uow:
         _may_manage(uow, actor)
@@ -28,6 +29,7 @@ def declare(store: Store, actor: str, folder: str) -> CodeFolder:
 
 
 def remove(store: Store, actor: str, folder: str) -> CodeFolder:
+    """Withdraw a declared code folder (``code.folders``)."""
     path = normal_folder(folder)
     with store.write(actor) as uow:
         _may_manage(uow, actor)
@@ -35,6 +37,7 @@ def remove(store: Store, actor: str, folder: str) -> CodeFolder:
 
 
 def declared(store: Store, actor: str | None = None) -> list[CodeFolder]:
+    """The declared code folders (any user of the store may read them)."""
     with store.read() as uow:
         if actor is not None:
             acting(uow, actor)

@@ -25,6 +25,7 @@ _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-
 
 
 def parse_target(target: str) -> tuple[str, str]:
+    """(kind, id) of a discussion target such as ``run:12`` or ``node:GRAPH/NODE``; refuses anything else."""
     kind, sep, ident = (target or "").partition(":")
     if not sep or kind not in KINDS or not ident.strip():
         raise InvalidInputError(f"{target!r} is not something to discuss",
@@ -72,6 +73,7 @@ def mentions(store: Store, text: str) -> list[str]:
 
 def add_comment(store: Store, actor: str, target: str, text: str,
                 reply_to: int | None = None) -> Comment:
+    """Comment on something that exists (``comments.add``), or reply to comment ``reply_to``."""
     kind, ident = parse_target(target)
     with store.write(actor) as uow:
         authorise(uow, actor, "comments.add")
@@ -80,6 +82,7 @@ def add_comment(store: Store, actor: str, target: str, text: str,
 
 
 def edit_comment(store: Store, actor: str, comment_id: int, text: str) -> Comment:
+    """Change the text of one's own comment (only its author may)."""
     with store.write(actor) as uow:
         authorise(uow, actor, "comments.add")
         comment = uow.comments.get(comment_id)

@@ -113,4 +113,5 @@ def version_text(store: Store, actor: str, name: str, version: int | None = None
 
 
 def compare(old: Graph, new: Graph) -> GraphDiff:
+    """What changed from ``old`` to ``new``, node by node and edge by edge."""
     return diff(dump_data(old), dump_data(new))

@@ -14,6 +14,7 @@ from workbench.store.entities import User
 
 
 def acting(uow: UnitOfWork, name: str) -> User:
+    """The user ``name`` of this store; refused (with how to add one) when there is none."""
     user = uow.users.find(name)
     if user is None:
         raise PermissionDeniedError(

@@ -67,6 +67,7 @@ class Points:
     values: np.ndarray  # float64
 
     def series(self) -> pd.Series:
+        """The points as a pandas series indexed by time."""
         return pd.Series(self.values, index=pd.to_datetime(self.ts, unit="ms"), name=self.name)
 
 
@@ -82,6 +83,7 @@ class DeploymentMark:
 
     @property
     def label(self) -> str:
+        """How the mark reads on a plot: the model's name and version."""
         return f"{self.model_name} v{self.version}"
 
 
@@ -224,12 +226,14 @@ def _parse_value(text: str, where: str, column: str) -> float:
 
 
 def list_kpis(store: Store, actor: str) -> list[KpiSeries]:
+    """Every imported KPI series (any user of the store may read them)."""
     with store.read() as uow:
         acting(uow, actor)
         return uow.kpis.all()
 
 
 def kpi_points(store: Store, actor: str, name: str) -> Points:
+    """The points of the KPI series ``name``."""
     with store.read() as uow:
         acting(uow, actor)
         found = uow.kpis.points(name)

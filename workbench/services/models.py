@@ -14,6 +14,7 @@ from workbench.store.entities import AliasMove, ApprovalRequest, ModelVersion
 
 
 def list_models(store: Store, actor: str, name: str | None = None) -> list[ModelVersion]:
+    """Registered model versions, of one model when ``name`` is given."""
     with store.read() as uow:
         acting(uow, actor)
         return uow.models.all(name)
@@ -38,6 +39,7 @@ def gate_role_of(request: ApprovalRequest) -> str:
 
 
 def list_approvals(store: Store, actor: str, status: str | None = None) -> list[ApprovalRequest]:
+    """Approval requests (of one status when given), after expiring those past their deadline."""
     with store.write(actor) as uow:
         acting(uow, actor)
         uow.approvals.expire_due()
@@ -46,6 +48,7 @@ def list_approvals(store: Store, actor: str, status: str | None = None) -> list[
 
 
 def decide(store: Store, actor: str, request_id: int, decision: str, reason: str) -> ApprovalRequest:
+    """Approve or reject a request (``approvals.decide``) with a reason; the requester never decides their own."""
     if not reason or not reason.strip():
         raise InvalidInputError(f"approval request {request_id}: a decision needs a reason (--reason TEXT)")
     with store.write(actor) as uow:

@@ -47,12 +47,14 @@ def _admin(store: Store, actor: str) -> None:
 
 
 def inbox(store: Store, actor: str, *, unread_only: bool = False) -> list[Notification]:
+    """The person's notifications, newest first (only the unread ones when asked)."""
     with store.read() as uow:
         acting(uow, actor)
         return uow.notifications.inbox(actor, unread_only=unread_only)
 
 
 def mark_read(store: Store, actor: str, ids: list[int] | None = None) -> int:
+    """Mark the person's notifications read (these ids, else all); how many changed."""
     with store.write(actor) as uow:
         acting(uow, actor)
         return uow.notifications.mark_read(actor, ids)
@@ -87,6 +89,7 @@ def configure_email(store: Store, actor: str, *, host: str, port: int, sender: s
 
 
 def remove_channel(store: Store, actor: str, channel: str) -> None:
+    """Stop sending notifications to a channel (admins)."""
     _admin(store, actor)
     with store.write(actor) as uow:
         uow.notifications.remove_channel(channel)

@@ -54,6 +54,7 @@ def here(store: Store, actor: str, session: str, targets: list[str]) -> None:
 
 
 def leave(store: Store, actor: str, session: str) -> None:
+    """Say that ``session`` closed: it no longer counts as present anywhere."""
     with store.write(actor) as uow:
         uow.presence.leave(session)
 

@@ -44,6 +44,7 @@ def start_run(store: Store, actor: str, graph_file: str | Path, *, target: str =
               nodes: list[str] | None = None, trigger: str = "manual", no_cache: bool = False,
               retries: int = 0, step_timeout_s: float | None = None, seed: int = 0,
               detach: bool = True) -> Run:
+    """Validate the graph file, save it as a graph version and create a run of it (``runs.start``); with ``detach`` a worker process drives it."""
     from workbench.graph import dumps, ensure_valid, load
 
     path = Path(graph_file)
@@ -79,6 +80,7 @@ def _reconcile_for(store: Store, actor: str) -> None:
 
 
 def list_runs(store: Store, actor: str, *, status: str | None = None, limit: int = 50) -> list[Run]:
+    """The newest runs (of one status when given), after noticing runs whose worker is gone."""
     _reconcile_for(store, actor)
     with store.read() as uow:
         acting(uow, actor)
@@ -86,6 +88,7 @@ def list_runs(store: Store, actor: str, *, status: str | None = None, limit: int
 
 
 def show_run(store: Store, actor: str, run_id: int) -> RunView:
+    """A run with its steps and its graph's name."""
     _reconcile_for(store, actor)
     with store.read() as uow:
         acting(uow, actor)
@@ -95,6 +98,7 @@ def show_run(store: Store, actor: str, run_id: int) -> RunView:
 
 
 def cancel_run(store: Store, actor: str, run_id: int) -> Run:
+    """Ask a run that has not finished to stop (``runs.cancel``)."""
     with store.write(actor) as uow:
         authorise(uow, actor, "runs.cancel")
         run = uow.runs.get(run_id)
@@ -104,6 +108,7 @@ def cancel_run(store: Store, actor: str, run_id: int) -> Run:
 
 
 def resume_run(store: Store, actor: str, run_id: int, *, detach: bool = True) -> Run:
+    """Continue one's own run that stopped part-way (``runs.start``) from its unfinished steps."""
     with store.read() as uow:
         authorise(uow, actor, "runs.start")  # before anything is reconciled
     reconcile(store, actor)
@@ -138,6 +143,7 @@ def rerun(store: Store, actor: str, run_id: int, *, detach: bool = True) -> Run:
 
 
 def step_logs(store: Store, actor: str, step_id: int, since_id: int = 0) -> list:
+    """A step's log lines after ``since_id``, oldest first."""
     with store.read() as uow:
         acting(uow, actor)
         return uow.runs.logs(step_id, since_id=since_id)

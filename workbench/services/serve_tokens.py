@@ -26,12 +26,14 @@ def add_token(store: Store, actor: str, name: str) -> tuple[ServeToken, str]:
 
 
 def revoke_token(store: Store, actor: str, name: str) -> ServeToken:
+    """Revoke a serving token by name (``serve.tokens``): requests bearing it are refused from now on."""
     with store.write(actor) as uow:
         _may_manage(uow, actor)
         return uow.tokens.revoke(name)
 
 
 def list_tokens(store: Store, actor: str) -> list[ServeToken]:
+    """The serving tokens, without their secrets."""
     with store.read() as uow:
         acting(uow, actor)
         return uow.tokens.all()

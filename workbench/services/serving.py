@@ -19,6 +19,7 @@ __all__ = ["check_may_serve", "serve", "serve_workers"]
 
 
 def check_may_serve(store: Store, actor: str) -> None:
+    """Refuse, before anything starts, a person who may not serve models (``models.serve``)."""
     with store.read() as uow:
         authorise(uow, actor, "models.serve")
 

@@ -43,13 +43,16 @@ class Session:
 
     @property
     def name(self) -> str:
+        """Who acts."""
         return self.user.name
 
     @property
     def roles(self) -> tuple[str, ...]:
+        """The roles of who acts."""
         return self.user.roles
 
     def close(self) -> None:
+        """Close the store this session opened."""
         self.store.close()
 
 

@@ -12,6 +12,7 @@ from workbench.store.entities import Run
 
 def watcher(store: Store, actor: str, graph_file: str | Path, *, target: str = "local",
             spawn: bool = True) -> TriggerWatcher:
+    """A watcher of the graph's triggers (``runs.start``): each trigger that fires starts a run of the saved graph."""
     from workbench.graph import dumps, ensure_valid, load
 
     graph = load(Path(graph_file))
@@ -26,4 +27,5 @@ def watcher(store: Store, actor: str, graph_file: str | Path, *, target: str = "
 
 def fire(store: Store, actor: str, graph_file: str | Path, node_id: str, *, target: str = "local",
          spawn: bool = True) -> Run:
+    """Fire the trigger node ``node_id`` by hand: the run it starts."""
     return watcher(store, actor, graph_file, target=target, spawn=spawn).fire(node_id, f"manual:{node_id}")

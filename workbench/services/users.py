@@ -11,6 +11,7 @@ from workbench.store.entities import User
 
 def add_user(store: Store, actor: str, name: str, roles: Iterable[str], display_name: str = "", *,
              password: str | None = None) -> User:
+    """Add a person with these roles (``users.manage``), with a password when one is given (PostgreSQL)."""
     with store.write(actor) as uow:
         authorise(uow, actor, "users.manage")
         user = uow.users.add(name, roles, display_name)
@@ -30,18 +31,21 @@ def set_password(store: Store, actor: str, name: str, password: str) -> None:
 
 
 def remove_user(store: Store, actor: str, name: str) -> User:
+    """Remove a person from the store (``users.manage``)."""
     with store.write(actor) as uow:
         authorise(uow, actor, "users.manage")
         return uow.users.remove(name)
 
 
 def set_roles(store: Store, actor: str, name: str, roles: Iterable[str]) -> User:
+    """Replace a person's roles (``users.manage``)."""
     with store.write(actor) as uow:
         authorise(uow, actor, "users.manage")
         return uow.users.set_roles(name, roles)
 
 
 def list_users(store: Store, actor: str) -> list[User]:
+    """Every person of the store with their roles."""
     with store.read() as uow:
         acting(uow, actor)
         return uow.users.all()
