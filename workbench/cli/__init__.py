@@ -65,6 +65,7 @@ def _global_parser(*, with_help: bool = True) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The full command-line parser: the global options and every command module's commands."""
     parser = _global_parser()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
@@ -83,6 +84,7 @@ def main(
     open_gui: Callable[[CliContext], int] | None = None,
     check_gui: Callable[[], None] | None = None,
 ) -> int:
+    """Run the command ``argv`` names (or open the desktop when there is none and ``open_gui`` is given); the exit status."""
     words = list(argv) if argv is not None else sys.argv[1:]
     parser: argparse.ArgumentParser | None = None
     args: argparse.Namespace | None = None

@@ -11,6 +11,7 @@ from workbench.cli.context import CliContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``alerts`` commands to the parser."""
     alerts = sub.add_parser("alerts", help="monitoring alerts and expectation findings")
     actions = alerts.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="open alerts (--all: every status), oldest first")

@@ -10,6 +10,7 @@ from workbench.cli.context import CliContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``audit`` commands to the parser."""
     audit = sub.add_parser("audit", help="verify or read the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = audit_sub.add_parser("verify", help="walk the hash chain; exit 1 at the first broken entry")

@@ -9,6 +9,7 @@ from workbench.cli.context import CliContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``code-folders`` commands to the parser."""
     folders = sub.add_parser(
         "code-folders", help="folders whose scripts graphs may run (engineer or admin declares them)",
         description="A graph's train_torch script is code: a run takes it only from a folder "

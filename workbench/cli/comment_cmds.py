@@ -13,6 +13,7 @@ TARGETS = "node:GRAPH/NODE, run:ID, model:NAME/VERSION, approval:ID or alert:ID"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``comments`` commands to the parser."""
     comments = sub.add_parser("comments", help="discuss a node, run, model version, approval or alert")
     actions = comments.add_subparsers(dest="comments_command", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="comment on TARGET (or reply to a comment)")

@@ -15,6 +15,7 @@ from workbench.cli.context import CliContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``demo`` command to the parser."""
     demo = sub.add_parser("demo", help="a simulated credit-default application running the whole loop")
     demo.add_argument("--headless", action="store_true", help="no window: print a summary instead")
     demo.add_argument("--folder", help="where the demo's files go (default: beside the store)")

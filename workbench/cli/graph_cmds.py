@@ -21,6 +21,7 @@ from workbench.errors import InvalidInputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``graph`` commands to the parser."""
     graph = sub.add_parser("graph", help="create, validate and inspect graph files; save, list and compare their versions")
     graph_sub = graph.add_subparsers(dest="graph_command", metavar="ACTION", required=True)
 

@@ -23,6 +23,7 @@ BASES_FILE = "graph_bases.json"
 
 
 def add_to(graph_sub: argparse._SubParsersAction) -> None:
+    """Add ``graph save``, ``graph log`` and ``graph diff`` to the ``graph`` parser."""
     save = graph_sub.add_parser("save", help="save a graph file as a new version in the store")
     save.add_argument("file", metavar="FILE")
     save.add_argument("-m", "--message", default="", help="what this version changes")

@@ -356,6 +356,7 @@ def _store_kpi_impact(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``drift``, ``canary`` and ``kpi`` commands to the parser."""
     drift = subparsers.add_parser(
         "drift",
         help="compare a current data file with a reference (drift and data deviation)",

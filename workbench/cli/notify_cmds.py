@@ -12,6 +12,7 @@ from workbench.cli.context import CliContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``notifications`` commands to the parser."""
     notes = sub.add_parser("notifications", help="your inbox; webhook and e-mail notifications")
     actions = notes.add_subparsers(dest="notifications_command", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="your notifications, newest first")

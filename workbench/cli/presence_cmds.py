@@ -10,6 +10,7 @@ from workbench.cli.context import CliContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``presence`` commands to the parser."""
     presence = sub.add_parser("presence", help="who has a graph, run or approval request open")
     actions = presence.add_subparsers(dest="presence_command", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="who has TARGET open now")

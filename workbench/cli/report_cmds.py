@@ -8,6 +8,7 @@ from workbench.cli.context import CliContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``report`` commands to the parser."""
     report = sub.add_parser("report", help="governance reports")
     report_sub = report.add_subparsers(dest="report_command", metavar="KIND", required=True)
     model = report_sub.add_parser("model", help="an HTML model card of a model version")

@@ -22,6 +22,7 @@ TERMINAL = {"succeeded", "failed", "cancelled", "rejected", "interrupted"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``run``, ``runs``, ``models``, ``approvals``, ``approve`` and ``reject`` commands to the parser."""
     run = sub.add_parser("run", help="run a graph file")
     run.add_argument("file", metavar="FILE")
     run.add_argument("--target", default="local", help="where steps run unless a node names its own target")

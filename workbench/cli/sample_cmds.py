@@ -27,6 +27,7 @@ APPROVE_BELOW = 0.35  # the simulated lender approves applicants whose default s
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``sample-data`` command to the parser."""
     sample = sub.add_parser("sample-data", help="write simulated sample files for drift, canary, kpi and replay")
     sample.add_argument("folder", nargs="?", default=".", metavar="DIR", help="where to write (default: here)")
     sample.add_argument("--force", action="store_true", help="overwrite files that exist")

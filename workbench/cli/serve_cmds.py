@@ -40,6 +40,7 @@ SERVE_EPILOG = """bearer tokens:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``serve`` (with ``serve tokens``) and ``replay`` to the parser."""
     serve = sub.add_parser(
         "serve", help="serve a graph node's models over REST; 'serve tokens' manages its tokens",
         usage=SERVE_USAGE, add_help=False, epilog=SERVE_EPILOG,

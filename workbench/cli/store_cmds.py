@@ -8,6 +8,7 @@ from workbench.cli.context import CliContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``init`` command to the parser."""
     parser = sub.add_parser("init", help="create or upgrade the store (the creator of a new store is its admin)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--admin-password-stdin", action="store_true",

@@ -12,6 +12,7 @@ from workbench.errors import InvalidInputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``targets`` commands to the parser."""
     targets = sub.add_parser("targets", help="execution targets: local, Spark clusters, SSH hosts")
     targets_sub = targets.add_subparsers(dest="targets_command", metavar="ACTION", required=True)
 

@@ -9,6 +9,7 @@ from workbench.cli.context import CliContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``triggers`` commands to the parser."""
     triggers = sub.add_parser("triggers", help="watch a graph's triggers or fire one")
     triggers_sub = triggers.add_subparsers(dest="triggers_command", metavar="ACTION", required=True)
     watch = triggers_sub.add_parser("watch", help="evaluate the triggers until stopped (Ctrl-C)")
