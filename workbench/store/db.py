@@ -38,6 +38,7 @@ SQLITE_BUSY_TIMEOUT_S = 60
 
 
 def now_ms() -> int:
+    """Now, in integer epoch milliseconds (how the store keeps every time)."""
     return time.time_ns() // 1_000_000
 
 
@@ -127,6 +128,7 @@ class Store:
     # -- plumbing -------------------------------------------------------------------------
     @property
     def display_url(self) -> str:
+        """The store's URL without its password, for messages."""
         return redact(self.url)
 
     def login(self) -> tuple[str, bool] | None:
@@ -194,6 +196,7 @@ class Store:
             raise StoreError(f"cannot open the store {self.display_url}: {reason}") from None
 
     def close(self) -> None:
+        """Release the store's connections."""
         self._read_engine.dispose()
         if self._write_engine is not None and self._write_engine is not self._read_engine:
             self._write_engine.dispose()
@@ -201,12 +204,14 @@ class Store:
     # -- units of work --------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
+        """A read-only unit of work; whatever it did is rolled back when the block ends."""
         with self._session(self._read_engine) as session:
             yield UnitOfWork(self, session, actor=None)
             session.rollback()
 
     @contextmanager
     def write(self, actor: str) -> Iterator[UnitOfWork]:
+        """A unit of work that writes as ``actor``: committed when the block ends, rolled back on any error."""
         if self._write_engine is None:
             raise StoreReadOnlyError(
                 f"the store {self.display_url} is open read-only; {actor!r} cannot change it"
@@ -290,9 +295,11 @@ class UnitOfWork:
 
     @property
     def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
         return self.store.dialect
 
     def require_actor(self) -> str:
+        """Who writes; refuses a read-only unit of work."""
         if self.actor is None:
             raise StoreReadOnlyError("this unit of work is read-only; open it with store.write(actor)")
         return self.actor
@@ -313,6 +320,7 @@ class UnitOfWork:
         )
 
     def flush_changes(self) -> None:
+        """Write the queued change-feed events (and wake PostgreSQL listeners)."""
         if not self._pending_changes:
             return
         self.serialise()

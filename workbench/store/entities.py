@@ -61,6 +61,7 @@ class Run:
 
     @property
     def finished(self) -> bool:
+        """Whether the run ended (it never changes again)."""
         return self.status in {"succeeded", "failed", "cancelled", "rejected", "interrupted"}
 
 
@@ -107,6 +108,7 @@ class Alert:
 
     @property
     def holding(self) -> bool:
+        """Whether the alert's condition still holds (it has not cleared)."""
         return self.cleared_at is None
 
 

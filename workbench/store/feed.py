@@ -63,6 +63,7 @@ class ChangeFeed:
         return []
 
     def close(self) -> None:
+        """Stop listening (PostgreSQL) and release the connection."""
         if self._listener is not None:
             self._listener.close()
             self._listener = None

@@ -43,6 +43,7 @@ def revisions() -> dict[str, str | None]:
 
 
 def head_revision() -> str:
+    """The newest schema revision the shipped migrations know (exactly one is expected)."""
     known = revisions()
     heads = set(known) - {down for down in known.values() if down}
     if len(heads) != 1:
@@ -52,6 +53,7 @@ def head_revision() -> str:
 
 
 def current_revision(store) -> str | None:  # noqa: ANN001 - Store (avoid an import cycle)
+    """The schema revision the store is at; None when it was never set up."""
     try:
         with store._read_engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
@@ -76,6 +78,7 @@ def upgrade(store, to: str = "head") -> tuple[str | None, str | None]:  # noqa: 
 
 
 def check_current(store) -> None:  # noqa: ANN001
+    """Refuse a store whose schema is not the shipped one, saying what to run."""
     current = current_revision(store)
     head = head_revision()
     if current == head:

@@ -46,6 +46,7 @@ GENESIS = "0" * 64
 
 
 def group(database: str, name: str) -> str:
+    """The name of the database group role ``name`` of ``database``."""
     return f"{database}_{name}"
 
 

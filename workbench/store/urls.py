@@ -20,12 +20,14 @@ _POSTGRES_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg", "postgresql
 
 
 def default_data_dir() -> Path:
+    """This account's data folder for the workbench (platformdirs)."""
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def default_store_url() -> str:
+    """The URL of this account's embedded store."""
     return f"sqlite:///{default_data_dir() / 'workbench.db'}"
 
 
@@ -36,6 +38,7 @@ def resolve_store_url(url: str | None) -> str:
 
 
 def normalise_store_url(url: str) -> str:
+    """The URL in the store's own form: a plain path becomes a SQLite URL, PostgreSQL goes through psycopg 3."""
     if "://" not in url:
         return f"sqlite:///{Path(url).expanduser().resolve()}"
     try:
@@ -75,6 +78,7 @@ def redact(url: str | URL) -> str:
 
 
 def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for any other database."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return None

@@ -18,10 +18,12 @@ def dumps(value: Any) -> str:
 
 
 def loads(text: str | None) -> Any:
+    """The value of canonical JSON text ({} for none)."""
     return json.loads(text) if text else {}
 
 
 def to_entity(cls: type[E], row: Any, json_fields: tuple[str, ...] = (), **extra: Any) -> E:
+    """An entity of ``cls`` from an ORM row: fields by name, ``json_fields`` decoded, ``extra`` given."""
     values: dict[str, Any] = {}
     for f in fields(cls):  # type: ignore[arg-type]
         if f.name in extra:
@@ -38,11 +40,14 @@ class Repo:
 
     @property
     def session(self):  # noqa: ANN201 - the ORM session stays inside the store
+        """The unit of work's ORM session."""
         return self.uow.session
 
     @property
     def actor(self) -> str:
+        """Who writes (a read-only unit of work refuses)."""
         return self.uow.require_actor()
 
     def audit(self, action: str, subject: str, payload: dict[str, Any]) -> None:
+        """Append an audit entry in this unit of work."""
         self.uow.audit.append(action, subject, payload)
