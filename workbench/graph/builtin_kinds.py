@@ -300,10 +300,10 @@ INFERENCE = NodeKind(
             doc="registered alias to serve",
         ),
         ParamSpec("expectations", "mapping", default=None,
-                  doc="what served rows must look like (as a data source's): a request row that "
-                      "breaks type, min, max or allowed is refused (422); rows per window, "
+                  doc="what rows served over REST must look like (as a data source's): a request "
+                      "row that breaks type, min, max or allowed is refused (422); rows per window, "
                       "max_null_rate and unique are checked per prediction window and raise "
-                      "deviation alerts"),
+                      "deviation alerts (batch scoring in a run does not check them)"),
     ),
 )
 
