@@ -87,6 +87,7 @@ class AlertsRepo(Repo):
         return [r.id for r in rows]
 
     def all(self, *, status: str | None = None, source: str | None = None, since_id: int = 0) -> list[Alert]:
+        """Alerts after ``since_id``, of one status and source when given."""
         query = select(AlertRow).where(AlertRow.id > since_id)
         if status:
             query = query.where(AlertRow.status == status)
@@ -95,6 +96,7 @@ class AlertsRepo(Repo):
         return [to_entity(Alert, r) for r in self.session.scalars(query.order_by(AlertRow.id))]
 
     def acknowledge(self, alert_id: int) -> Alert:
+        """Acknowledge an open alert (audited); refuses one that is not open."""
         row = self.session.get(AlertRow, alert_id)
         if row is None:
             raise NotFoundError(f"no alert with id {alert_id}")

@@ -43,18 +43,21 @@ GENESIS = "0" * 64
 
 def entry_hash(id_: int, ts: int, actor: str, action: str, subject: str, payload: str,
                prev_hash: str) -> str:
+    """The hash of an audit entry in the first scheme (canonical JSON of its fields)."""
     content = dumps([id_, ts, actor, action, subject, payload, prev_hash])
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def entry_hash_v2(id_: int, ts: int, actor: str, action: str, subject: str, payload: str,
                   prev_hash: str) -> str:
+    """The hash of an audit entry in the second scheme (each field length-prefixed)."""
     parts = (str(id_), str(ts), actor, action, subject, payload, prev_hash)
     content = "".join(f"{len(p)}:{p}\n" for p in parts)
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def row_hash(row: Any) -> str:
+    """The hash of an audit row in the scheme it was written with."""
     scheme = entry_hash_v2 if getattr(row, "hash_version", 1) == 2 else entry_hash
     return scheme(row.id, row.ts, row.actor, row.action, row.subject, row.payload, row.prev_hash)
 
@@ -76,6 +79,7 @@ class AuditRepo(Repo):
         self._registered: set[str] = set()
 
     def append(self, action: str, subject: str, payload: dict[str, Any] | None = None) -> AuditEntry:
+        """Append a signed entry to the audit chain as the unit of work's actor."""
         actor = self.actor
         key = self._signing_key(actor)
         content = dict(payload or {})
@@ -136,11 +140,13 @@ class AuditRepo(Repo):
             self.session.flush()
 
     def public_keys(self) -> list[dict[str, Any]]:
+        """Every registered public key: person, key id, key and when it was registered."""
         rows = self.session.scalars(select(PersonKeyRow).order_by(PersonKeyRow.id))
         return [{"person": r.person, "key_id": r.key_id, "public_key": r.public_key,
                  "registered_at": r.registered_at} for r in rows]
 
     def head(self) -> tuple[int, str] | None:
+        """(last id, last hash) of the chain; None when it is empty."""
         head = self.session.get(AuditHeadRow, 1)
         return None if head is None else (head.last_id, head.last_hash)
 
@@ -173,12 +179,15 @@ class AuditRepo(Repo):
         return _record(*row)
 
     def hash_of(self, entry_id: int) -> str | None:
+        """The hash of the entry ``entry_id``; None when there is none."""
         return self.session.scalar(select(AuditRow.hash).where(AuditRow.id == entry_id))
 
     def count(self) -> int:
+        """How many entries the chain holds."""
         return int(self.session.scalar(select(func.count()).select_from(AuditRow)) or 0)
 
     def all(self, *, subject: str | None = None, since_id: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        """Entries after ``since_id``, oldest first (about ``subject`` when given)."""
         query = select(AuditRow).where(AuditRow.id > since_id)
         if subject is not None:
             query = query.where(AuditRow.subject == subject)
@@ -198,6 +207,7 @@ class AuditRepo(Repo):
             self.session.expunge_all()
 
     def verify(self) -> AuditVerification:
+        """Walk the whole chain: every hash, link and signature, and the head."""
         expected_id, expected_prev, count = 1, GENESIS, 0
         head = self.session.get(AuditHeadRow, 1)
         head_id, head_hash = (head.last_id, head.last_hash) if head else (0, GENESIS)
@@ -225,10 +235,12 @@ class AuditRepo(Repo):
 
 class ChangesRepo(Repo):
     def latest_id(self) -> int:
+        """The id of the newest change-feed event (0 when none)."""
         return int(self.session.scalar(select(func.max(ChangeRow.id))) or 0)
 
     def since(self, last_id: int, *, topics: tuple[str, ...] | None = None,
               limit: int = 1000) -> list[Change]:
+        """Change-feed events after ``last_id``, oldest first (of these topics when given)."""
         query = select(ChangeRow).where(ChangeRow.id > last_id)
         if topics:
             query = query.where(ChangeRow.topic.in_(topics))

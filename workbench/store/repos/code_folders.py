@@ -36,6 +36,7 @@ def _entity(row: CodeFolderRow) -> CodeFolder:
 
 class CodeFoldersRepo(Repo):
     def add(self, path: str) -> CodeFolder:
+        """Declare a code folder (audited); refuses one already declared."""
         if self._declared(path) is not None:
             raise ConflictError(f"the code folder {path} is already declared",
                                 hint="'workbench code-folders list' shows them")
@@ -47,6 +48,7 @@ class CodeFoldersRepo(Repo):
         return _entity(row)
 
     def remove(self, path: str) -> CodeFolder:
+        """Withdraw a declared code folder (audited)."""
         row = self._declared(path)
         if row is None:
             raise NotFoundError(f"{path} is not a declared code folder",

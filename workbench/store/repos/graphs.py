@@ -40,6 +40,7 @@ class GraphsRepo(Repo):
         return to_entity(GraphVersion, row)
 
     def latest(self, project_id: int, name: str) -> GraphVersion | None:
+        """The newest saved version of the graph ``name``; None when it was never saved."""
         row = self.session.scalar(
             select(GraphVersionRow)
             .where(GraphVersionRow.project_id == project_id, GraphVersionRow.name == name)
@@ -49,6 +50,7 @@ class GraphsRepo(Repo):
         return None if row is None else to_entity(GraphVersion, row)
 
     def version(self, project_id: int, name: str, version: int) -> GraphVersion:
+        """Version ``version`` of the graph ``name``."""
         row = self.session.scalar(select(GraphVersionRow).where(
             GraphVersionRow.project_id == project_id, GraphVersionRow.name == name,
             GraphVersionRow.version == version))
@@ -65,12 +67,14 @@ class GraphsRepo(Repo):
         return [to_entity(GraphVersion, r) for r in rows]
 
     def get(self, graph_version_id: int) -> GraphVersion:
+        """The graph version of this id."""
         row = self.session.get(GraphVersionRow, graph_version_id)
         if row is None:
             raise NotFoundError(f"no graph version with id {graph_version_id}")
         return to_entity(GraphVersion, row)
 
     def all(self, project_id: int | None = None) -> list[GraphVersion]:
+        """Every saved graph version (of one project when given), by name and version."""
         query = select(GraphVersionRow)
         if project_id is not None:
             query = query.where(GraphVersionRow.project_id == project_id)
@@ -78,4 +82,5 @@ class GraphsRepo(Repo):
         return [to_entity(GraphVersion, r) for r in rows]
 
     def count(self) -> int:
+        """How many graph versions are saved."""
         return int(self.session.scalar(select(func.count()).select_from(GraphVersionRow)) or 0)

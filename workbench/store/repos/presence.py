@@ -51,6 +51,7 @@ class PresenceRepo(Repo):
         self.session.flush()
 
     def leave(self, session: str) -> None:
+        """End every presence of ``session``."""
         now = now_ms()
         left = list(self.session.scalars(select(PresenceRow.target).where(
             PresenceRow.session == session, PresenceRow.left_at.is_(None))))

@@ -26,6 +26,7 @@ class RunsRepo(Repo):
     # -- runs -----------------------------------------------------------------------------
     def create(self, project_id: int, graph_version_id: int | None, *, target: str = "local",
                trigger: str = "manual", params: dict[str, Any] | None = None) -> Run:
+        """A new queued run of a graph version, started by the actor."""
         row = RunRow(project_id=project_id, graph_version_id=graph_version_id, status="queued",
                      target=target, trigger=trigger, started_by=self.actor, created_at=now_ms(),
                      error="", params=dumps(params or {}))
@@ -40,12 +41,14 @@ class RunsRepo(Repo):
         return to_entity(Run, row, json_fields=("params",))
 
     def get(self, run_id: int) -> Run:
+        """The run of this id."""
         row = self.session.get(RunRow, run_id)
         if row is None:
             raise NotFoundError(f"no run with id {run_id}")
         return self._run(row)
 
     def all(self, *, status: str | None = None, limit: int = 200) -> list[Run]:
+        """The newest runs (of one status when given)."""
         query = select(RunRow)
         if status:
             query = query.where(RunRow.status == status)
@@ -53,9 +56,11 @@ class RunsRepo(Repo):
         return [self._run(r) for r in rows]
 
     def count(self) -> int:
+        """How many runs the store holds."""
         return int(self.session.scalar(select(func.count()).select_from(RunRow)) or 0)
 
     def set_status(self, run_id: int, status: str, *, error: str = "") -> Run:
+        """Move a run to ``status`` (with its error, if any)."""
         if status not in RUN_STATUSES:
             raise ConflictError(f"unknown run status {status!r}")
         row = self.session.get(RunRow, run_id, with_for_update=self.uow.dialect == "postgresql")
@@ -100,6 +105,7 @@ class RunsRepo(Repo):
         return bool(row.cancel_requested)
 
     def request_cancel(self, run_id: int) -> Run:
+        """Ask a run to stop (audited); its driver notices."""
         row = self._row(run_id, lock=True)
         row.cancel_requested = True
         self.session.flush()
@@ -119,6 +125,7 @@ class RunsRepo(Repo):
         return self._run(row)
 
     def set_params(self, run_id: int, params: dict[str, Any]) -> Run:
+        """Replace a run's parameters."""
         row = self._row(run_id)
         row.params = dumps(params)
         self.session.flush()
@@ -127,6 +134,7 @@ class RunsRepo(Repo):
     # -- steps ----------------------------------------------------------------------------
     def add_step(self, run_id: int, node_id: str, *, target: str = "local", attempt: int = 1,
                  cache_key: str = "") -> Step:
+        """A new queued step of a run for ``node_id``."""
         row = StepRow(run_id=run_id, node_id=node_id, attempt=attempt, status="queued",
                       target=target, error="", info="{}", cache_key=cache_key)
         self.session.add(row)
@@ -137,6 +145,7 @@ class RunsRepo(Repo):
     def set_step_status(self, step_id: int, status: str, *, exit_code: int | None = None,
                         error: str = "", info: dict[str, Any] | None = None,
                         pid: int | None = None) -> Step:
+        """Move a step to ``status``, with its exit code, error, info and process id."""
         if status not in STEP_STATUSES:
             raise ConflictError(f"unknown step status {status!r}")
         row = self.session.get(StepRow, step_id)
@@ -161,10 +170,12 @@ class RunsRepo(Repo):
         return to_entity(Step, row, json_fields=("info",))
 
     def steps(self, run_id: int) -> list[Step]:
+        """A run's steps in the order they were added."""
         rows = self.session.scalars(select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.id))
         return [to_entity(Step, r, json_fields=("info",)) for r in rows]
 
     def get_step(self, step_id: int) -> Step:
+        """The step of this id."""
         row = self.session.get(StepRow, step_id)
         if row is None:
             raise NotFoundError(f"no step with id {step_id}")
@@ -179,12 +190,14 @@ class RunsRepo(Repo):
         return latest
 
     def add_outputs(self, step_id: int, outputs: dict[str, list[int]]) -> None:
+        """Record the artifacts a step wrote on each output port, in order."""
         rows = [{"step_id": step_id, "port": port, "position": i, "artifact_id": artifact_id}
                 for port, ids in outputs.items() for i, artifact_id in enumerate(ids)]
         if rows:
             self.session.execute(insert(StepOutputRow), rows)
 
     def outputs(self, step_id: int) -> dict[str, list[int]]:
+        """A step's artifact ids per output port, in order."""
         rows = self.session.scalars(select(StepOutputRow).where(StepOutputRow.step_id == step_id)
                                     .order_by(StepOutputRow.port, StepOutputRow.position))
         result: dict[str, list[int]] = {}
@@ -193,6 +206,7 @@ class RunsRepo(Repo):
         return result
 
     def output_rows(self, step_id: int) -> list[StepOutput]:
+        """A step's output records (port, position, artifact)."""
         rows = self.session.scalars(select(StepOutputRow).where(StepOutputRow.step_id == step_id)
                                     .order_by(StepOutputRow.port, StepOutputRow.position))
         return [to_entity(StepOutput, r) for r in rows]
@@ -217,6 +231,7 @@ class RunsRepo(Repo):
         return len(rows)
 
     def logs(self, step_id: int, *, since_id: int = 0, limit: int = 10_000) -> list[LogLine]:
+        """A step's log lines after ``since_id``, oldest first."""
         rows = self.session.scalars(
             select(StepLogRow).where(StepLogRow.step_id == step_id, StepLogRow.id > since_id)
             .order_by(StepLogRow.id).limit(limit)

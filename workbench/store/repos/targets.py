@@ -35,6 +35,7 @@ def _entity(row: TargetRow) -> Target:
 
 class TargetsRepo(Repo):
     def add(self, name: str, kind: str, params: dict[str, Any]) -> Target:
+        """Register a target (audited); refuses unknown kinds and parameters that look like secrets."""
         if kind not in TARGET_KINDS:
             raise ConflictError(f"unknown target kind {kind!r}", hint=f"kinds are: {', '.join(TARGET_KINDS)}")
         secret = [k for k in params if any(word in k.lower() for word in SECRET_WORDS)]
@@ -51,16 +52,19 @@ class TargetsRepo(Repo):
         return _entity(row)
 
     def find(self, name: str) -> Target | None:
+        """The target of this name; None when there is none."""
         row = self.session.scalar(select(TargetRow).where(TargetRow.name == name))
         return None if row is None else _entity(row)
 
     def get(self, name: str) -> Target:
+        """The target of this name."""
         target = self.find(name)
         if target is None:
             raise NotFoundError(f"no target named {name!r}", hint="'workbench targets list' shows them")
         return target
 
     def all(self) -> list[Target]:
+        """Every registered target by name."""
         return [_entity(r) for r in self.session.scalars(select(TargetRow).order_by(TargetRow.name))]
 
     def update_params(self, name: str, params: dict[str, Any], action: str, detail: dict[str, Any]) -> Target:
@@ -75,6 +79,7 @@ class TargetsRepo(Repo):
         return _entity(row)
 
     def remove(self, name: str) -> None:
+        """Remove a target (audited)."""
         self.get(name)
         self.session.execute(delete(TargetRow).where(TargetRow.name == name))
         self.audit("targets.remove", f"target:{name}", {})

@@ -46,6 +46,7 @@ class ServeToken:
 
     @property
     def revoked(self) -> bool:
+        """Whether the token was revoked."""
         return self.revoked_at is not None
 
 
@@ -73,9 +74,11 @@ class TokensRepo(Repo):
         return _entity(row), token
 
     def all(self) -> list[ServeToken]:
+        """Every serving token by name (no secrets)."""
         return [_entity(r) for r in self.session.scalars(select(ServeTokenRow).order_by(ServeTokenRow.name))]
 
     def get(self, name: str) -> ServeToken:
+        """The serving token of this name."""
         row = self._row(name)
         if row is None:
             raise NotFoundError(f"no serve token named {name!r}",
@@ -83,6 +86,7 @@ class TokensRepo(Repo):
         return _entity(row)
 
     def revoke(self, name: str) -> ServeToken:
+        """Revoke a serving token (audited)."""
         row = self._row(name)
         if row is None:
             raise NotFoundError(f"no serve token named {name!r}",
