@@ -81,9 +81,11 @@ class PluginExecutor:
 
     @property
     def module(self) -> str:
+        """The module the executor lives in."""
         return self.value.partition(":")[0].strip()
 
     def describe(self) -> dict[str, str]:
+        """What lineage records: package, version and executor."""
         return {"package": self.package, "version": self.version, "executor": self.value}
 
 
@@ -156,6 +158,7 @@ def _load_plugin(found: PluginExecutor, where: str) -> Executor:
 
 
 def executor_for(kind: str, where: str) -> Executor:
+    """The executor of ``kind`` (built in, else an installed plug-in's); ``where`` names the node."""
     if kind in ORCHESTRATOR_KINDS:
         raise InvalidInputError(
             f"kind {kind!r} is handled by the orchestrator and is not executed by an engine",

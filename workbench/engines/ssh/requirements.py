@@ -244,6 +244,7 @@ def plugin_refusal(kind: str, found: dict[str, str | None], where: str) -> str:
 
 
 def canonical_name(name: str) -> str:
+    """A distribution's name as pip compares it (``Wb_Scale.Plugin`` → ``wb-scale-plugin``)."""
     from packaging.utils import canonicalize_name
 
     return str(canonicalize_name(name))
