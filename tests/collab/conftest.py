@@ -156,6 +156,8 @@ class Workbench:
             self.seen.append(got)
             if got["event"] == "exited" and event != "exited":
                 raise AssertionError(f"{self.person}'s workbench exited: {self.errors[-15:]}")
+            if got["event"] == "error" and event != "error":
+                raise AssertionError(f"{self.person}'s workbench could not do it: {got['text']}")
             if wanted(got):
                 return got
 

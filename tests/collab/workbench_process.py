@@ -92,8 +92,10 @@ def _probe(window: Any) -> None:
         if isinstance(dialog, ConflictDialog):
             for node_id, side in choose.items():
                 dialog.choose(node_id, side)
-            {"resolve": dialog.resolve_button, "overwrite": dialog.overwrite_button}.get(
-                button, dialog.resolve_button).click() if button != "cancel" else dialog.reject()
+            if button == "cancel":
+                dialog.reject()
+            else:
+                {"resolve": dialog.resolve_button, "overwrite": dialog.overwrite_button}[button].click()
         elif isinstance(dialog, QMessageBox):
             standard = {"yes": QMessageBox.StandardButton.Yes, "no": QMessageBox.StandardButton.No,
                         "cancel": QMessageBox.StandardButton.Cancel}[button]
