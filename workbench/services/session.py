@@ -1,17 +1,6 @@
 """Signing in: open a store and learn who is acting, how that is known, and with which roles.
-The GUI and the CLI both start here; nothing else decides who acts.
-
-* PostgreSQL: the acting person is the database login (``session_user``). The password comes
-  from the OS keyring (kind ``postgres``, keyed by the URL without password), or from libpq's
-  own ``PGPASSWORD`` / ``.pgpass`` / client certificate. A store URL without a login signs in
-  as the claimed person (``--user`` / ``$WORKBENCH_USER``), else as libpq's default. A claim
-  that names someone other than the login is refused (exit 3), and so is a login that is not a
-  person of the store, such as the database superuser.
-* The embedded SQLite store has no logins: the identity is *asserted* (the claim, else the OS
-  account) and everything that shows it says so.
-
-Every session signs its audit entries with the person's key (``governance.store_signing``).
-"""
+The GUI and the CLI both start here; nothing else decides who acts (docs/architecture.md, "Who
+acts"). Every session signs its audit entries with the person's key."""
 
 from __future__ import annotations
 
@@ -78,7 +67,9 @@ def keyring_key(url: str) -> str:
 
 def sign_in_url(url: str | None, claimed: str | None) -> str:
     """The URL to connect with: on PostgreSQL the claimed person's login when the URL names
-    none, and the password from the keyring when the URL carries none."""
+    none, and the password from the OS keyring (kind ``postgres``, keyed by the URL without
+    password) when the URL carries none; else libpq's own ``PGPASSWORD``, ``.pgpass`` or client
+    certificate apply."""
     resolved = resolve_store_url(url)
     if not resolved.startswith("postgresql"):
         return resolved
@@ -97,7 +88,10 @@ def sign_in_url(url: str | None, claimed: str | None) -> str:
 
 
 def identify(store: Store, claimed: str | None) -> tuple[str, bool, str]:
-    """(who acts, whether it is proven, how it is known) on an open store."""
+    """(who acts, whether it is proven, how it is known) on an open store. On PostgreSQL the
+    database login acts: a claim that names someone else is refused, and so is a login that is
+    not a person of the store (a superuser, the tables' owner). The embedded SQLite store has no
+    logins: the identity is asserted (the claim, else the OS account) and says so."""
     login = store.login()
     if login is None:
         name = claimed or os_login()

@@ -1,22 +1,6 @@
-"""The target registry for engineers: add, list, check, trust and remove execution targets.
-
-Secrets never reach the store: an SSH key passphrase goes to the OS keyring (or is held for
-the session when the machine has none). ``check`` connects and reports versions, CPUs, GPUs
-and free disk; ``trust`` shows an unknown host's key fingerprint and records it only when the
-caller confirms it.
-
-``check`` also runs the target's own Python and compares the packages it has with what the step
-runtime needs (``engines.targets``); a missing or out-of-range package makes the check
-fail, naming it and ``workbench targets provision``. Torch counts only where a torch step is
-likely to run: on a host with a GPU, or when asked for (``want``). ``provision`` (engineers and
-admins) gives an SSH host a venv with those packages from this machine's wheels and records the
-venv's Python as the target's Python (audited as ``targets.provision``).
-
-Parameters that reach a command line on a host are checked when a target is added: an SSH
-``work_dir`` is an absolute POSIX path (or one under the login's home, ``~/…``) of plain
-characters, a ``python`` is a path or command name without shell metacharacters. The SSH
-engine quotes them as well, so a target stored before these rules runs nothing but its step.
-"""
+"""The target registry for engineers: add, list, check, provision, trust and remove execution
+targets. Secrets never reach the store: an SSH key passphrase goes to the OS keyring (or is held
+for the session when the machine has none)."""
 
 from __future__ import annotations
 
@@ -75,7 +59,10 @@ COMMAND = re.compile(r"[A-Za-z0-9._+@%,:=/-]+")
 
 
 def check_params(name: str, kind: str, params: dict[str, Any]) -> None:
-    """Refuse parameter values that a host's shell could read as code (exit 1, naming it)."""
+    """Refuse parameter values that a host's shell could read as code (exit 1, naming it): an
+    SSH ``work_dir`` is an absolute POSIX path (or one under the login's home, ``~/…``) of plain
+    characters, a ``python`` a path or command name without shell metacharacters. The SSH engine
+    quotes them as well, so a target stored before these rules runs nothing but its step."""
     python = params.get("python")
     if kind in ("ssh", "local") and python not in (None, "") and (
             not COMMAND.fullmatch(str(python)) or str(python).startswith("-")):
@@ -131,9 +118,11 @@ def remove_target(store: Store, actor: str, name: str) -> None:
 
 def check_target(store: Store, actor: str, name: str, *, progress: Progress | None = None,
                  want: tuple[str, ...] = ()) -> TargetCheck:
-    """Probe a target (versions, CPUs, GPUs, free disk, the runtime's packages in its Python);
-    ``progress`` names each stage and a cancel takes effect when the stage in hand (a
-    connection, a probe) returns."""
+    """Probe a target (versions, CPUs, GPUs, free disk) and compare the packages its own Python
+    has with what the step runtime needs; a missing or out-of-range package fails the check,
+    naming it and ``workbench targets provision``. Torch counts only where a torch step is
+    likely to run: on a host with a GPU, or when asked for (``want``). ``progress`` names each
+    stage and a cancel takes effect when the stage in hand (a connection, a probe) returns."""
     progress = quietly(progress)
     target = get_target(store, actor, name)
     try:
@@ -161,8 +150,9 @@ def check_target(store: Store, actor: str, name: str, *, progress: Progress | No
 
 def provision_target(store: Store, actor: str, name: str, *, want: tuple[str, ...] | None = None,
                      cache: Any = None, progress: Progress | None = None) -> Any:
-    """Make a venv with the runtime's packages on an SSH target and make its Python the target's
-    (engineers and admins). ``want=None`` adds torch when the host has a GPU."""
+    """Make a venv with the runtime's packages (from this machine's wheels) on an SSH target and
+    make its Python the target's (engineers and admins; audited as ``targets.provision``).
+    ``want=None`` adds torch when the host has a GPU."""
     with store.read() as uow:
         authorise(uow, actor, "targets.manage")
     target = get_target(store, actor, name)
@@ -191,7 +181,8 @@ def host_key_to_trust(store: Store, actor: str, name: str) -> tuple[Any, str, st
 
 
 def trust_target(store: Store, actor: str, name: str, confirm: Callable[[str, str | None], bool]) -> bool:
-    """Show the offered fingerprint to ``confirm``; record the key only if it says yes."""
+    """Show the offered fingerprint of an unknown (or changed) host key to ``confirm``; record
+    the key only if it says yes (audited as ``targets.trust``)."""
     with store.read() as uow:
         authorise(uow, actor, "targets.manage")
     key, offered, known = host_key_to_trust(store, actor, name)

@@ -1,16 +1,6 @@
-"""Opening a store and the one managed-session helper every repository goes through.
-
-* SQLite (the embedded default): WAL journal, foreign keys on, a busy timeout, and write
-  transactions that start with ``BEGIN IMMEDIATE`` so concurrent writers queue instead of
-  failing half-way. A read-only store opens the file with ``mode=ro``.
-* PostgreSQL (psycopg 3): a read-only store sets ``default_transaction_read_only``; writers
-  that touch the audit chain or the change feed take one transaction-scoped advisory lock so
-  that audit entries chain without forks and change ids become visible in commit order.
-
-``store.read()`` and ``store.write(actor)`` yield a :class:`UnitOfWork` whose repositories
-share one transaction: it commits when the block ends and rolls back on any error, so nothing
-is ever half-written.
-"""
+"""Opening a store and the one managed-session helper every repository goes through: a unit of
+work shares one transaction, committed when its block ends and rolled back on any error, so
+nothing is ever half-written."""
 
 from __future__ import annotations
 
@@ -56,6 +46,9 @@ def _create_private(path: Path) -> None:
 
 
 def _sqlite_engine(url: str, *, read_only: bool, immediate: bool) -> Engine:
+    """WAL journal, foreign keys on, a busy timeout, and write transactions that start with
+    ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing half-way; a read-only
+    store opens the file with ``mode=ro``."""
     path = sqlite_path(url)
     assert path is not None
     if read_only:
@@ -98,6 +91,7 @@ def _sqlite_engine(url: str, *, read_only: bool, immediate: bool) -> Engine:
 
 
 def _postgres_engine(url: str, *, read_only: bool) -> Engine:
+    """psycopg 3; a read-only store sets ``default_transaction_read_only``."""
     connect_args: dict[str, Any] = {"connect_timeout": 10}
     if read_only:
         connect_args["options"] = "-c default_transaction_read_only=on"
@@ -305,7 +299,9 @@ class UnitOfWork:
         return self.actor
 
     def serialise(self) -> None:
-        """Enter the serial section (audit chain, change feed) for the rest of the transaction."""
+        """Enter the serial section (audit chain, change feed) for the rest of the transaction: on
+        PostgreSQL one transaction-scoped advisory lock, so audit entries chain without forks and
+        change ids become visible in commit order (SQLite writers are serial already)."""
         if self._serialised:
             return
         if self.dialect == "postgresql":
