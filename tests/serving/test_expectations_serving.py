@@ -60,6 +60,8 @@ def test_a_row_breaking_a_row_rule_is_refused_naming_feature_and_rule(served: Se
     finally:
         code, out = server.stop()
     assert code == 0, out
+    windows = _windows(served)
+    assert windows and all("expectations" not in w.summary for w in windows)  # row rules only
 
 
 def test_an_unusable_spec_stops_the_service_naming_the_node(served: Served) -> None:

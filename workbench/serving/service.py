@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import InvalidInputError, WorkbenchError
-from workbench.monitoring.expectations import row_problems, window_spec
+from workbench.monitoring.expectations import row_problems, window_rules, window_spec
 from workbench.orchestrator.artifacts import ArtifactStore
 from workbench.serving.config import ServeConfig, resolve_config
 from workbench.serving.models import AliasWatcher, LoadedModel, ModelHolder
@@ -116,7 +116,7 @@ class InferenceService:
         self._lock = threading.Lock()
         self.model_calls = 0  # predict_many calls that scored something (one per micro-batch)
         self.expectations = config.expectations or {}
-        self._window_spec = window_spec(self.expectations) if self.expectations else None
+        self._window_spec = window_spec(self.expectations) if window_rules(self.expectations) else None
 
     @classmethod
     def open(cls, store: Store, actor: str, graph_path: str, node_id: str,
