@@ -1,12 +1,5 @@
-"""Checking the audit trail and reading it.
-
-``verify(store)`` walks the whole chain with ``governance.audit_verify``: links, hashes, each
-entry's signature by a key registered for its actor, the head, and every approval decision
-against the audit entry that recorded it. It then compares what it found with what this
-machine saw when it last verified the same store (``governance.known_heads``): a replaced key
-or a rewritten past is reported even when the store is consistent with itself.
-``export(store, path)`` writes a bundle that ``verify_bundle`` checks with no store at all.
-"""
+"""Checking the audit trail and reading it; ``export`` writes a bundle that ``verify_bundle``
+checks with no store at all."""
 
 from __future__ import annotations
 
@@ -44,8 +37,12 @@ def _material(uow: Any) -> tuple[list[KeyRecord], tuple[int, str] | None, list[D
 
 
 def verify(store: Store, *, remember: bool = True) -> ChainReport:
-    """The chain checked in full; with ``remember`` also against this machine's memory of the
-    store (and that memory moved forward when all is well)."""
+    """The chain checked in full (``governance.audit_verify``): links, hashes, each entry's
+    signature by a key registered for its actor, the head, and every approval decision against
+    the audit entry that recorded it. With ``remember`` also against what this machine saw when
+    it last verified the same store (``governance.known_heads``), so a replaced key or a
+    rewritten past is reported even when the store is consistent with itself; that memory moves
+    forward when all is well."""
     from dataclasses import replace
 
     with store.read() as uow:

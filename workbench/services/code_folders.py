@@ -1,10 +1,6 @@
-"""Code folders: where the Python files that graphs run may live.
-
-A graph file is code: a ``train_torch`` script (any ``code`` parameter) runs with the rights
-of whoever runs the step. So a run takes such a file only from a folder an engineer or admin
-declared in the store (``workbench code-folders add``); every person may list them. The
-orchestrator checks each such file before its step starts (``governance.code_trust``).
-"""
+"""Code folders: where the Python files that graphs run may live. A graph file is code (a
+``train_torch`` script runs with the rights of whoever runs the step), so a run takes such a file
+only from a declared folder; the orchestrator checks it before its step starts."""
 
 from __future__ import annotations
 
@@ -21,7 +17,8 @@ def _may_manage(uow: UnitOfWork, actor: str) -> None:
 
 
 def declare(store: Store, actor: str, folder: str) -> CodeFolder:
-    """Declare a folder whose code graphs may run (``code.folders``); the path is normalised first."""
+    """Declare a folder whose code graphs may run (``code.folders``: engineers and admins); the
+    path is normalised first."""
     path = normal_folder(folder)
     with store.write(actor) as uow:
         _may_manage(uow, actor)

@@ -1,12 +1,6 @@
 """Discussions beside the things people work on: threads of comments on a graph node, a run, a
-model version, an approval request or an alert.
-
-A target is written ``node:GRAPH/NODE``, ``run:ID``, ``model:NAME/VERSION``, ``approval:ID``
-or ``alert:ID``; it must exist. Writing needs ``comments.add`` (every role but the analyst,
-who reads); only a comment's author edits it, and an edited comment says so. Every comment and
-edit is an audit entry by its author (on PostgreSQL the database checks the author is the
-login). ``@name`` names a person of the store: :func:`mentions` finds them.
-"""
+model version, an approval request or an alert. Every comment and edit is an audit entry by its
+author (on PostgreSQL the database checks the author is the login)."""
 
 from __future__ import annotations
 
@@ -73,7 +67,8 @@ def mentions(store: Store, text: str) -> list[str]:
 
 def add_comment(store: Store, actor: str, target: str, text: str,
                 reply_to: int | None = None) -> Comment:
-    """Comment on something that exists (``comments.add``), or reply to comment ``reply_to``."""
+    """Comment on something that exists, or reply to comment ``reply_to``. Writing needs
+    ``comments.add`` (every role but the analyst, who reads)."""
     kind, ident = parse_target(target)
     with store.write(actor) as uow:
         authorise(uow, actor, "comments.add")
@@ -82,7 +77,7 @@ def add_comment(store: Store, actor: str, target: str, text: str,
 
 
 def edit_comment(store: Store, actor: str, comment_id: int, text: str) -> Comment:
-    """Change the text of one's own comment (only its author may)."""
+    """Change the text of one's own comment (only its author may); an edited comment says so."""
     with store.write(actor) as uow:
         authorise(uow, actor, "comments.add")
         comment = uow.comments.get(comment_id)

@@ -1,14 +1,6 @@
-"""Notifications for the signed-in person: their inbox, the outbound channels an admin
-configures, and sending what is due.
-
-Inbox entries are made where the events happen (``store.repos.notifications``). An admin
-configures a webhook (Slack/Teams-compatible JSON ``{"text": …}``) and e-mail (SMTP); the
-webhook URL and the SMTP password are secrets, kept in the OS keyring of each machine that
-sends, never in the store. :func:`send_due` sends what is due over the channels this machine
-holds the secrets of: it claims each outbox row in the store before sending it, so with several
-workbenches open each notification goes out once; a failed send is tried again with back-off
-(2, 4, 8 … seconds, at most 5 minutes; eight tries), and the outbox says why it failed.
-"""
+"""Notifications for the signed-in person: their inbox, the outbound channels an admin configures
+(a webhook, e-mail), and sending what is due. A channel's secrets (the webhook URL, the SMTP
+password) stay in the OS keyring of each machine that sends, never in the store."""
 
 from __future__ import annotations
 
@@ -61,7 +53,8 @@ def mark_read(store: Store, actor: str, ids: list[int] | None = None) -> int:
 
 
 def configure_webhook(store: Store, actor: str, url: str) -> None:
-    """Send notifications to ``url`` (kept in this machine's keyring)."""
+    """Send notifications to ``url`` as Slack/Teams-compatible JSON ``{"text": …}`` (the URL is
+    kept in this machine's keyring)."""
     _admin(store, actor)
     from urllib.parse import urlsplit
 
@@ -134,8 +127,11 @@ def _mail(config: dict[str, Any], password: str | None, item: OutboxItem, store_
 
 
 def send_due(store: Store, actor: str, sender: str | None = None) -> SendReport:
-    """Send what is due over the channels this machine can use; ``sender`` names this sender
-    in the claims (default: the person and this process)."""
+    """Send what is due over the channels this machine holds the secrets of; ``sender`` names
+    this sender in the claims (default: the person and this process). Each outbox row is claimed
+    in the store before it is sent, so with several workbenches open each notification goes out
+    once; a failed send is tried again with back-off (2, 4, 8 … seconds, at most 5 minutes;
+    eight tries), and the outbox says why it failed."""
     import os
 
     sender = sender or f"{actor}@{socket.gethostname()}:{os.getpid()}"

@@ -1,10 +1,5 @@
 """Presence for the signed-in person: saying what this workbench has open, and who else has a
-thing open. Targets are written as in discussions (``graph:NAME``, ``run:ID``,
-``approval:ID`` …). A session refreshes every ``REFRESH_S`` seconds; readers count a row as
-there for ``TTL_S`` seconds after its last refresh, so a workbench that crashed or lost its
-network drops out within that time. Both can be shortened for a test or a demo through the
-environment (``WORKBENCH_PRESENCE_REFRESH_S``, ``WORKBENCH_PRESENCE_TTL_S``); the refresh stays
-below the time-to-live, or a workbench that is there would blink out between refreshes."""
+thing open (targets are written as in discussions: ``graph:NAME``, ``run:ID`` …)."""
 
 from __future__ import annotations
 
@@ -37,6 +32,10 @@ def seconds_from_env(name: str, default: float) -> float:
     return value
 
 
+#: Readers count a row as there for ``TTL_S`` seconds after its last refresh (so a workbench
+#: that crashed or lost its network drops out within that time), and a session refreshes every
+#: ``REFRESH_S`` seconds, kept below the time-to-live or a workbench that is there would blink
+#: out between refreshes. Both can be shortened for a test or a demo through the environment.
 TTL_S = seconds_from_env("WORKBENCH_PRESENCE_TTL_S", 30.0)
 REFRESH_S = min(seconds_from_env("WORKBENCH_PRESENCE_REFRESH_S", 10.0), TTL_S / 3)
 

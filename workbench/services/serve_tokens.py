@@ -1,9 +1,5 @@
-"""Bearer tokens of the REST inference service, for the signed-in user.
-
-Making and revoking tokens needs the ``serve.tokens`` permission (engineer or admin); every
-known user may list them (names, who made them, when, whether revoked — never a token). The
-token's text is returned once, by :func:`add_token`, and is stored only as its sha256.
-"""
+"""Bearer tokens of the REST inference service, for the signed-in user. A token's text is
+returned once, by :func:`add_token`, and stored only as its sha256."""
 
 from __future__ import annotations
 
@@ -26,14 +22,15 @@ def add_token(store: Store, actor: str, name: str) -> tuple[ServeToken, str]:
 
 
 def revoke_token(store: Store, actor: str, name: str) -> ServeToken:
-    """Revoke a serving token by name (``serve.tokens``): requests bearing it are refused from now on."""
+    """Revoke a serving token by name (``serve.tokens``: engineers and admins); requests bearing
+    it are refused from now on."""
     with store.write(actor) as uow:
         _may_manage(uow, actor)
         return uow.tokens.revoke(name)
 
 
 def list_tokens(store: Store, actor: str) -> list[ServeToken]:
-    """The serving tokens, without their secrets."""
+    """The serving tokens (any user): names, who made them, when, whether revoked; never a token."""
     with store.read() as uow:
         acting(uow, actor)
         return uow.tokens.all()

@@ -1,11 +1,6 @@
-"""Serving a graph node's models over REST, for the signed-in user.
-
-Serving needs the ``models.serve`` permission (engineer, scientist or operator); the check
-happens once, before any model is loaded or any port is bound. Everything after it is
-``workbench.serving``: the service logs predictions and records deployment events as this
-user. How the service guards itself (bearer tokens beyond loopback or when required, the body
-limit, TLS) is ``serving.guard.Security``; the tokens themselves are ``services.serve_tokens``.
-"""
+"""Serving a graph node's models over REST, for the signed-in user; everything after the
+permission check is ``workbench.serving``, which logs predictions and records deployment events
+as this user."""
 
 from __future__ import annotations
 
@@ -19,7 +14,8 @@ __all__ = ["check_may_serve", "serve", "serve_workers"]
 
 
 def check_may_serve(store: Store, actor: str) -> None:
-    """Refuse, before anything starts, a person who may not serve models (``models.serve``)."""
+    """Refuse, before any model is loaded or any port is bound, a person who may not serve
+    models (``models.serve``: engineer, scientist or operator)."""
     with store.read() as uow:
         authorise(uow, actor, "models.serve")
 
@@ -29,7 +25,9 @@ def serve(store: Store, actor: str, graph_file: str, node_id: str, *, host: str 
           on_ready: Callable[[str, Any], None] | None = None, require_token: bool = False,
           max_body: int | None = None, certfile: str | None = None, keyfile: str | None = None,
           **options: Any) -> dict[str, Any]:
-    """Serve ``node_id`` of ``graph_file`` until stopped; returns the prediction log's stats."""
+    """Serve ``node_id`` of ``graph_file`` until stopped; returns the prediction log's stats. How
+    the service guards itself (bearer tokens beyond loopback or when required, the body limit,
+    TLS) is ``serving.guard.Security``."""
     check_may_serve(store, actor)
     from workbench.serving.guard import DEFAULT_MAX_BODY, Security
     from workbench.serving.server import run_server
