@@ -1,9 +1,6 @@
 """The shared store every open workbench sees: SQLite (embedded default) or PostgreSQL.
-
 ``open_store(url)`` opens an existing, current store; ``init_store(url, actor)`` creates or
-upgrades one and makes its first user the admin. Work happens in units of work:
-``with store.read() as r: r.users.all()`` and ``with store.write(actor) as w: …``.
-"""
+upgrades one. Work happens in units of work: ``store.read()`` and ``store.write(actor)``."""
 
 from __future__ import annotations
 

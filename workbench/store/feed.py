@@ -1,10 +1,5 @@
-"""Waiting for changes: what lets every open workbench learn what changed since the id it
-last saw, without re-reading old rows.
-
-On PostgreSQL a dedicated connection LISTENs on the change channel and wakes as soon as a
-writer commits (the NOTIFY is sent in the writer's transaction); on SQLite the feed is polled
-(every ``poll_s``, 0.2 s by default) — both return the same ``Change`` rows, in id order.
-"""
+"""Waiting for changes: every open workbench learns what changed since the id it last saw,
+without re-reading old rows."""
 
 from __future__ import annotations
 
@@ -16,6 +11,11 @@ from workbench.store.entities import Change
 
 
 class ChangeFeed:
+    """The change-feed events after ``since_id`` (default: from now on). On PostgreSQL a
+    dedicated connection LISTENs on the change channel and wakes as soon as a writer commits
+    (the NOTIFY is sent in the writer's transaction); on SQLite the feed is polled every
+    ``poll_s``. Both return the same ``Change`` rows, in id order."""
+
     def __init__(self, store: Store, *, since_id: int | None = None, topics: tuple[str, ...] | None = None,
                  poll_s: float = 0.2):
         self.store, self.topics, self.poll_s = store, topics, poll_s

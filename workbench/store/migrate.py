@@ -1,9 +1,4 @@
-"""Schema migrations (Alembic, shipped inside the package) and the start-up schema check.
-
-``upgrade(store)`` brings any store to the newest schema; ``check_current(store)`` refuses a
-store whose schema is older (run ``workbench init``) or newer (upgrade the workbench) than
-this code, with a message that says which.
-"""
+"""Schema migrations (Alembic, shipped inside the package) and the start-up schema check."""
 
 from __future__ import annotations
 
@@ -78,7 +73,8 @@ def upgrade(store, to: str = "head") -> tuple[str | None, str | None]:  # noqa: 
 
 
 def check_current(store) -> None:  # noqa: ANN001
-    """Refuse a store whose schema is not the shipped one, saying what to run."""
+    """Refuse a store whose schema is older (run ``workbench init``) or newer (upgrade the
+    workbench) than this code, with a message that says which."""
     current = current_revision(store)
     head = head_revision()
     if current == head:

@@ -1,9 +1,5 @@
-"""Store URLs: which database a workbench opens, and the clear errors when it cannot.
-
-Accepted: ``sqlite:///PATH`` (the embedded default lives in the platform's user data
-directory), ``postgresql://…`` and ``postgresql+psycopg://…`` (psycopg 3 is always used).
-A bare file path is taken as a SQLite file. ``$WORKBENCH_STORE`` overrides the default.
-"""
+"""Store URLs: which database a workbench opens (``sqlite:///PATH``, ``postgresql://…`` or
+``postgresql+psycopg://…``), and the clear errors when it cannot."""
 
 from __future__ import annotations
 
@@ -27,7 +23,7 @@ def default_data_dir() -> Path:
 
 
 def default_store_url() -> str:
-    """The URL of this account's embedded store."""
+    """The URL of this account's embedded store, in the platform's user data folder."""
     return f"sqlite:///{default_data_dir() / 'workbench.db'}"
 
 
@@ -38,7 +34,8 @@ def resolve_store_url(url: str | None) -> str:
 
 
 def normalise_store_url(url: str) -> str:
-    """The URL in the store's own form: a plain path becomes a SQLite URL, PostgreSQL goes through psycopg 3."""
+    """The URL in the store's own form: a bare file path becomes a SQLite URL, PostgreSQL always
+    goes through psycopg 3; an in-memory SQLite store or another scheme is refused."""
     if "://" not in url:
         return f"sqlite:///{Path(url).expanduser().resolve()}"
     try:

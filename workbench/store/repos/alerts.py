@@ -1,14 +1,5 @@
-"""Monitoring alerts: raised by nodes (drift, divergence), acknowledged by people.
-
-Rules: an alert is one *episode* of a condition — the triple (source, kind, condition). The
-condition is what the caller names, or else the message with its numbers and parenthesised
-parts masked (``condition_of``), so "window 2: psi 0.31" and "window 3: psi 0.29" are one
-condition. While the condition holds (``cleared_at`` is null) raising it again adds no row:
-the holding alert's ``count`` and ``last_seen_at`` go up (its status stays what people made
-it). ``clear`` ends the episode; only a raise after that opens a new row. A partial unique
-index on holding episodes keeps two writers (SQLite or PostgreSQL) from opening one twice:
-the loser of that race bumps the winner's row.
-"""
+"""Monitoring alerts: raised by nodes (drift, divergence), acknowledged by people. An alert is
+one *episode* of a condition, the triple (source, kind, condition)."""
 
 from __future__ import annotations
 
@@ -42,7 +33,15 @@ class AlertsRepo(Repo):
 
     def raise_alert(self, source: str, kind: str, message: str, run_id: int | None = None, *,
                     condition: str | None = None, at: int | None = None) -> Alert:
-        """Open a new episode of the condition, or bump the one that still holds."""
+        """Open a new episode of the condition, or bump the one that still holds.
+
+        The condition is what the caller names, or else the message with its numbers and
+        parenthesised parts masked (``condition_of``), so "window 2: psi 0.31" and "window 3:
+        psi 0.29" are one condition. While it holds (``cleared_at`` is null) raising it again
+        adds no row: the holding alert's ``count`` and ``last_seen_at`` go up (its status stays
+        what people made it). A partial unique index on holding episodes keeps two writers
+        (SQLite or PostgreSQL) from opening one twice: the loser of that race bumps the
+        winner's row."""
         condition = (condition or condition_of(message))[:CONDITION_LENGTH]
         seen = now_ms() if at is None else int(at)
         row = self._holding(source, kind, condition)
@@ -72,7 +71,8 @@ class AlertsRepo(Repo):
 
     def clear(self, source: str, kind: str | None = None, condition: str | None = None,
               at: int | None = None) -> list[int]:
-        """The condition(s) no longer hold: end their episodes; returns the alerts' ids."""
+        """The condition(s) no longer hold: end their episodes (only a raise after this opens a
+        new row); returns the alerts' ids."""
         query = select(AlertRow).where(AlertRow.source == source, AlertRow.cleared_at.is_(None))
         if kind is not None:
             query = query.where(AlertRow.kind == kind)

@@ -1,10 +1,5 @@
-"""The folders whose Python files graphs may run (``workbench code-folders …``).
-
-A folder is kept as the absolute path it was declared with (``~`` expanded, symlinks resolved
-by the service before it gets here). Removing keeps the row, with who removed it and when; a
-folder may be declared again later (a new row). Every add and remove writes an audit entry
-and a change-feed event (topic ``code_folders``).
-"""
+"""The folders whose Python files graphs may run (``workbench code-folders …``). Every add and
+remove writes an audit entry and a change-feed event (topic ``code_folders``)."""
 
 from __future__ import annotations
 
@@ -36,7 +31,8 @@ def _entity(row: CodeFolderRow) -> CodeFolder:
 
 class CodeFoldersRepo(Repo):
     def add(self, path: str) -> CodeFolder:
-        """Declare a code folder (audited); refuses one already declared."""
+        """Declare a code folder, kept as the absolute path it was declared with (the service
+        expands ``~`` and resolves symlinks first); refuses one already declared."""
         if self._declared(path) is not None:
             raise ConflictError(f"the code folder {path} is already declared",
                                 hint="'workbench code-folders list' shows them")
@@ -48,7 +44,8 @@ class CodeFoldersRepo(Repo):
         return _entity(row)
 
     def remove(self, path: str) -> CodeFolder:
-        """Withdraw a declared code folder (audited)."""
+        """Withdraw a declared code folder: its row stays, with who removed it and when, and the
+        folder may be declared again later (a new row)."""
         row = self._declared(path)
         if row is None:
             raise NotFoundError(f"{path} is not a declared code folder",

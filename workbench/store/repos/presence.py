@@ -1,10 +1,5 @@
-"""Presence: which workbench session has which thing open (``services.presence``).
-
-A session refreshes its rows while the things stay open (:meth:`PresenceRepo.here`); a reader
-counts only rows refreshed within its time-to-live, so a workbench that went away without
-saying so drops out by itself. Arriving and leaving write change-feed events (topic
-``presence``, key the thing); refreshing does not.
-"""
+"""Presence: which workbench session has which thing open (``services.presence``). Arriving and
+leaving write change-feed events (topic ``presence``, key the thing); refreshing does not."""
 
 from __future__ import annotations
 
@@ -30,7 +25,9 @@ class Presence:
 
 class PresenceRepo(Repo):
     def here(self, session: str, targets: list[str]) -> None:
-        """This session has ``targets`` open now (and nothing else)."""
+        """This session has ``targets`` open now (and nothing else). A session calls it again
+        while the things stay open; a reader counts only rows refreshed within its time-to-live,
+        so a workbench that went away without saying so drops out by itself."""
         now = now_ms()
         rows = {r.target: r for r in self.session.scalars(select(PresenceRow).where(PresenceRow.session == session))}
         for target in dict.fromkeys(targets):

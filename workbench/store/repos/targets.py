@@ -1,8 +1,5 @@
-"""Execution targets: where steps run (local, a Spark cluster, an SSH host).
-
-Parameters are plain settings; a key that looks like it holds a secret (password,
-passphrase, token, secret) is refused — secrets belong in the OS keyring.
-"""
+"""Execution targets: where steps run (local, a Spark cluster, an SSH host). Parameters are
+plain settings; secrets belong in the OS keyring."""
 
 from __future__ import annotations
 
@@ -35,7 +32,8 @@ def _entity(row: TargetRow) -> Target:
 
 class TargetsRepo(Repo):
     def add(self, name: str, kind: str, params: dict[str, Any]) -> Target:
-        """Register a target (audited); refuses unknown kinds and parameters that look like secrets."""
+        """Register a target (audited); refuses unknown kinds and a parameter whose key looks like
+        it holds a secret (password, passphrase, token, secret)."""
         if kind not in TARGET_KINDS:
             raise ConflictError(f"unknown target kind {kind!r}", hint=f"kinds are: {', '.join(TARGET_KINDS)}")
         secret = [k for k in params if any(word in k.lower() for word in SECRET_WORDS)]

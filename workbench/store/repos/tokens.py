@@ -1,12 +1,6 @@
-"""Bearer tokens of the REST inference service (``workbench serve tokens …``).
-
-Rules: a token is ``secrets.token_urlsafe(32)`` (256 random bits); the store keeps only its
-sha256 (hex), so the text exists only in the answer to :meth:`TokensRepo.add`, which the
-person is shown once. Checking a token hashes it and compares hashes in constant time. A
-revoked token keeps its row (who made it, who revoked it, when) and is never valid again;
-a name stays taken after revoking, so the audit trail names one token per name. Every add
-and revoke writes an audit entry and a change-feed event (topic ``serve_tokens``).
-"""
+"""Bearer tokens of the REST inference service (``workbench serve tokens …``). The store keeps
+only a token's sha256; every add and revoke writes an audit entry and a change-feed event
+(topic ``serve_tokens``)."""
 
 from __future__ import annotations
 
@@ -56,7 +50,8 @@ def _entity(row: ServeTokenRow) -> ServeToken:
 
 class TokensRepo(Repo):
     def add(self, name: str) -> tuple[ServeToken, str]:
-        """A new token named ``name``: its entity and its text (shown once, never stored)."""
+        """A new token named ``name``: its entity and its text, ``secrets.token_urlsafe(32)``
+        (256 random bits), shown once and stored only as its sha256 (hex)."""
         if not NAME_PATTERN.fullmatch(name):
             raise ConflictError(f"the token name {name!r} is not usable",
                                 hint="use up to 100 letters, digits, '.', '_', '-' or '@', "
@@ -86,7 +81,8 @@ class TokensRepo(Repo):
         return _entity(row)
 
     def revoke(self, name: str) -> ServeToken:
-        """Revoke a serving token (audited)."""
+        """Revoke a serving token: its row stays (who made it, who revoked it, when) and is never
+        valid again; the name stays taken, so the audit trail names one token per name."""
         row = self._row(name)
         if row is None:
             raise NotFoundError(f"no serve token named {name!r}",
@@ -101,7 +97,8 @@ class TokensRepo(Repo):
         return _entity(row)
 
     def find_valid(self, token: str) -> ServeToken | None:
-        """The token that ``token`` is, when it exists and is not revoked; else None."""
+        """The token that ``token`` is, when it exists and is not revoked; else None (hashes are
+        compared in constant time)."""
         if not token:
             return None
         wanted = token_hash(token)
