@@ -1,23 +1,5 @@
-"""The tamper-evident audit trail and the change feed.
-
-Audit: entry *n* stores ``prev_hash`` = hash of entry *n−1* (64 zeros for the first) and
-``hash`` = sha256 over its own canonical content (id, time, actor, action, subject, payload,
-prev_hash). Appends run in the serial section, take id = last id + 1, and move the head row
-(``audit_head``) in the same transaction; ``verify()`` walks the chain, recomputes every
-hash and compares the end with the head, so a changed payload, a deleted or inserted row,
-and deleted newest entries are all caught and the first broken entry is named.
-
-Scheme 2 (``hash_version`` 2, every entry written since signatures came) hashes the fields
-length-prefixed instead (``entry_hash_v2``) so that PostgreSQL computes the same digest: there
-entries are written only by the ``wb_audit_append`` function, which stamps the login and the
-server's clock (``store.pg_security``). On the embedded store the workbench writes them and the
-payload says ``"identity": "asserted"``: nothing proves who wrote them. When the store has a
-signer (``Store.enable_signing``), each entry is signed with its actor's key right after it is
-written (``audit_signatures``), the key having been registered first (``person_keys``).
-
-Change feed: ``since(last_id)`` returns events with larger ids; ids are monotonic and are
-committed in order, so a reader that remembers the last id it saw never misses one.
-"""
+"""The tamper-evident audit trail (a hash chain: entry *n* stores the hash of entry *n−1*, 64
+zeros for the first) and the change feed."""
 
 from __future__ import annotations
 
@@ -43,14 +25,18 @@ GENESIS = "0" * 64
 
 def entry_hash(id_: int, ts: int, actor: str, action: str, subject: str, payload: str,
                prev_hash: str) -> str:
-    """The hash of an audit entry in the first scheme (canonical JSON of its fields)."""
+    """The hash of an audit entry in the first scheme: sha256 over the canonical JSON of (id,
+    time, actor, action, subject, payload, prev_hash)."""
     content = dumps([id_, ts, actor, action, subject, payload, prev_hash])
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def entry_hash_v2(id_: int, ts: int, actor: str, action: str, subject: str, payload: str,
                   prev_hash: str) -> str:
-    """The hash of an audit entry in the second scheme (each field length-prefixed)."""
+    """The hash of an audit entry in the second scheme (``hash_version`` 2, every entry written
+    since signatures came): the fields length-prefixed, so that PostgreSQL computes the same
+    digest; there entries are written only by the ``wb_audit_append`` function, which stamps the
+    login and the server's clock (``store.pg_security``)."""
     parts = (str(id_), str(ts), actor, action, subject, payload, prev_hash)
     content = "".join(f"{len(p)}:{p}\n" for p in parts)
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
@@ -79,7 +65,11 @@ class AuditRepo(Repo):
         self._registered: set[str] = set()
 
     def append(self, action: str, subject: str, payload: dict[str, Any] | None = None) -> AuditEntry:
-        """Append a signed entry to the audit chain as the unit of work's actor."""
+        """Append an entry to the audit chain as the unit of work's actor. It runs in the serial
+        section, takes id = last id + 1 and moves the head row (``audit_head``) in the same
+        transaction. On the embedded store the payload says ``"identity": "asserted"`` (nothing
+        proves who wrote it); when the store has a signer (``Store.enable_signing``) the entry
+        is signed with its actor's registered key right after it is written."""
         actor = self.actor
         key = self._signing_key(actor)
         content = dict(payload or {})
@@ -207,7 +197,9 @@ class AuditRepo(Repo):
             self.session.expunge_all()
 
     def verify(self) -> AuditVerification:
-        """Walk the whole chain: every hash, link and signature, and the head."""
+        """Walk the whole chain, recompute every hash and compare the end with the head, so a
+        changed payload, a deleted or inserted row and deleted newest entries are all caught and
+        the first broken entry is named (signatures: ``governance.audit_verify``)."""
         expected_id, expected_prev, count = 1, GENESIS, 0
         head = self.session.get(AuditHeadRow, 1)
         head_id, head_hash = (head.last_id, head.last_hash) if head else (0, GENESIS)
@@ -240,7 +232,9 @@ class ChangesRepo(Repo):
 
     def since(self, last_id: int, *, topics: tuple[str, ...] | None = None,
               limit: int = 1000) -> list[Change]:
-        """Change-feed events after ``last_id``, oldest first (of these topics when given)."""
+        """Change-feed events after ``last_id``, oldest first (of these topics when given). Ids are
+        monotonic and committed in order, so a reader that remembers the last id it saw never
+        misses one."""
         query = select(ChangeRow).where(ChangeRow.id > last_id)
         if topics:
             query = query.where(ChangeRow.topic.in_(topics))
