@@ -102,3 +102,27 @@ def test_without_the_package_the_kind_has_no_executor_and_says_where_one_comes_f
         run_spec(chain.spec("s", "scale_columns"))
     assert "no executor for node kind 'scale_columns'" in str(caught.value)
     assert "'workbench.node_executors'" in str(caught.value)
+
+
+def test_an_upgraded_plugin_runs_its_step_again_instead_of_reusing_the_old_result(
+        plugin_site: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    cast_store(url).close()
+    graph = scale_graph(tmp_path / "scale.yaml")
+
+    def scale_step_info() -> dict:
+        run_ok("--store", url, "--user", "bob", "run", str(graph), "--wait", "--json")
+        store = open_store(url)
+        try:
+            with store.read() as uow:
+                newest = max(run.id for run in uow.runs.all())
+                return uow.runs.latest_steps(newest)["scale"].info
+        finally:
+            store.close()
+
+    assert "cached_from" not in scale_step_info()
+    assert "cached_from" in scale_step_info()  # same plug-in, same inputs: reused
+    old = plugin_site / "wb_scale_plugin-0.3.0.dist-info"
+    new = old.rename(plugin_site / "wb_scale_plugin-0.4.0.dist-info")
+    (new / "METADATA").write_text("Metadata-Version: 2.1\nName: wb-scale-plugin\nVersion: 0.4.0\n")
+    assert "cached_from" not in scale_step_info()  # the upgraded plug-in computes anew

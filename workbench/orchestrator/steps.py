@@ -22,6 +22,7 @@ from typing import Any
 
 from workbench import __version__
 from workbench.engines.base import StepLaunch, StepOutcome
+from workbench.engines.runtime.registry import plugin_executor
 from workbench.errors import WorkbenchError
 from workbench.graph.param_safety import redact_params
 from workbench.orchestrator.context import RunContext
@@ -127,8 +128,12 @@ def run_engine_step(ctx: RunContext, planned: PlannedStep) -> StepResult:
     except WorkbenchError as exc:
         return _fail_without_launch(ctx, planned, str(exc))
     seed = int(ctx.run_options.get("seed", 0))
-    key = cache_key(kind, params, refs, {"seed": seed, "target": planned.target,
-                                          "model_version": served.id if served else None})
+    extra: dict[str, Any] = {"seed": seed, "target": planned.target,
+                             "model_version": served.id if served else None}
+    plugin = plugin_executor(kind)
+    if plugin is not None:  # an upgraded plug-in computes anew instead of reusing its old result
+        extra["plugin"] = plugin.describe()
+    key = cache_key(kind, params, refs, extra)
     attempts = ctx.retries + 1
     result = StepResult(node_id, "failed", error="not run")
     for attempt_no in range(attempts):
