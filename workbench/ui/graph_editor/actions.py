@@ -10,16 +10,57 @@ dict returned by ``build_actions`` are part of the editor's public API (see ``AC
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QWidget
 
+from workbench.graph import Graph
 from workbench.ui.graph_editor.layout import ALIGN_MODES
+from workbench.ui.graph_editor.scene import GraphScene
+from workbench.ui.graph_editor.store_link import StoreLink
+from workbench.ui.graph_editor.view import GraphView
 
-if TYPE_CHECKING:  # pragma: no cover
-    from workbench.ui.graph_editor.editor import GraphEditor
+__all__ = ["ACTION_KEYS", "ActionHost", "build_actions", "update_actions"]
 
-__all__ = ["ACTION_KEYS", "build_actions", "update_actions"]
+
+class ActionHost(Protocol):
+    """The commands the actions call and the state their enabling follows (``GraphEditor``)."""
+
+    @property
+    def graph(self) -> Graph: ...
+    @property
+    def scene(self) -> GraphScene: ...
+    @property
+    def view(self) -> GraphView: ...
+    @property
+    def store_link(self) -> StoreLink: ...
+    @property
+    def undo_stack(self) -> QUndoStack: ...
+    def actions(self) -> dict[str, QAction]: ...
+    def clipboard_has_graph(self) -> bool: ...
+    def confirm_new_graph(self) -> object: ...
+    def choose_template(self) -> object: ...
+    def choose_file_to_open(self) -> object: ...
+    def save_file(self) -> object: ...
+    def save_as(self) -> object: ...
+    def save_to_store(self) -> object: ...
+    def show_history(self) -> object: ...
+    def cut(self) -> object: ...
+    def copy(self) -> object: ...
+    def paste(self) -> object: ...
+    def duplicate(self) -> object: ...
+    def delete_selection(self) -> object: ...
+    def select_all(self) -> object: ...
+    def add_note(self) -> object: ...
+    def auto_layout(self) -> object: ...
+    def align(self, mode: str) -> object: ...
+    def zoom_in(self) -> object: ...
+    def zoom_out(self) -> object: ...
+    def zoom_reset(self) -> object: ...
+    def fit_view(self) -> object: ...
+    def validate(self) -> object: ...
+    def show_details(self, shown: bool = True) -> None: ...
 
 Key = QKeySequence.StandardKey
 
@@ -61,8 +102,9 @@ ACTION_KEYS = (
 )
 
 
-def build_actions(editor: GraphEditor) -> dict[str, QAction]:
-    """Create the editor's actions, connected and added to ``editor`` (so shortcuts work)."""
+def build_actions(editor: ActionHost, owner: QWidget) -> dict[str, QAction]:
+    """Create the editor's actions, connected to ``editor`` and added to ``owner`` (the editor's
+    widget, so that shortcuts work)."""
     actions: dict[str, QAction] = {}
 
     def make(
@@ -72,7 +114,7 @@ def build_actions(editor: GraphEditor) -> dict[str, QAction]:
         shortcuts: tuple[QKeySequence | Key | str, ...] = (),
         tip: str = "",
     ) -> QAction:
-        action = QAction(text, editor)
+        action = QAction(text, owner)
         action.setObjectName(f"graph_{key}")
         if shortcuts:
             action.setShortcuts([QKeySequence(s) for s in shortcuts])
@@ -108,11 +150,11 @@ def build_actions(editor: GraphEditor) -> dict[str, QAction]:
     )
 
     stack = editor.undo_stack
-    undo = stack.createUndoAction(editor, "&Undo")
+    undo = stack.createUndoAction(owner, "&Undo")
     undo.setShortcuts(QKeySequence.keyBindings(Key.Undo))
     undo.setObjectName("graph_undo")
     actions["undo"] = undo
-    redo = stack.createRedoAction(editor, "&Redo")
+    redo = stack.createRedoAction(owner, "&Redo")
     redo.setShortcuts([*QKeySequence.keyBindings(Key.Redo), QKeySequence("Ctrl+Shift+Z")])
     redo.setObjectName("graph_redo")
     actions["redo"] = redo
@@ -153,11 +195,11 @@ def build_actions(editor: GraphEditor) -> dict[str, QAction]:
     )
     details.setCheckable(True)
     details.toggled.connect(editor.show_details)
-    editor.addActions(list(actions.values()))
+    owner.addActions(list(actions.values()))
     return actions
 
 
-def update_actions(editor: GraphEditor) -> None:
+def update_actions(editor: ActionHost) -> None:
     """Enable what makes sense for the current selection, clipboard and graph."""
     actions = editor.actions()
     scene = editor.scene

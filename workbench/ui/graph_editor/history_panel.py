@@ -13,9 +13,10 @@ first when the editor has unsaved changes, and loads the version as new content:
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -30,15 +31,44 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.errors import WorkbenchError
-from workbench.graph import loads
+from workbench.graph import Graph, loads
 from workbench.graph.diff import GraphDiff, diff
 from workbench.graph.fileformat import dump_data
 from workbench.ui.graph_editor.diff_paint import CHANGE_COLORS, DiffPainter
+from workbench.ui.graph_editor.scene import GraphScene
+from workbench.ui.graph_editor.store_link import StoreLink
+from workbench.ui.graph_editor.view import GraphView
 
-if TYPE_CHECKING:  # pragma: no cover
-    from workbench.ui.graph_editor.editor import GraphEditor
+__all__ = ["HistoryHost", "HistoryPanel"]
 
-__all__ = ["HistoryPanel"]
+
+class HistoryHost(Protocol):
+    """What the history panel needs of the editor it compares and restores in (``GraphEditor``)."""
+
+    @property
+    def graph(self) -> Graph: ...
+
+    @property
+    def scene(self) -> GraphScene: ...
+
+    @property
+    def view(self) -> GraphView: ...
+
+    @property
+    def store_link(self) -> StoreLink: ...
+
+    @property
+    def undo_stack(self) -> QUndoStack: ...
+
+    def show_status(self, text: str, error: bool = False) -> None:
+        """Say ``text`` to the person (in red for an error)."""
+
+    def focus_node(self, node_id: str) -> None:
+        """Select the node and bring it into sight."""
+
+    def is_modified(self) -> bool:
+        """Whether the graph has changes not saved."""
+        ...
 
 _LEGEND = " ".join(
     f"<span style='color:{CHANGE_COLORS[k].name()}'>■</span> {k}"
@@ -52,7 +82,7 @@ def _when(ms: int) -> str:
 class HistoryPanel(QWidget):
     """See the module rules."""
 
-    def __init__(self, editor: GraphEditor, parent: QWidget | None = None):
+    def __init__(self, editor: HistoryHost, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("graph_history")
         self.editor = editor
@@ -114,7 +144,6 @@ class HistoryPanel(QWidget):
         self.restore_button.clicked.connect(self._on_restore)
         self.refresh_button.clicked.connect(self.refresh)
         self.changes.itemDoubleClicked.connect(self._on_change_activated)
-        editor.graphReplaced.connect(lambda _graph: self._on_graph_replaced())
         self._update_buttons()
 
     # -- the list ------------------------------------------------------------------------------
@@ -232,7 +261,8 @@ class HistoryPanel(QWidget):
         elif mark is not None:
             self.editor.view.centre_on(mark.sceneBoundingRect().center())
 
-    def _on_graph_replaced(self) -> None:
+    def graph_replaced(self, graph: Graph) -> None:
+        """The editor's graph was replaced: clear the comparison, re-read the list if shown."""
         self.clear_comparison()
         if self.isVisible():
             self.refresh()

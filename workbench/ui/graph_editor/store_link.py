@@ -16,10 +16,12 @@ Rules:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QDialog, QInputDialog, QLineEdit, QMessageBox
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from workbench.errors import WorkbenchError
 from workbench.graph import Graph, loads
@@ -27,10 +29,26 @@ from workbench.graph.fileformat import dump_data
 from workbench.graph.yamlsafe import dump_yaml
 from workbench.ui.graph_editor.conflict_dialog import ConflictDialog, resolve
 
-if TYPE_CHECKING:  # pragma: no cover
-    from workbench.ui.graph_editor.editor import GraphEditor
+__all__ = ["LinkedDocument", "StoreLink"]
 
-__all__ = ["StoreLink"]
+
+class LinkedDocument(Protocol):
+    """What the link needs of the editor whose graph it saves and loads (``editor.GraphEditor``)."""
+
+    @property
+    def graph(self) -> Graph: ...
+
+    @property
+    def file_path(self) -> Path | None: ...
+
+    @property
+    def undo_stack(self) -> QUndoStack: ...
+
+    def replace_graph(self, graph: Graph, path: Path | None) -> None:
+        """Edit ``graph`` from now on."""
+
+    def show_status(self, text: str, error: bool = False) -> None:
+        """Say ``text`` to the person (in red for an error)."""
 
 
 class StoreLink(QObject):
@@ -38,15 +56,15 @@ class StoreLink(QObject):
 
     saved = Signal(object)  # the GraphVersion just saved
 
-    def __init__(self, editor: GraphEditor):
-        super().__init__(editor)
+    def __init__(self, editor: LinkedDocument, dialog_parent: QWidget):
+        super().__init__(dialog_parent)
         self.editor = editor
+        self.dialog_parent = dialog_parent  # the editor's widget: its dialogs open over it
         self.store: Any = None
         self.user = ""
         self.base: int | None = None
         self.conflict_dialog: ConflictDialog | None = None
         self._loading = False
-        editor.graphReplaced.connect(self._on_graph_replaced)
 
     @property
     def ready(self) -> bool:
@@ -55,7 +73,8 @@ class StoreLink(QObject):
     def use_store(self, store: Any, user: str) -> None:
         self.store, self.user = store, user
 
-    def _on_graph_replaced(self, graph: Graph) -> None:
+    def graph_replaced(self, graph: Graph) -> None:
+        """The editor's graph was replaced: forget the base, unless the link itself loaded it."""
         if not self._loading:
             self.base = None
 
@@ -67,7 +86,7 @@ class StoreLink(QObject):
             graph = loads(version.text, f"graph {version.name!r} version {version.version}",
                           strict=False)
         except WorkbenchError as exc:
-            QMessageBox.critical(self.editor, "Load version", str(exc))
+            QMessageBox.critical(self.dialog_parent, "Load version", str(exc))
             return False
         self._loading = True
         try:
@@ -87,12 +106,12 @@ class StoreLink(QObject):
             return None
         graph = editor.graph
         if not graph.name:
-            QMessageBox.warning(editor, "Save to store", "The graph has no name. Give it one in "
+            QMessageBox.warning(self.dialog_parent, "Save to store", "The graph has no name. Give it one in "
                                 "Properties (click the empty canvas), then save it to the store.")
             return None
         if message is None:
             text, ok = QInputDialog.getText(
-                editor, "Save to store", f"What changed in '{graph.name}'? (shown in its history)",
+                self.dialog_parent, "Save to store", f"What changed in '{graph.name}'? (shown in its history)",
                 QLineEdit.EchoMode.Normal, "")
             if not ok:
                 return None
@@ -110,7 +129,7 @@ class StoreLink(QObject):
         except GraphConflictError as exc:
             return self._on_conflict(graph, message, base, exc)
         except WorkbenchError as exc:
-            QMessageBox.critical(editor, "Save to store", f"Cannot save '{graph.name}'.\n\n{exc}")
+            QMessageBox.critical(self.dialog_parent, "Save to store", f"Cannot save '{graph.name}'.\n\n{exc}")
             editor.show_status(f"Not saved to the store: {exc}", error=True)
             return None
         saved = result.version
@@ -118,7 +137,7 @@ class StoreLink(QObject):
             self.load_version(saved)
         elif result.merged_with is not None:
             answer = QMessageBox.question(
-                editor, "Merged with a later version",
+                self.dialog_parent, "Merged with a later version",
                 f"Someone saved version {result.merged_with} of '{graph.name}' since you started "
                 f"from {'version ' + str(base) if base is not None else 'your own copy'}. They "
                 f"changed other nodes than you, so both edits are in version {saved.version}.\n\n"
@@ -154,10 +173,10 @@ class StoreLink(QObject):
             base_data = (dump_data(loads(version_text(self.store, self.user, graph.name, base).text,
                                          strict=False)) if base is not None else None)
         except WorkbenchError as err:
-            QMessageBox.critical(editor, "Save to store", f"Cannot read the saved versions.\n\n{err}")
+            QMessageBox.critical(self.dialog_parent, "Save to store", f"Cannot read the saved versions.\n\n{err}")
             return None
         dialog = ConflictDialog(graph.name, exc.nodes, exc.conflicts, latest.author, latest.version,
-                                mine, theirs, editor)
+                                mine, theirs, self.dialog_parent)
         self.conflict_dialog = dialog
         try:
             dialog.exec()
@@ -169,7 +188,7 @@ class StoreLink(QObject):
             return None
         if dialog.outcome == "overwrite":
             answer = QMessageBox.warning(
-                editor, "Overwrite their version",
+                self.dialog_parent, "Overwrite their version",
                 f"Save your graph over version {latest.version} by {latest.author}? Their changes "
                 f"to {', '.join(exc.nodes)} are not kept; the audit trail records the overwrite.",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
@@ -182,7 +201,7 @@ class StoreLink(QObject):
         try:
             resolved = loads(dump_yaml(data), f"graph {graph.name!r} as resolved", strict=False)
         except WorkbenchError as err:
-            QMessageBox.critical(editor, "Save to store", f"The choices do not make a valid graph."
+            QMessageBox.critical(self.dialog_parent, "Save to store", f"The choices do not make a valid graph."
                                  f"\n\n{err}\n\nChoose differently, or cancel and edit the graph.")
             return None
         choices = ", ".join(f"{n}: {s}" for n, s in dialog.choices().items())
