@@ -18,7 +18,7 @@ from workbench.graph import Graph, loads
 from workbench.graph.diff import GraphDiff, diff, merge
 from workbench.graph.fileformat import dump_data, dumps
 from workbench.graph.yamlsafe import dump_yaml
-from workbench.services.identity import acting, authorise
+from workbench.services.identity import acting, authorise, project_of
 from workbench.store import Store
 from workbench.store.entities import GraphVersion
 
@@ -49,16 +49,17 @@ class SaveResult:
 
 
 def save_graph(store: Store, actor: str, graph: Graph, *, message: str = "",
-               base_version: int | None = None, force: bool = False) -> SaveResult:
+               base_version: int | None = None, force: bool = False,
+               project: str | None = None) -> SaveResult:
     """Save ``graph`` as a new version of its name (see the module rules)."""
     text = dumps(graph)
     with store.write(actor) as uow:
-        authorise(uow, actor, "graphs.save")
-        project = uow.projects.ensure()
+        where = project_of(uow, project)
+        authorise(uow, actor, "graphs.save", where)
         uow.serialise()
-        latest = uow.graphs.latest(project.id, graph.name)
+        latest = uow.graphs.latest(where.id, graph.name)
         if latest is None or latest.version == base_version:
-            saved = uow.graphs.save(project.id, graph.name, text, message=message,
+            saved = uow.graphs.save(where.id, graph.name, text, message=message,
                                     base_version=base_version)
             return SaveResult(saved, unchanged=latest is not None and saved.id == latest.id)
         if base_version is not None and base_version > latest.version:
@@ -66,7 +67,7 @@ def save_graph(store: Store, actor: str, graph: Graph, *, message: str = "",
                                     f"(the latest is {latest.version})")
         if latest.text == text:
             return SaveResult(latest, unchanged=True)
-        base = (loads(uow.graphs.version(project.id, graph.name, base_version).text)
+        base = (loads(uow.graphs.version(where.id, graph.name, base_version).text)
                 if base_version is not None else None)
         result = merge(dump_data(base) if base is not None else None, dump_data(graph),
                        dump_data(loads(latest.text)))
@@ -74,42 +75,40 @@ def save_graph(store: Store, actor: str, graph: Graph, *, message: str = "",
             if not force:
                 raise GraphConflictError(graph.name, base_version, latest, result.conflicts,
                                          result.conflicting_nodes)
-            saved = uow.graphs.save(project.id, graph.name, text, message=message,
+            saved = uow.graphs.save(where.id, graph.name, text, message=message,
                                     base_version=base_version, overwrote=latest.version)
             return SaveResult(saved, overwrote=latest.version)
         merged = loads(dump_yaml(result.data), f"graph {graph.name!r} merged with version {latest.version}")
         note = f"merged with version {latest.version}" + (f": {message}" if message else "")
-        saved = uow.graphs.save(project.id, graph.name, dumps(merged), message=note,
+        saved = uow.graphs.save(where.id, graph.name, dumps(merged), message=note,
                                 base_version=latest.version)
         return SaveResult(saved, merged_with=latest.version)
 
 
-def history(store: Store, actor: str, name: str) -> list[GraphVersion]:
+def history(store: Store, actor: str, name: str, *, project: str | None = None) -> list[GraphVersion]:
     """Every version of graph ``name``, newest first."""
     with store.read() as uow:
         acting(uow, actor)
-        project = uow.projects.find(uow.projects.DEFAULT)
-        versions = uow.graphs.history(project.id, name) if project is not None else []
+        versions = uow.graphs.history(project_of(uow, project).id, name)
     if not versions:
         raise InvalidInputError(f"the store has no graph named {name!r}",
                                 hint="'workbench graph save FILE' saves one")
     return versions
 
 
-def version_text(store: Store, actor: str, name: str, version: int | None = None) -> GraphVersion:
+def version_text(store: Store, actor: str, name: str, version: int | None = None, *,
+                 project: str | None = None) -> GraphVersion:
     """Version ``version`` of graph ``name`` (the latest when None)."""
     with store.read() as uow:
         acting(uow, actor)
-        project = uow.projects.find(uow.projects.DEFAULT)
-        if project is None or version is None:
-            latest = uow.graphs.latest(project.id, name) if project is not None else None
+        where = project_of(uow, project)
+        if version is None:
+            latest = uow.graphs.latest(where.id, name)
             if latest is None:
-                raise InvalidInputError(f"the store has no graph named {name!r}",
+                raise InvalidInputError(f"the store has no graph named {name!r} in project {where.name!r}",
                                         hint="'workbench graph save FILE' saves one")
-            if version is None:
-                return latest
-        assert project is not None
-        return uow.graphs.version(project.id, name, version)
+            return latest
+        return uow.graphs.version(where.id, name, version)
 
 
 def compare(old: Graph, new: Graph) -> GraphDiff:

@@ -1,4 +1,5 @@
-"""Who is acting: the named user must exist in the store; their roles come from there.
+"""Who is acting: the named user must exist in the store; their roles come from there
+(store-wide roles, and with a project the roles held in that project only).
 
 On PostgreSQL a role counts only when the database agrees: the person's login is a member of
 the role's group (which only the store's own path, the trigger on ``user_roles``, grants). A
@@ -10,7 +11,7 @@ from __future__ import annotations
 from workbench.errors import PermissionDeniedError
 from workbench.governance.permissions import require
 from workbench.store import UnitOfWork
-from workbench.store.entities import User
+from workbench.store.entities import Project, User
 
 
 def acting(uow: UnitOfWork, name: str) -> User:
@@ -39,8 +40,23 @@ def acting(uow: UnitOfWork, name: str) -> User:
     return user
 
 
-def authorise(uow: UnitOfWork, name: str, action: str) -> User:
-    """The acting user, after checking they may perform ``action``."""
+def authorise(uow: UnitOfWork, name: str, action: str, project: Project | str | None = None) -> User:
+    """The acting user, after checking they may perform ``action``; given a ``project`` (or its
+    name), with the roles they hold there (store-wide roles hold in every project), which the
+    returned user carries."""
     user = acting(uow, name)
-    require(user.name, user.roles, action)
-    return user
+    if project is None:
+        require(user.name, user.roles, action)
+        return user
+    from dataclasses import replace
+
+    where = uow.projects.get(project) if isinstance(project, str) else project
+    roles = uow.users.roles_in(user, where.id)
+    require(user.name, roles, action, project=where.name)
+    return replace(user, roles=roles)
+
+
+def project_of(uow: UnitOfWork, name: str | None) -> Project:
+    """The project named ``name`` (the default project when None); a clear error when the
+    store has no such project."""
+    return uow.projects.get(name or uow.projects.DEFAULT)

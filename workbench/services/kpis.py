@@ -43,7 +43,7 @@ from workbench.monitoring.kpi import (
     lagged_cross_correlation,
     regularise,
 )
-from workbench.services.identity import acting, authorise
+from workbench.services.identity import acting, authorise, project_of
 from workbench.store import Store
 from workbench.store.entities import KpiSeries
 
@@ -111,7 +111,7 @@ class KpiReview:
 
 def import_kpi_csv(store: Store, actor: str, path: str | Path, *, name: str | None = None,
                    time_column: str | None = None, value_column: str | None = None,
-                   unit: str = "", description: str = "") -> KpiImport:
+                   unit: str = "", description: str = "", project: str | None = None) -> KpiImport:
     """Read a KPI CSV, check every line, then write it as one series in one transaction."""
     file = Path(path)
     points = read_kpi_csv(file, time_column=time_column, value_column=value_column)
@@ -119,8 +119,9 @@ def import_kpi_csv(store: Store, actor: str, path: str | Path, *, name: str | No
     if not series_name:
         raise InvalidInputError("a KPI series needs a name", where=str(file), hint="pass name=…")
     with store.write(actor) as uow:
-        authorise(uow, actor, "kpis.import")
-        series = uow.kpis.ensure(series_name, unit=unit, description=description)
+        where = project_of(uow, project)
+        authorise(uow, actor, "kpis.import", where)
+        series = uow.kpis.ensure(series_name, unit=unit, description=description, project_id=where.id)
         uow.kpis.upsert_points(series.id, points)
     return KpiImport(series, len(points), points[0][0], points[-1][0])
 
@@ -225,11 +226,11 @@ def _parse_value(text: str, where: str, column: str) -> float:
 # -- reads ------------------------------------------------------------------------------
 
 
-def list_kpis(store: Store, actor: str) -> list[KpiSeries]:
+def list_kpis(store: Store, actor: str, *, project: str | None = None) -> list[KpiSeries]:
     """Every imported KPI series (any user of the store may read them)."""
     with store.read() as uow:
         acting(uow, actor)
-        return uow.kpis.all()
+        return uow.kpis.all(project_id=None if project is None else project_of(uow, project).id)
 
 
 def kpi_points(store: Store, actor: str, name: str) -> Points:

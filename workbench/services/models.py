@@ -2,22 +2,26 @@
 
 Promoting needs ``engineer`` or ``approver``; deciding an approval needs ``approver``, a
 reason, and someone other than the person who requested it. Every decision and alias move is
-an audit entry written in the same transaction.
+an audit entry written in the same transaction. Roles count where the thing belongs: in the
+model's project, in the request's project (a role held in the whole store holds in every
+project). Listings given a project show that project's things only.
 """
 
 from __future__ import annotations
 
 from workbench.errors import InvalidInputError, PermissionDeniedError
-from workbench.services.identity import acting, authorise
+from workbench.services.identity import acting, authorise, project_of
 from workbench.store import Store
 from workbench.store.entities import AliasMove, ApprovalRequest, ModelVersion
 
 
-def list_models(store: Store, actor: str, name: str | None = None) -> list[ModelVersion]:
+def list_models(store: Store, actor: str, name: str | None = None, *,
+                project: str | None = None) -> list[ModelVersion]:
     """Registered model versions, of one model when ``name`` is given."""
     with store.read() as uow:
         acting(uow, actor)
-        return uow.models.all(name)
+        project_id = None if project is None else project_of(uow, project).id
+        return uow.models.all(name, project_id=project_id)
 
 
 def promote(store: Store, actor: str, name: str, version: int, alias: str) -> AliasMove:
@@ -26,7 +30,7 @@ def promote(store: Store, actor: str, name: str, version: int, alias: str) -> Al
     from workbench.governance.decision_trust import approved, champion_refusal
 
     with store.write(actor) as uow:
-        authorise(uow, actor, "models.promote")
+        authorise(uow, actor, "models.promote", uow.projects.by_id(uow.models.get(name, version).project_id))
         if alias == "champion" and not approved(uow, uow.models.get(name, version).id):
             raise PermissionDeniedError(champion_refusal(name, version))
         return uow.models.set_alias(name, version, alias)
@@ -38,13 +42,15 @@ def gate_role_of(request: ApprovalRequest) -> str:
     return str(request.evidence.get("approver_role") or "approver")
 
 
-def list_approvals(store: Store, actor: str, status: str | None = None) -> list[ApprovalRequest]:
+def list_approvals(store: Store, actor: str, status: str | None = None, *,
+                   project: str | None = None) -> list[ApprovalRequest]:
     """Approval requests (of one status when given), after expiring those past their deadline."""
     with store.write(actor) as uow:
         acting(uow, actor)
         uow.approvals.expire_due()
     with store.read() as uow:
-        return uow.approvals.all(status=status)
+        project_id = None if project is None else project_of(uow, project).id
+        return uow.approvals.all(status=status, project_id=project_id)
 
 
 def decide(store: Store, actor: str, request_id: int, decision: str, reason: str) -> ApprovalRequest:
@@ -52,8 +58,9 @@ def decide(store: Store, actor: str, request_id: int, decision: str, reason: str
     if not reason or not reason.strip():
         raise InvalidInputError(f"approval request {request_id}: a decision needs a reason (--reason TEXT)")
     with store.write(actor) as uow:
-        user = authorise(uow, actor, "approvals.decide")
         request = uow.approvals.get(request_id)
+        project = uow.projects.by_id(request.project_id)
+        user = authorise(uow, actor, "approvals.decide", project)
         if request.requested_by == user.name:
             raise PermissionDeniedError(
                 f"{user.name!r} requested approval {request_id} and may not decide it",
@@ -62,5 +69,5 @@ def decide(store: Store, actor: str, request_id: int, decision: str, reason: str
         if gate_role not in user.roles:
             raise PermissionDeniedError(
                 f"approval {request_id} is decided by the role {gate_role} (its gate's approver_role); "
-                f"{user.name!r} holds {', '.join(user.roles)}", hint="an admin grants the role, or ask one who holds it")
+                f"{user.name!r} holds {', '.join(user.roles)} in project {project.name!r}", hint="an admin grants the role, or ask one who holds it")
         return uow.approvals.decide(request_id, decision, reason)

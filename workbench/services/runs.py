@@ -13,7 +13,7 @@ from typing import Any
 
 from workbench.errors import InvalidInputError, PermissionDeniedError
 from workbench.orchestrator.launch import create_run, reconcile, spawn_worker
-from workbench.services.identity import acting, authorise
+from workbench.services.identity import acting, authorise, project_of
 from workbench.store import Store
 from workbench.store.entities import Run, Step
 from workbench.store.states import RESUMABLE, WRITERS
@@ -43,8 +43,8 @@ def code_version(folder: Path) -> dict[str, Any] | None:
 def start_run(store: Store, actor: str, graph_file: str | Path, *, target: str = "local",
               nodes: list[str] | None = None, trigger: str = "manual", no_cache: bool = False,
               retries: int = 0, step_timeout_s: float | None = None, seed: int = 0,
-              detach: bool = True) -> Run:
-    """Validate the graph file, save it as a graph version and create a run of it (``runs.start``); with ``detach`` a worker process drives it."""
+              detach: bool = True, project: str | None = None) -> Run:
+    """Validate the graph file, save it as a graph version and create a run of it (``runs.start``); with ``detach`` a worker process drives it. It belongs to ``project`` (default: the default project), where the roles count."""
     from workbench.graph import dumps, ensure_valid, load
 
     path = Path(graph_file)
@@ -60,9 +60,9 @@ def start_run(store: Store, actor: str, graph_file: str | Path, *, target: str =
             raise InvalidInputError(f"{path}: no node {unknown[0]!r} in the graph")
         params["nodes"] = list(nodes)
     with store.write(actor) as uow:
-        authorise(uow, actor, "runs.start")
-        project = uow.projects.ensure()
-        version = uow.graphs.save(project.id, graph.name, dumps(graph))
+        where = project_of(uow, project)
+        authorise(uow, actor, "runs.start", where)
+        version = uow.graphs.save(where.id, graph.name, dumps(graph))
     run = create_run(store, actor, graph_version_id=version.id, target=target, trigger=trigger, params=params)
     if detach:
         spawn_worker(store.url, run.id)
@@ -79,12 +79,14 @@ def _reconcile_for(store: Store, actor: str) -> None:
     reconcile(store, actor)  # noticed and recorded by the person who looked
 
 
-def list_runs(store: Store, actor: str, *, status: str | None = None, limit: int = 50) -> list[Run]:
+def list_runs(store: Store, actor: str, *, status: str | None = None, limit: int = 50,
+              project: str | None = None) -> list[Run]:
     """The newest runs (of one status when given), after noticing runs whose worker is gone."""
     _reconcile_for(store, actor)
     with store.read() as uow:
         acting(uow, actor)
-        return uow.runs.all(status=status, limit=limit)
+        project_id = None if project is None else project_of(uow, project).id
+        return uow.runs.all(status=status, limit=limit, project_id=project_id)
 
 
 def show_run(store: Store, actor: str, run_id: int) -> RunView:
@@ -100,8 +102,8 @@ def show_run(store: Store, actor: str, run_id: int) -> RunView:
 def cancel_run(store: Store, actor: str, run_id: int) -> Run:
     """Ask a run that has not finished to stop (``runs.cancel``)."""
     with store.write(actor) as uow:
-        authorise(uow, actor, "runs.cancel")
         run = uow.runs.get(run_id)
+        authorise(uow, actor, "runs.cancel", uow.projects.by_id(run.project_id))
         if run.finished:
             raise InvalidInputError(f"run {run_id} is already {run.status}")
         return uow.runs.request_cancel(run_id)
@@ -113,8 +115,8 @@ def resume_run(store: Store, actor: str, run_id: int, *, detach: bool = True) ->
         authorise(uow, actor, "runs.start")  # before anything is reconciled
     reconcile(store, actor)
     with store.write(actor) as uow:
-        authorise(uow, actor, "runs.start")
         run = uow.runs.get(run_id)
+        authorise(uow, actor, "runs.start", uow.projects.by_id(run.project_id))
         if run.started_by != actor:  # a graph is code: it runs with the rights of whoever drives it
             raise PermissionDeniedError(
                 f"run {run_id} was started by {run.started_by}; only they resume it",
@@ -130,8 +132,8 @@ def resume_run(store: Store, actor: str, run_id: int, *, detach: bool = True) ->
 def rerun(store: Store, actor: str, run_id: int, *, detach: bool = True) -> Run:
     """Run the same saved graph version again with the same options (a reproduction)."""
     with store.write(actor) as uow:
-        authorise(uow, actor, "runs.start")
         original = uow.runs.get(run_id)
+        authorise(uow, actor, "runs.start", uow.projects.by_id(original.project_id))
         if original.graph_version_id is None:
             raise InvalidInputError(f"run {run_id} has no saved graph version to run again")
     params = {**original.params, "reproduces": run_id}

@@ -146,6 +146,7 @@ class ModelVersion:
     created_at: int
     created_by: str
     aliases: tuple[str, ...] = ()
+    project_id: int = 0  # the project the model belongs to (all its versions)
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ class KpiSeries:
     name: str
     unit: str
     description: str
+    project_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,7 @@ class ApprovalRequest:
     expires_at: int | None
     evidence: dict[str, Any]
     decision: ApprovalDecision | None = None
+    project_id: int = 0  # the project of its run (else of its model); decided by that project's roles
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ each a member of the groups its role implies. The rules, all checked by the serv
   roles in step: adding a person creates their login (without a password until one is set)
   and grants ``DB_person``; each role row grants or revokes its group. A database superuser
   can never be made a person.
-* ``approval_decisions`` is written by approver logins only; its ``decided_by`` must be the
-  login (``session_user``) and never the request's requester. A request becomes approved or
+* ``approval_decisions`` is written by approver logins only (approvers of the whole store, or
+  of the request's project in ``project_roles``, which admin logins alone write); its
+  ``decided_by`` must be the login (``session_user``) and never the request's requester. A request becomes approved or
   rejected only with a matching decision row.
 * A model version becomes ``champion`` (``model_aliases``) only with an approved request for
   it (a superuser excepted: the administrator's maintenance).
@@ -40,7 +41,7 @@ ROLE_GROUPS = {role: ("person", "writer") if role in WRITERS else ("person",) fo
 # tables no one writes directly (functions and triggers do), or only some groups do
 GUARDED = ("users", "user_roles", "approval_decisions", "audit_log", "audit_head", "audit_signatures",
            "person_keys", "store_info", "alembic_version", "serve_tokens", "code_folders",
-           "notify_channels", "presence")
+           "notify_channels", "presence", "project_roles")
 APPEND_ONLY = ("audit_log", "audit_signatures", "person_keys", "approval_decisions")
 GENESIS = "0" * 64
 
@@ -168,6 +169,30 @@ BEGIN
   RETURN NEW;
 END $$;
 
+-- a role held in the whole store (its group), or in the project of an approval request only
+CREATE OR REPLACE FUNCTION wb_holds_in_project(p_request bigint, p_role text) RETURNS boolean LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, public AS $$
+BEGIN
+  RETURN pg_has_role(session_user, current_database() || '_' || p_role, 'MEMBER') OR EXISTS (
+    SELECT 1 FROM project_roles pr JOIN users u ON u.id = pr.user_id
+      JOIN approval_requests r ON r.project_id = pr.project_id
+     WHERE r.id = p_request AND u.name = session_user AND pr.role = p_role);
+END $$;
+
+-- a project role of a writing kind makes its holder a writer (the triggers check the project)
+CREATE OR REPLACE FUNCTION wb_sync_project_roles() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public AS $$
+DECLARE v_user bigint := coalesce(NEW.user_id, OLD.user_id); v_name text;
+BEGIN
+  v_name := (SELECT name FROM users WHERE id = v_user);
+  IF EXISTS (SELECT 1 FROM project_roles WHERE user_id = v_user AND role <> 'analyst') THEN
+    EXECUTE format('GRANT %I TO %I', current_database() || '_writer', v_name);
+  ELSE
+    EXECUTE format('REVOKE %I FROM %I', current_database() || '_writer', v_name);
+  END IF;
+  RETURN NULL;
+END $$;
+
 CREATE OR REPLACE FUNCTION wb_check_decision() RETURNS trigger LANGUAGE plpgsql
 SET search_path = pg_catalog, public AS $$
 BEGIN
@@ -176,14 +201,14 @@ BEGIN
       RAISE EXCEPTION 'a decision is recorded by its decider: the login % cannot record one for %',
         session_user, NEW.decided_by USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF NOT pg_has_role(session_user, current_database() || '_approver', 'MEMBER') THEN
-      RAISE EXCEPTION 'only an approver decides: the login % is not one', session_user
-        USING ERRCODE = 'insufficient_privilege';
+    IF NOT wb_holds_in_project(NEW.request_id, 'approver') THEN
+      RAISE EXCEPTION 'only an approver decides: the login % is not one in the project of approval request %',
+        session_user, NEW.request_id USING ERRCODE = 'insufficient_privilege';
     END IF;
   END IF;
-  IF NOT wb_is_superuser() AND NOT pg_has_role(session_user, current_database() || '_' ||
+  IF NOT wb_is_superuser() AND NOT wb_holds_in_project(NEW.request_id,
        coalesce((SELECT evidence::jsonb ->> 'approver_role' FROM approval_requests WHERE id = NEW.request_id),
-                'approver'), 'MEMBER') THEN
+                'approver')) THEN
     RAISE EXCEPTION 'approval request %: its gate is decided by another role than the login % holds',
       NEW.request_id, session_user USING ERRCODE = 'insufficient_privilege';
   END IF;
@@ -316,6 +341,12 @@ def apply(conn: Any) -> None:
         sequence = conn.execute(text("SELECT pg_get_serial_sequence('presence', 'id')")).scalar()
         if sequence:
             conn.execute(text(f"GRANT USAGE, SELECT ON SEQUENCE {sequence} TO {q['person']}"))
+    # roles in one project: granted by admins only; a project's risk officer holds no approver
+    # group, so any writer may insert a decision and the trigger checks the project's roles
+    if "project_roles" in tables:
+        conn.execute(text(f"GRANT INSERT, UPDATE, DELETE ON project_roles TO {q['admin']}"))
+        conn.execute(text(f"GRANT DELETE ON projects TO {q['admin']}"))
+        conn.execute(text(f"GRANT INSERT ON approval_decisions TO {q['writer']}"))
     # the folders whose code graphs may run: declared and removed by engineers and admins only
     if "code_folders" in tables:
         conn.execute(text(f"GRANT INSERT, UPDATE (removed_at, removed_by) ON code_folders "
@@ -344,7 +375,8 @@ def apply(conn: Any) -> None:
             ("status_checked", "approval_requests", "BEFORE UPDATE", "wb_check_request_status"),
             ("champion_approved", "model_aliases", "BEFORE INSERT OR UPDATE", "wb_check_champion"),
             ("people_synced", "users", "AFTER INSERT OR UPDATE", "wb_sync_people"),
-            ("roles_synced", "user_roles", "AFTER INSERT OR UPDATE OR DELETE", "wb_sync_people")):
+            ("roles_synced", "user_roles", "AFTER INSERT OR UPDATE OR DELETE", "wb_sync_people"),
+            ("project_roles_synced", "project_roles", "AFTER INSERT OR DELETE", "wb_sync_project_roles")):
         if table not in tables:  # a later migration makes it, and applies these rules again
             continue
         conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))

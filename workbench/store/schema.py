@@ -77,6 +77,17 @@ class ProjectRow(Base):
     created_by: Mapped[str] = mapped_column(String(200))
 
 
+class ProjectRoleRow(Base):
+    """A role a person holds in one project only (a role in ``user_roles`` holds in every
+    project)."""
+
+    __tablename__ = "project_roles"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role_known"),)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 class GraphVersionRow(Base):
     __tablename__ = "graph_versions"
     __table_args__ = (UniqueConstraint("project_id", "name", "version"),)
@@ -177,6 +188,7 @@ class ModelVersionRow(Base):
     __tablename__ = "model_versions"
     __table_args__ = (UniqueConstraint("name", "version"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer)
     artifact_id: Mapped[int | None] = mapped_column(ForeignKey("artifacts.id"))
@@ -292,6 +304,7 @@ class DivergenceResultRow(Base):
 class KpiSeriesRow(Base):
     __tablename__ = "kpi_series"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     unit: Mapped[str] = mapped_column(String(64), default="")
     description: Mapped[str] = mapped_column(Text, default="")
@@ -308,6 +321,7 @@ class ApprovalRequestRow(Base):
     __tablename__ = "approval_requests"
     __table_args__ = (CheckConstraint(_in("status", APPROVAL_STATUSES), name="status_known"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     node_id: Mapped[str] = mapped_column(String(200), default="")

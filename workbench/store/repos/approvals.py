@@ -28,7 +28,10 @@ class ApprovalsRepo(Repo):
 
     def request(self, *, model_version_id: int | None, run_id: int | None, node_id: str = "",
                 evidence: dict[str, Any] | None = None, expires_at: int | None = None) -> ApprovalRequest:
-        row = ApprovalRequestRow(model_version_id=model_version_id, run_id=run_id, node_id=node_id,
+        project_id = self.uow.projects.of_run(run_id) if run_id is not None or model_version_id is None \
+            else self.uow.models.get_by_id(model_version_id).project_id
+        row = ApprovalRequestRow(project_id=project_id, model_version_id=model_version_id, run_id=run_id,
+                                 node_id=node_id,
                                  status="open", requested_by=self.actor, created_at=now_ms(),
                                  expires_at=expires_at, evidence=dumps(evidence or {}))
         self.session.add(row)
@@ -40,7 +43,7 @@ class ApprovalsRepo(Repo):
         model = (evidence or {}).get("model") or {}
         what = (f"model {model.get('name')} version {model.get('version')}" if model.get("name")
                 else f"run {run_id}" if run_id is not None else "a decision")
-        self.uow.notifications.notify(self.uow.notifications.holders_of(role), "approval",
+        self.uow.notifications.notify(self.uow.notifications.holders_of(role, project_id=project_id), "approval",
                                       f"approval:{row.id}",
                                       f"approval requested for {what} (request {row.id}, by {self.actor})")
         return self._entity(row)
@@ -52,10 +55,12 @@ class ApprovalsRepo(Repo):
                                 hint="'workbench approvals list' shows the open ones")
         return self._entity(row)
 
-    def all(self, *, status: str | None = None) -> list[ApprovalRequest]:
+    def all(self, *, status: str | None = None, project_id: int | None = None) -> list[ApprovalRequest]:
         query = select(ApprovalRequestRow)
         if status:
             query = query.where(ApprovalRequestRow.status == status)
+        if project_id is not None:
+            query = query.where(ApprovalRequestRow.project_id == project_id)
         return [self._entity(r) for r in self.session.scalars(query.order_by(ApprovalRequestRow.id))]
 
     def expire_due(self, now: int | None = None) -> list[int]:

@@ -77,10 +77,17 @@ class ModelsRepo(Repo):
         return to_entity(ModelVersion, row, json_fields=("metrics", "lineage"), aliases=aliases)
 
     def register(self, name: str, *, artifact_id: int | None, run_id: int | None = None,
-                 metrics: dict[str, Any] | None = None, lineage: dict[str, Any] | None = None) -> ModelVersion:
+                 metrics: dict[str, Any] | None = None, lineage: dict[str, Any] | None = None,
+                 project_id: int | None = None) -> ModelVersion:
+        """A new version of ``name``. A model belongs to one project: the project of its first
+        version, which is ``project_id``, else its run's project, else the default project."""
         self.uow.serialise()
         last = self.session.scalar(select(func.max(ModelVersionRow.version)).where(ModelVersionRow.name == name))
-        row = ModelVersionRow(name=name, version=(last or 0) + 1, artifact_id=artifact_id, run_id=run_id,
+        owner = self.session.scalar(select(ModelVersionRow.project_id).where(ModelVersionRow.name == name).limit(1))
+        if owner is None:
+            owner = project_id if project_id is not None else self.uow.projects.of_run(run_id)
+        row = ModelVersionRow(project_id=owner, name=name, version=(last or 0) + 1, artifact_id=artifact_id,
+                              run_id=run_id,
                               metrics=dumps(metrics or {}), lineage=dumps(lineage or {}),
                               created_at=now_ms(), created_by=self.actor)
         self.session.add(row)
@@ -113,10 +120,12 @@ class ModelsRepo(Repo):
                                   .order_by(DeploymentEventRow.id.desc()).limit(1))
         return None if row is None else to_entity(DeploymentEvent, row)
 
-    def all(self, name: str | None = None) -> list[ModelVersion]:
+    def all(self, name: str | None = None, *, project_id: int | None = None) -> list[ModelVersion]:
         query = select(ModelVersionRow)
         if name is not None:
             query = query.where(ModelVersionRow.name == name)
+        if project_id is not None:
+            query = query.where(ModelVersionRow.project_id == project_id)
         rows = self.session.scalars(query.order_by(ModelVersionRow.name, ModelVersionRow.version))
         return [self._entity(r) for r in rows]
 

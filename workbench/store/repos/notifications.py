@@ -71,12 +71,21 @@ def _item(row: OutboxRow) -> OutboxItem:
 
 class NotificationsRepo(Repo):
     # -- making ------------------------------------------------------------------------------
-    def holders_of(self, role: str) -> list[str]:
-        """The enabled people holding ``role``."""
+    def holders_of(self, role: str, *, project_id: int | None = None) -> list[str]:
+        """The enabled people holding ``role`` in the whole store, and (given ``project_id``)
+        those holding it in that project only."""
         rows = self.session.scalars(select(UserRow.name).join(UserRoleRow, UserRoleRow.user_id == UserRow.id)
                                     .where(UserRoleRow.role == role, UserRow.disabled_at.is_(None))
                                     .order_by(UserRow.name))
-        return list(rows)
+        names = list(rows)
+        if project_id is not None:
+            from workbench.store.schema import ProjectRoleRow
+
+            names += self.session.scalars(
+                select(UserRow.name).join(ProjectRoleRow, ProjectRoleRow.user_id == UserRow.id)
+                .where(ProjectRoleRow.role == role, ProjectRoleRow.project_id == project_id,
+                       UserRow.disabled_at.is_(None)).order_by(UserRow.name))
+        return sorted(set(names))
 
     def notify(self, recipients: list[str], kind: str, target: str, text: str, *,
                to_actor: bool = False) -> int:

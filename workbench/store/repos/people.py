@@ -1,4 +1,10 @@
-"""Users and their roles, projects, and comments."""
+"""Users and their roles, projects and the roles people hold in one project, and comments.
+
+A role in ``user_roles`` holds in every project (admins stay admins everywhere); a role in
+``project_roles`` holds only in its project. Projects and project roles change only through
+an admin (checked by the services; on PostgreSQL ``project_roles`` is written by admin logins
+only).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,14 @@ from workbench.store.db import now_ms
 from workbench.store.entities import Comment, Project, User
 from workbench.store.errors import ConflictError, NotFoundError
 from workbench.store.repos.base import Repo, to_entity
-from workbench.store.schema import ROLES, CommentRow, ProjectRow, UserRoleRow, UserRow
+from workbench.store.schema import (
+    ROLES,
+    CommentRow,
+    ProjectRoleRow,
+    ProjectRow,
+    UserRoleRow,
+    UserRow,
+)
 
 PERSON_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,62}")
 
@@ -109,6 +122,53 @@ class UsersRepo(Repo):
         self.uow.record_change("users", name, "removed")
         return self.get(name)
 
+    def project_roles(self, name: str) -> dict[str, tuple[str, ...]]:
+        """The roles ``name`` holds in single projects: {project name: roles}."""
+        rows = self.session.execute(
+            select(ProjectRow.name, ProjectRoleRow.role).join(ProjectRow, ProjectRow.id == ProjectRoleRow.project_id)
+            .join(UserRow, UserRow.id == ProjectRoleRow.user_id).where(UserRow.name == name)
+            .order_by(ProjectRow.name, ProjectRoleRow.role))
+        held: dict[str, list[str]] = {}
+        for project, role in rows:
+            held.setdefault(project, []).append(role)
+        return {p: tuple(r) for p, r in held.items()}
+
+    def roles_in(self, user: User, project_id: int) -> tuple[str, ...]:
+        """What ``user`` holds in one project: their store-wide roles and that project's."""
+        own = self.session.scalars(select(ProjectRoleRow.role).where(
+            ProjectRoleRow.user_id == user.id, ProjectRoleRow.project_id == project_id))
+        return tuple(sorted(set(user.roles) | set(own)))
+
+    def grant_in(self, name: str, project: str, roles: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Give ``name`` roles in one project only (audited); returns their project roles."""
+        chosen = check_roles(roles)
+        user, where = self.get(name), self.uow.projects.get(project)
+        have = set(self.project_roles(name).get(project, ()))
+        new = [r for r in chosen if r not in have]
+        self.session.add_all([ProjectRoleRow(user_id=user.id, project_id=where.id, role=r) for r in new])
+        self.session.flush()
+        self.audit("users.grant", f"user:{name}", {"project": project, "roles": new})
+        self.uow.record_change("users", name, "roles")
+        return self.project_roles(name)
+
+    def revoke_in(self, name: str, project: str, roles: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Take project roles from ``name`` (audited); a role they do not hold there is refused."""
+        chosen = check_roles(roles)
+        user, where = self.get(name), self.uow.projects.get(project)
+        have = self.project_roles(name).get(project, ())
+        missing = [r for r in chosen if r not in have]
+        if missing:
+            raise ConflictError(f"{name!r} does not hold the role {missing[0]} in project {project!r}",
+                                hint=f"'workbench users list' shows who holds what; roles held in every "
+                                     f"project change with 'workbench users roles {name}'")
+        self.session.execute(delete(ProjectRoleRow).where(
+            ProjectRoleRow.user_id == user.id, ProjectRoleRow.project_id == where.id,
+            ProjectRoleRow.role.in_(chosen)))
+        self.session.flush()
+        self.audit("users.revoke", f"user:{name}", {"project": project, "roles": list(chosen)})
+        self.uow.record_change("users", name, "roles")
+        return self.project_roles(name)
+
     def set_password(self, name: str, password: str) -> None:
         """Set a person's PostgreSQL password; only its SCRAM verifier reaches the server."""
         if self.uow.dialect != "postgresql":
@@ -131,7 +191,62 @@ class ProjectsRepo(Repo):
     def get(self, name: str) -> Project:
         project = self.find(name)
         if project is None:
-            raise NotFoundError(f"no project named {name!r} in this store")
+            known = ", ".join(p.name for p in self.all()) or "none"
+            raise NotFoundError(f"no project named {name!r} in this store (its projects: {known})",
+                                hint="choose one with --project or $WORKBENCH_PROJECT; an admin adds "
+                                     "projects with 'workbench projects add NAME'")
+        return project
+
+    def by_id(self, project_id: int) -> Project:
+        row = self.session.get(ProjectRow, project_id)
+        if row is None:
+            raise NotFoundError(f"no project with id {project_id}")
+        return to_entity(Project, row)
+
+    def of_run(self, run_id: int | None) -> int:
+        """The project of a run; the default project's id when there is no run."""
+        if run_id is not None:
+            from workbench.store.schema import RunRow
+
+            found = self.session.scalar(select(RunRow.project_id).where(RunRow.id == run_id))
+            if found is not None:
+                return int(found)
+        return self.ensure().id
+
+    def add(self, name: str, description: str = "") -> Project:
+        name = name.strip()
+        if not PERSON_NAME.fullmatch(name):
+            raise ConflictError(f"{name!r} cannot be a project's name: use 1 to 63 letters, digits, '.', '_', "
+                                "'-' or '@', starting with a letter or digit")
+        if self.find(name) is not None:
+            raise ConflictError(f"a project named {name!r} already exists")
+        return self.ensure(name, description)
+
+    def remove(self, name: str) -> Project:
+        """Remove an empty project (no graphs, runs, models, KPIs or approval requests); the
+        roles people held in it go with it."""
+        from workbench.store.schema import (
+            ApprovalRequestRow,
+            GraphVersionRow,
+            KpiSeriesRow,
+            ModelVersionRow,
+            RunRow,
+        )
+
+        project = self.get(name)
+        if project.name == self.DEFAULT:
+            raise ConflictError("the default project cannot be removed")
+        for table, words in ((GraphVersionRow, "graph versions"), (RunRow, "runs"), (ModelVersionRow, "model versions"),
+                             (KpiSeriesRow, "KPI series"), (ApprovalRequestRow, "approval requests")):
+            count = self.session.scalar(select(func.count()).select_from(table)
+                                        .where(table.project_id == project.id))
+            if count:
+                raise ConflictError(f"project {name!r} holds {count} {words}: only an empty project is removed")
+        self.session.execute(delete(ProjectRoleRow).where(ProjectRoleRow.project_id == project.id))
+        self.session.execute(delete(ProjectRow).where(ProjectRow.id == project.id))
+        self.session.flush()
+        self.audit("projects.remove", f"project:{name}", {})
+        self.uow.record_change("projects", name, "removed")
         return project
 
     def all(self) -> list[Project]:

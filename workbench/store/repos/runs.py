@@ -47,11 +47,13 @@ class RunsRepo(Repo):
             raise NotFoundError(f"no run with id {run_id}")
         return self._run(row)
 
-    def all(self, *, status: str | None = None, limit: int = 200) -> list[Run]:
-        """The newest runs (of one status when given)."""
+    def all(self, *, status: str | None = None, limit: int = 200, project_id: int | None = None) -> list[Run]:
+        """The newest runs (of one status, of one project, when given)."""
         query = select(RunRow)
         if status:
             query = query.where(RunRow.status == status)
+        if project_id is not None:
+            query = query.where(RunRow.project_id == project_id)
         rows = self.session.scalars(query.order_by(RunRow.id.desc()).limit(limit))
         return [self._run(r) for r in rows]
 

@@ -226,18 +226,28 @@ class ResultsRepo(BulkRepo):
 
 
 class KpisRepo(Repo):
-    def ensure(self, name: str, unit: str = "", description: str = "") -> KpiSeries:
+    def ensure(self, name: str, unit: str = "", description: str = "", *,
+               project_id: int | None = None) -> KpiSeries:
+        """The series ``name``, made in ``project_id`` (default: the default project) when new.
+        A KPI name is unique in the store: one of another project is refused."""
         row = self.session.scalar(select(KpiSeriesRow).where(KpiSeriesRow.name == name))
         if row is None:
             self.uow.require_actor()
-            row = KpiSeriesRow(name=name, unit=unit, description=description)
+            owner = project_id if project_id is not None else self.uow.projects.of_run(None)
+            row = KpiSeriesRow(project_id=owner, name=name, unit=unit, description=description)
             self.session.add(row)
             self.session.flush()
-            self.audit("kpis.add", f"kpi:{name}", {"unit": unit})
+            self.audit("kpis.add", f"kpi:{name}", {"unit": unit, "project_id": owner})
+        elif project_id is not None and row.project_id != project_id:
+            raise ConflictError(f"the KPI series {name!r} belongs to another project",
+                                hint="import it under another name (--name), or switch to its project")
         return to_entity(KpiSeries, row)
 
-    def all(self) -> list[KpiSeries]:
-        return [to_entity(KpiSeries, r) for r in self.session.scalars(select(KpiSeriesRow).order_by(KpiSeriesRow.name))]
+    def all(self, *, project_id: int | None = None) -> list[KpiSeries]:
+        query = select(KpiSeriesRow)
+        if project_id is not None:
+            query = query.where(KpiSeriesRow.project_id == project_id)
+        return [to_entity(KpiSeries, r) for r in self.session.scalars(query.order_by(KpiSeriesRow.name))]
 
     def upsert_points(self, series_id: int, points: Iterable[tuple[int, float]]) -> int:
         """Write ``(ts, value)`` points; a point at an existing time replaces the old value."""
