@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "workbench.cli.store_cmds",
     "workbench.cli.graph_cmds",
     "workbench.cli.user_cmds",
+    "workbench.cli.project_cmds",
     "workbench.cli.audit_cmds",
     "workbench.cli.run_cmds",
     "workbench.cli.serve_cmds",
@@ -61,6 +62,12 @@ def _global_parser(*, with_help: bool = True) -> argparse.ArgumentParser:
         metavar="NAME",
         help="acting user; default: $WORKBENCH_USER or the OS login",
     )
+    parser.add_argument(
+        "--project",
+        metavar="NAME",
+        help="the project to work in (what lists show, where graphs and runs go); default: "
+        "$WORKBENCH_PROJECT or 'default'",
+    )
     return parser
 
 
@@ -93,7 +100,7 @@ def main(
         # import) first — that was most of a start-up's time.
         plain, rest = _global_parser(with_help=False).parse_known_args(words)
         if not rest:
-            args = argparse.Namespace(store=plain.store, user=plain.user, command=None)
+            args = argparse.Namespace(store=plain.store, user=plain.user, project=plain.project, command=None)
     if args is None:
         parser = build_parser()
         args = parser.parse_args(words)

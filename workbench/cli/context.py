@@ -1,7 +1,9 @@
 """What every CLI command shares: the signed-in session (the store it talks to and who acts),
 and output helpers.
 
-The store is opened lazily, once, on the first command that needs it (``services.session``
+``--project`` (else ``$WORKBENCH_PROJECT``, else "default") names the project commands work in:
+lists show its things, graphs and runs go there, and roles held there count. A project the
+store does not have is refused by the first command that uses it. The store is opened lazily, once, on the first command that needs it (``services.session``
 signs in: on PostgreSQL the acting user is the login, never a typed name); commands that work on
 files alone (``graph validate``, ``drift``) never touch it. Tables are as wide as their
 content (``format_table``): a long value widens its column, it is never cut.
@@ -39,15 +41,18 @@ def format_table(header: list[str], rows: list[list[Any]], *, right: tuple[int, 
 class CliContext:
     store_url: str | None
     claimed: str | None  # --user or $WORKBENCH_USER as typed, or None
+    project: str = "default"  # --project, else $WORKBENCH_PROJECT, else "default"
     _sessions: dict[bool, Any] = field(default_factory=dict)
     open_gui: Any = None  # set by the console script: opens the desktop workbench
     check_gui: Any = None  # set by the console script: raises when the desktop cannot start here
 
     @classmethod
     def from_args(cls, args: Any) -> CliContext:
+        from workbench.services.projects import chosen_project
         from workbench.services.session import claimed_user
 
-        return cls(store_url=getattr(args, "store", None), claimed=claimed_user(getattr(args, "user", None)))
+        return cls(store_url=getattr(args, "store", None), claimed=claimed_user(getattr(args, "user", None)),
+                   project=chosen_project(getattr(args, "project", None)))
 
     @property
     def claimed_or_os(self) -> str:

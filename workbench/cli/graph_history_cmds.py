@@ -92,7 +92,7 @@ def _save(args: argparse.Namespace, ctx: CliContext) -> int:
         known = _bases().get(_key(store, path))
         base = int(known["version"]) if known and known.get("name") == graph.name else None
     result = save_graph(store, ctx.user, graph, message=args.message, base_version=base,
-                        force=args.force)
+                        force=args.force, project=ctx.project)
     _remember(store, path, graph.name, result.version.version)
     version = result.version
     if args.json:
@@ -126,7 +126,7 @@ def _name_of(ctx: CliContext, given: str) -> str:
 def _log(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.services.graph_history import history
 
-    versions = history(ctx.store(), ctx.user, _name_of(ctx, args.graph))
+    versions = history(ctx.store(), ctx.user, _name_of(ctx, args.graph), project=ctx.project)
     if args.json:
         ctx.print_json([{"version": v.version, "author": v.author, "created_at": v.created_at,
                          "message": v.message, "base_version": v.base_version, "sha256": v.sha256}
@@ -150,7 +150,7 @@ def _graph_of(ctx: CliContext, given: str) -> tuple[Any, str]:
     if number and not number.isdigit():
         raise InvalidInputError(f"{given!r}: the version after '@' must be a number",
                                 hint="e.g. churn@3")
-    found = version_text(ctx.store(), ctx.user, name, int(number) if number else None)
+    found = version_text(ctx.store(), ctx.user, name, int(number) if number else None, project=ctx.project)
     return loads(found.text, f"{name}@{found.version}"), f"{name}@{found.version}"
 
 

@@ -338,7 +338,7 @@ def _store_kpi_impact(args: argparse.Namespace, ctx: Any) -> int:
     from workbench.services.kpis import impact, impact_lines, list_kpis
 
     store = ctx.store(read_only=True)
-    units = {s.name: s.unit for s in list_kpis(store, ctx.user)}
+    units = {s.name: s.unit for s in list_kpis(store, ctx.user, project=ctx.project)}
     if args.kpi not in units:
         raise InvalidInputError(f"the store has no KPI series {args.kpi!r}; it has: {', '.join(units) or 'none'}",
                                 hint="'workbench kpi impact KPI.csv --events EVENTS.csv' works on files")

@@ -96,7 +96,7 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
 
     run = start_run(ctx.store(), ctx.user, args.file, target=args.target, nodes=args.nodes,
                     no_cache=args.no_cache, retries=args.retries, step_timeout_s=args.step_timeout,
-                    seed=args.seed)
+                    seed=args.seed, project=ctx.project)
     if not (args.wait or args.until_gate):
         if args.json:
             ctx.print_json({"run_id": run.id, "status": run.status})
@@ -158,12 +158,12 @@ def _follow(ctx: CliContext, run_id: int, as_json: bool, *, until_gate: bool = F
 def _runs_list(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.services.runs import list_runs
 
-    runs = list_runs(ctx.store(), ctx.user, status=args.status, limit=args.limit)
+    runs = list_runs(ctx.store(), ctx.user, status=args.status, limit=args.limit, project=ctx.project)
     if args.json:
         ctx.print_json([_run_json(r) for r in runs])
         return 0
     if not runs:
-        print("no runs" + (f" with status {args.status}" if args.status else ""))
+        print("no runs" + (f" with status {args.status}" if args.status else "") + f" in project {ctx.project}")
         return 0
     ctx.print_table(["run", "status", "trigger", "started by", "target"],
                     [[r.id, r.status, r.trigger, r.started_by, r.target] for r in runs], right=(0,))
@@ -229,7 +229,7 @@ def _runs_logs(args: argparse.Namespace, ctx: CliContext) -> int:
 def _models_list(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.services.models import list_models
 
-    versions = list_models(ctx.store(), ctx.user, args.name)
+    versions = list_models(ctx.store(), ctx.user, args.name, project=ctx.project)
     if args.json:
         ctx.print_json([asdict(v) for v in versions])
         return 0
@@ -257,7 +257,7 @@ def _models_promote(args: argparse.Namespace, ctx: CliContext) -> int:
 def _approvals_list(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.services.models import list_approvals
 
-    requests = list_approvals(ctx.store(), ctx.user, args.status)
+    requests = list_approvals(ctx.store(), ctx.user, args.status, project=ctx.project)
     if args.json:
         ctx.print_json([asdict(r) for r in requests])
         return 0

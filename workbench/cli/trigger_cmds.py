@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _watch(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.services.triggers import watcher
 
-    watching = watcher(ctx.store(), ctx.user, args.file, target=args.target)
+    watching = watcher(ctx.store(), ctx.user, args.file, target=args.target, project=ctx.project)
     print(f"watching the triggers of {args.file} (Ctrl-C stops)", flush=True)
     try:
         while True:
@@ -44,6 +44,6 @@ def _watch(args: argparse.Namespace, ctx: CliContext) -> int:
 def _fire(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.services.triggers import fire
 
-    run = fire(ctx.store(), ctx.user, args.file, args.node, target=args.target)
+    run = fire(ctx.store(), ctx.user, args.file, args.node, target=args.target, project=ctx.project)
     print(f"started run {run.id} ({run.trigger})")
     return 0

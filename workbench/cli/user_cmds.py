@@ -1,5 +1,9 @@
-"""``workbench users add|roles|password|remove|list`` and ``workbench whoami``: people, their
-roles (admins change them) and, on PostgreSQL, their logins.
+"""``workbench users add|roles|grant|revoke|password|remove|list`` and ``workbench whoami``:
+people, their roles (admins change them) and, on PostgreSQL, their logins.
+
+A role given by ``add``/``roles`` holds in every project; ``grant``/``revoke`` with
+``--project P`` (and ``add --project P``) give and take a role that holds in project P only
+(a risk officer for credit models need not be one for marketing models).
 
 On PostgreSQL each person is a database login: ``users add`` creates it and grants its group
 roles, ``--password-stdin`` sets its password (read from standard input, never from the
@@ -25,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("name")
     add.add_argument("--role", action="append", required=True, choices=ROLES, dest="roles",
                      help="a role to grant; repeat for several")
+    add.add_argument("--project", dest="in_project", metavar="P",
+                     help="the roles hold in project P only (default: in every project)")
     add.add_argument("--display-name", default="")
     add.add_argument("--password-stdin", action="store_true",
                      help="PostgreSQL: read the person's new login password from standard input")
@@ -43,6 +49,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     roles.add_argument("name")
     roles.add_argument("--role", action="append", required=True, choices=ROLES, dest="roles")
     roles.set_defaults(handler=_roles)
+
+    for verb, handler, words in (("grant", _grant, "give NAME a role in one project only"),
+                                 ("revoke", _revoke, "take from NAME a role held in one project only")):
+        change = users_sub.add_parser(verb, help=f"{words} (admin only)")
+        change.add_argument("name")
+        change.add_argument("role", nargs="+", choices=ROLES, metavar="ROLE")
+        change.add_argument("--project", dest="in_project", metavar="P", required=True,
+                            help="the project (roles held in every project change with 'users roles')")
+        change.set_defaults(handler=handler)
 
     listing = users_sub.add_parser("list", help="list users and their roles")
     listing.add_argument("--json", action="store_true")
@@ -70,8 +85,15 @@ def _add(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.services.users import add_user
 
     password = read_password() if args.password_stdin else None
-    user = add_user(ctx.store(), ctx.user, args.name, args.roles, args.display_name, password=password)
-    print(f"added {user.name} ({', '.join(user.roles)})")
+    if args.in_project:
+        from workbench.services.projects import add_person
+
+        held = add_person(ctx.store(), ctx.user, args.name, args.in_project, args.roles, args.display_name,
+                          password=password)
+        print(f"added {held.name} ({', '.join(held.projects[args.in_project])} in project {args.in_project} only)")
+    else:
+        user = add_user(ctx.store(), ctx.user, args.name, args.roles, args.display_name, password=password)
+        print(f"added {user.name} ({', '.join(user.roles)})")
     if ctx.store().dialect == "postgresql" and password is None:
         print(f"  {user.name} signs in once a password is set: workbench users password {user.name}")
     return 0
@@ -112,14 +134,37 @@ def _roles(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+def _grant(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.projects import grant
+
+    held = grant(ctx.store(), ctx.user, args.name, args.in_project, args.role)
+    print(f"{args.name} now holds {', '.join(held.projects.get(args.in_project, ()))} in project {args.in_project}")
+    return 0
+
+
+def _revoke(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.projects import revoke
+
+    held = revoke(ctx.store(), ctx.user, args.name, args.in_project, args.role)
+    left = ", ".join(held.projects.get(args.in_project, ())) or "no role"
+    print(f"{args.name} now holds {left} in project {args.in_project} only")
+    return 0
+
+
 def _list(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.projects import all_project_roles
     from workbench.services.users import list_users
 
     users = list_users(ctx.store(), ctx.user)
+    per_project = all_project_roles(ctx.store(), ctx.user)
     if args.json:
-        ctx.print_json([{**asdict(u), "roles": list(u.roles)} for u in users])
+        ctx.print_json([{**asdict(u), "roles": list(u.roles),
+                         "project_roles": {p: list(r) for p, r in per_project.get(u.name, {}).items()}}
+                        for u in users])
         return 0
     width = max((len(u.name) for u in users), default=4)
     for user in users:
-        print(f"{user.name:<{width}}  {', '.join(user.roles)}")
+        where = "; ".join(f"{', '.join(r)} in {p}" for p, r in per_project.get(user.name, {}).items())
+        shown = ", ".join(user.roles) + ("; " if user.roles and where else "") + where
+        print(f"{user.name:<{width}}  {shown}".rstrip())
     return 0
