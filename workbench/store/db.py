@@ -6,30 +6,25 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from workbench.store.clock import now_ms
 from workbench.store.errors import StoreError, StoreReadOnlyError
-from workbench.store.schema import ChangeRow
+from workbench.store.repos import NOTIFY_CHANNEL, UnitOfWork
 from workbench.store.urls import redact, resolve_store_url, sqlite_path
 
-ADVISORY_LOCK_KEY = 0x574B4348  # "WKCH": the audit chain and change feed serial section
-NOTIFY_CHANNEL = "workbench_changes"
+__all__ = ["NOTIFY_CHANNEL", "Store", "UnitOfWork", "now_ms"]
+
 SQLITE_BUSY_TIMEOUT_S = 60
-
-
-def now_ms() -> int:
-    """Now, in integer epoch milliseconds (how the store keeps every time)."""
-    return time.time_ns() // 1_000_000
 
 
 def _create_private(path: Path) -> None:
@@ -253,79 +248,3 @@ class Store:
 def _is_read_only_violation(exc: DBAPIError) -> bool:
     message = str(exc.orig or exc).lower()
     return "readonly" in message or "read-only" in message or "read only" in message
-
-
-class UnitOfWork:
-    """Repositories bound to one transaction. Writes need ``actor`` (every write names one)."""
-
-    def __init__(self, store: Store, session: Session, actor: str | None):
-        from workbench.store import repos
-
-        self.store = store
-        self.session = session
-        self.actor = actor
-        self._pending_changes: list[dict[str, Any]] = []
-        self._serialised = False
-        self.users = repos.UsersRepo(self)
-        self.projects = repos.ProjectsRepo(self)
-        self.graphs = repos.GraphsRepo(self)
-        self.runs = repos.RunsRepo(self)
-        self.artifacts = repos.ArtifactsRepo(self)
-        self.models = repos.ModelsRepo(self)
-        self.metrics = repos.MetricsRepo(self)
-        self.predictions = repos.PredictionsRepo(self)
-        self.results = repos.ResultsRepo(self)
-        self.kpis = repos.KpisRepo(self)
-        self.approvals = repos.ApprovalsRepo(self)
-        self.alerts = repos.AlertsRepo(self)
-        self.targets = repos.TargetsRepo(self)
-        self.tokens = repos.TokensRepo(self)
-        self.code_folders = repos.CodeFoldersRepo(self)
-        self.notifications = repos.NotificationsRepo(self)
-        self.presence = repos.PresenceRepo(self)
-        self.comments = repos.CommentsRepo(self)
-        self.audit = repos.AuditRepo(self)
-        self.changes = repos.ChangesRepo(self)
-
-    @property
-    def dialect(self) -> str:
-        """``sqlite`` or ``postgresql``."""
-        return self.store.dialect
-
-    def require_actor(self) -> str:
-        """Who writes; refuses a read-only unit of work."""
-        if self.actor is None:
-            raise StoreReadOnlyError("this unit of work is read-only; open it with store.write(actor)")
-        return self.actor
-
-    def serialise(self) -> None:
-        """Enter the serial section (audit chain, change feed) for the rest of the transaction: on
-        PostgreSQL one transaction-scoped advisory lock, so audit entries chain without forks and
-        change ids become visible in commit order (SQLite writers are serial already)."""
-        if self._serialised:
-            return
-        if self.dialect == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-        self._serialised = True
-
-    def record_change(self, topic: str, key: object, action: str) -> None:
-        """Queue a change-feed event; it is written at commit, in commit order."""
-        self.require_actor()
-        self._pending_changes.append(
-            {"topic": topic, "key": str(key), "action": action, "actor": self.actor}
-        )
-
-    def flush_changes(self) -> None:
-        """Write the queued change-feed events (and wake PostgreSQL listeners)."""
-        if not self._pending_changes:
-            return
-        self.serialise()
-        ts = now_ms()
-        rows = [{**change, "ts": ts} for change in self._pending_changes]
-        self._pending_changes.clear()
-        self.session.execute(insert(ChangeRow), rows)
-        if self.dialect == "postgresql":
-            self.session.execute(
-                text("SELECT pg_notify(:channel, (SELECT max(id) FROM changes)::text)"),
-                {"channel": NOTIFY_CHANNEL},
-            )

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from workbench.store.db import now_ms
+from workbench.store.clock import now_ms
 from workbench.store.entities import Alert
 from workbench.store.errors import ConflictError, NotFoundError
 from workbench.store.repos.base import Repo, to_entity

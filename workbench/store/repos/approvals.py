@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from workbench.store.db import now_ms
+from workbench.store.clock import now_ms
 from workbench.store.entities import ApprovalDecision, ApprovalRequest
 from workbench.store.errors import ConflictError, NotFoundError
 from workbench.store.repos.base import Repo, dumps, to_entity

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from workbench.store.db import now_ms
+from workbench.store.clock import now_ms
 from workbench.store.entities import AuditEntry, AuditVerification, Change
 from workbench.store.repos.base import Repo, dumps, loads, to_entity
 from workbench.store.schema import (

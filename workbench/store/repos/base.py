@@ -7,7 +7,7 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from workbench.store.db import UnitOfWork
+    from workbench.store.repos import UnitOfWork
 
 E = TypeVar("E")
 

@@ -6,7 +6,7 @@ import hashlib
 
 from sqlalchemy import func, select
 
-from workbench.store.db import now_ms
+from workbench.store.clock import now_ms
 from workbench.store.entities import GraphVersion
 from workbench.store.errors import NotFoundError
 from workbench.store.repos.base import Repo, to_entity

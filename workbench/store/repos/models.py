@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from workbench.store.db import now_ms
+from workbench.store.clock import now_ms
 from workbench.store.entities import AliasMove, Artifact, DeploymentEvent, ModelVersion
 from workbench.store.errors import ConflictError, NotFoundError
 from workbench.store.repos.base import Repo, dumps, to_entity

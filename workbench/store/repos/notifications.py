@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from workbench.store.db import now_ms
+from workbench.store.clock import now_ms
 from workbench.store.errors import NotFoundError
 from workbench.store.repos.base import Repo
 from workbench.store.schema import (

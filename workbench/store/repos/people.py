@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from workbench.store.db import now_ms
+from workbench.store.clock import now_ms
 from workbench.store.entities import Comment, Project, User
 from workbench.store.errors import ConflictError, NotFoundError
 from workbench.store.repos.base import Repo, to_entity

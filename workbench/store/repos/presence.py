@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from workbench.store.db import now_ms
+from workbench.store.clock import now_ms
 from workbench.store.repos.base import Repo
 from workbench.store.schema import PresenceRow
 

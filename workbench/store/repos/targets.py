@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from workbench.store.db import now_ms
+from workbench.store.clock import now_ms
 from workbench.store.errors import ConflictError, NotFoundError
 from workbench.store.repos.base import Repo, dumps, loads
 from workbench.store.schema import TARGET_KINDS, TargetRow
