@@ -5,6 +5,7 @@ This module sits above both the CLI and the UI, so that the CLI never imports Qt
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,6 +26,8 @@ def _open_gui(ctx: CliContext) -> int:
     check_desktop()  # a clear message instead of Qt aborting the process
     from workbench.ui.app import run
 
+    if ctx.project_given:  # the desktop opens on it (else on the project last chosen there)
+        os.environ["WORKBENCH_PROJECT"] = ctx.project
     return run(store_url=ctx.store_url, user=ctx.user)
 
 

@@ -42,6 +42,7 @@ class CliContext:
     store_url: str | None
     claimed: str | None  # --user or $WORKBENCH_USER as typed, or None
     project: str = "default"  # --project, else $WORKBENCH_PROJECT, else "default"
+    project_given: bool = False  # --project was typed (the desktop opens on it, not on the last one)
     _sessions: dict[bool, Any] = field(default_factory=dict)
     open_gui: Any = None  # set by the console script: opens the desktop workbench
     check_gui: Any = None  # set by the console script: raises when the desktop cannot start here
@@ -52,7 +53,8 @@ class CliContext:
         from workbench.services.session import claimed_user
 
         return cls(store_url=getattr(args, "store", None), claimed=claimed_user(getattr(args, "user", None)),
-                   project=chosen_project(getattr(args, "project", None)))
+                   project=chosen_project(getattr(args, "project", None)),
+                   project_given=bool(getattr(args, "project", None)))
 
     @property
     def claimed_or_os(self) -> str:

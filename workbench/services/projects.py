@@ -59,6 +59,17 @@ def my_projects(store: Store, actor: str) -> list[Project]:
         return [p for p in projects if p.name in held]
 
 
+def window_roles(store: Store, user: str, project: str) -> tuple[str, ...]:
+    """The roles the desktop shows ``user`` in ``project`` (store-wide and that project's); none
+    for a name the store does not know or a project it lacks (the window says so)."""
+    with store.read() as uow:
+        found = uow.users.find(user)
+        where = uow.projects.find(project)
+        if found is None:
+            return ()
+        return uow.users.roles_in(found, where.id) if where is not None else found.roles
+
+
 def roles_of(store: Store, actor: str, name: str | None = None) -> ProjectRoles:
     """``name``'s roles (the actor's when None), in every project and per project."""
     with store.read() as uow:

@@ -21,6 +21,7 @@ class UiContext:
     feed: ChangeFeedThread
     tasks: TaskRunner
     window: Any = None
+    project: str = "default"  # the project the window works in: what views list, where runs go
 
     @property
     def read_only(self) -> bool:

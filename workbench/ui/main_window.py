@@ -6,10 +6,13 @@ Also here: the command palette (Ctrl+K), light and dark palettes, the store choo
 status bar's view of work running off the UI thread (progress, Cancel; Ctrl+Shift+X stops
 every background task), and the Discussion panel at the right of every role's docks (Ctrl+Shift+D):
 views say what is chosen with ``subject_changed(target, title)`` and the panel shows its thread.
+The window works in one project (``ui.project_switcher``): its title names it, its views read
+it, and its roles are those held there.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from PySide6.QtCore import QRect, QSettings, QSize, Qt
@@ -36,6 +39,7 @@ from workbench.ui.discussion_panel import DiscussionPanel
 from workbench.ui.feed import ChangeFeedThread
 from workbench.ui.inbox import install as install_inbox
 from workbench.ui.palette import CommandPalette, apply_theme
+from workbench.ui.project_switcher import install as install_project_switcher
 from workbench.ui.role_window import RoleWindow
 from workbench.ui.tasks import TaskRunner, TaskStatus
 from workbench.ui.views import MAIN_SHARE, ROLE_ORDER, ROLE_VIEWS, START_HERE, VIEWS
@@ -95,7 +99,7 @@ class ElidingStatusBar(QStatusBar):
 
 class MainWindow(QMainWindow):
     def __init__(self, store: Any, user: str, *, settings: QSettings | None = None, identity: str = "",
-                 proven: bool | None = None):
+                 proven: bool | None = None, project: str | None = None):
         super().__init__()
         self.setObjectName("main_window")
         self.store, self.user_name = store, user
@@ -106,9 +110,11 @@ class MainWindow(QMainWindow):
         self.identity = identity or ("database login (PostgreSQL)" if self.proven else
                                      "asserted identity, embedded store")
         self.settings = settings or QSettings()
-        with store.read() as uow:
-            found = uow.users.find(user)
-        held = set(found.roles) if found else set()
+        from workbench.services.projects import window_roles
+
+        self.project = (project or os.environ.get("WORKBENCH_PROJECT")
+                        or str(self.settings.value("last_project", "") or "default"))
+        held = set(window_roles(store, user, self.project))
         self.roles: tuple[str, ...] = tuple(r for r in ROLE_ORDER if r in held) + tuple(sorted(held - set(ROLE_ORDER)))
         self._read_only_store: Any = None
         self.tasks = TaskRunner(self)
@@ -127,10 +133,11 @@ class MainWindow(QMainWindow):
         self.split.setStretchFactor(0, 1)
         self._contexts: dict[bool, UiContext] = {}
         self.current_role: str | None = None
-        self.setWindowTitle(f"MLOps Workbench — {store.display_url}")
+        self.setWindowTitle(f"MLOps Workbench — {self.project} — {store.display_url}")
         self.setDockNestingEnabled(True)
         self._build_actions()
         self._build_toolbar()
+        self.project_box = install_project_switcher(self)
         self._build_hint()
         self._build_status()
         self.inbox = install_inbox(self)  # the Inbox button and the sender of due notifications
@@ -142,8 +149,9 @@ class MainWindow(QMainWindow):
             first = str(self.settings.value("last_role", self.roles[0]))
             self.switch_role(first if first in self.roles else self.roles[0])
         else:
-            note = QLabel(f"{user!r} holds no role in this store. Ask an admin to add you "
-                          "('workbench users add').", self)
+            note = QLabel(f"{user!r} holds no role in project {self.project!r}. Choose another project "
+                          "above, or ask an admin to add you ('workbench users add', 'workbench users grant').",
+                          self)
             note.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.setCentralWidget(note)
 
@@ -313,7 +321,8 @@ class MainWindow(QMainWindow):
 
                 self._read_only_store = read_only_twin(self.store)
                 store = self._read_only_store
-            self._contexts[read_only] = UiContext(store, self.user_name, self.roles, self.feed, self.tasks, self)
+            self._contexts[read_only] = UiContext(store, self.user_name, self.roles, self.feed, self.tasks, self,
+                                                  project=self.project)
         return self._contexts[read_only]
 
     def _view(self, view_id: str, ctx: UiContext) -> QScrollArea | None:
@@ -339,7 +348,7 @@ class MainWindow(QMainWindow):
                 self._fill_graph_menu(widget)
                 use_store = getattr(getattr(widget, "editor", None), "use_store", None)
                 if use_store is not None:  # graph history: Save to store, History
-                    use_store(ctx.store, ctx.user)
+                    use_store(ctx.store, ctx.user, ctx.project)
         return self._views[key]
 
     def _role_window(self, role: str) -> RoleWindow:
@@ -504,12 +513,25 @@ class MainWindow(QMainWindow):
             self.open_store(dialog.chosen_url)
 
     # -- closing --------------------------------------------------------------------------
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def may_close(self) -> bool:
+        """Whether every view lets the window go (an unsaved graph asks the person)."""
         for scroll in self._views.values():
             guard = getattr(scroll.widget(), "maybe_close", None)
             if guard is not None and not guard():
-                event.ignore()
-                return
+                return False
+        return True
+
+    def hand_over(self, successor: MainWindow) -> None:
+        """Close in favour of ``successor`` on the same store (another project): the store stays
+        open for it, and the views were already asked (``may_close``)."""
+        self._successor, self._handing_over = successor, True
+        self.close()
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        handing_over = getattr(self, "_handing_over", False)
+        if not handing_over and not self.may_close():
+            event.ignore()
+            return
         self._save_layout()
         self.tasks.cancel_all()  # long work stops at its next step instead of outliving the window
         self.inbox.stop()
@@ -517,5 +539,6 @@ class MainWindow(QMainWindow):
         self.feed.stop()
         if self._read_only_store is not None:
             self._read_only_store.close()
-        self.store.close()
+        if not handing_over:
+            self.store.close()
         super().closeEvent(event)

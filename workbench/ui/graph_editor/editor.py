@@ -348,9 +348,9 @@ class GraphEditor(EditingMixin, QWidget):
 
     # -- the store's graph history (store_link, history_panel) ---------------------------------
 
-    def use_store(self, store: Any, user: str) -> None:
-        """Save to and read the history from ``store`` as ``user``."""
-        self.store_link.use_store(store, user)
+    def use_store(self, store: Any, user: str, project: str | None = None) -> None:
+        """Save to and read the history from ``store`` as ``user``, in ``project``."""
+        self.store_link.use_store(store, user, project)
         update_actions(self)
 
     def save_to_store(self, message: str | None = None) -> Any:

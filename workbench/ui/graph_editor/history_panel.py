@@ -161,7 +161,7 @@ class HistoryPanel(QWidget):
             self.title.setText("History: the graph has no name yet.")
         else:
             try:
-                found = history(link.store, link.user, name)
+                found = history(link.store, link.user, name, project=link.project)
             except WorkbenchError:
                 found = []
             base = f"; you started from version {link.base}" if link.base is not None else ""

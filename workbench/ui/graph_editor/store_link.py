@@ -62,6 +62,7 @@ class StoreLink(QObject):
         self.dialog_parent = dialog_parent  # the editor's widget: its dialogs open over it
         self.store: Any = None
         self.user = ""
+        self.project: str | None = None  # the window's project (None: the default project)
         self.base: int | None = None
         self.conflict_dialog: ConflictDialog | None = None
         self._loading = False
@@ -70,8 +71,8 @@ class StoreLink(QObject):
     def ready(self) -> bool:
         return self.store is not None and not getattr(self.store, "read_only", False)
 
-    def use_store(self, store: Any, user: str) -> None:
-        self.store, self.user = store, user
+    def use_store(self, store: Any, user: str, project: str | None = None) -> None:
+        self.store, self.user, self.project = store, user, project
 
     def graph_replaced(self, graph: Graph) -> None:
         """The editor's graph was replaced: forget the base, unless the link itself loaded it."""
@@ -125,7 +126,7 @@ class StoreLink(QObject):
         editor = self.editor
         try:
             result = save_graph(self.store, self.user, graph, message=message, base_version=base,
-                                force=force)
+                                force=force, project=self.project)
         except GraphConflictError as exc:
             return self._on_conflict(graph, message, base, exc)
         except WorkbenchError as exc:
@@ -170,7 +171,8 @@ class StoreLink(QObject):
         mine = dump_data(graph)
         try:
             theirs = dump_data(loads(latest.text, strict=False))
-            base_data = (dump_data(loads(version_text(self.store, self.user, graph.name, base).text,
+            base_data = (dump_data(loads(version_text(self.store, self.user, graph.name, base,
+                                                      project=self.project).text,
                                          strict=False)) if base is not None else None)
         except WorkbenchError as err:
             QMessageBox.critical(self.dialog_parent, "Save to store", f"Cannot read the saved versions.\n\n{err}")

@@ -445,7 +445,7 @@ class ApprovalsView(QWidget):
     def refresh(self) -> None:
         from workbench.services.models import list_approvals
 
-        self.ctx.tasks.run(lambda: list_approvals(self.ctx.store, self.ctx.user), self._show)
+        self.ctx.tasks.run(lambda: list_approvals(self.ctx.store, self.ctx.user, project=self.ctx.project), self._show)
 
     def _show(self, requests: list) -> None:
         ordered = sorted(requests, key=lambda r: (r.status != "open", -r.id))

@@ -106,7 +106,8 @@ class GraphView(QWidget):
             if self.isVisible() and self.window().isVisible():
                 QMessageBox.warning(self, "Run", message)
 
-        self.ctx.tasks.run(lambda: start_run(self.ctx.store, self.ctx.user, path, target=target), started, failed)
+        self.ctx.tasks.run(lambda: start_run(self.ctx.store, self.ctx.user, path, target=target,
+                                                     project=self.ctx.project), started, failed)
 
     def _on_changes(self, changes: list) -> None:
         if self.run_id is None or not any(c.topic in RUN_TOPICS for c in changes):

@@ -166,7 +166,7 @@ class KpiView(QWidget):
         from workbench.services.kpis import deployed_models, list_kpis
 
         def load() -> tuple[list[str], list[str]]:
-            return ([s.name for s in list_kpis(self.ctx.store, self.ctx.user)],
+            return ([s.name for s in list_kpis(self.ctx.store, self.ctx.user, project=self.ctx.project)],
                     deployed_models(self.ctx.store, self.ctx.user))
 
         self.ctx.tasks.run(load, self._show_choices, self._on_failed)
@@ -352,7 +352,7 @@ class KpiView(QWidget):
         if not self.can_import:
             self.ctx.error(self, "Import KPI", "this session may not import KPIs")
             return
-        self.ctx.tasks.run(lambda: import_kpi_csv(self.ctx.store, self.ctx.user, path),
+        self.ctx.tasks.run(lambda: import_kpi_csv(self.ctx.store, self.ctx.user, path, project=self.ctx.project),
                            lambda done: (self.ctx.status(f"imported {done.points} points into {done.series.name}"),
                                          self.load_choices()),
                            lambda message: self.ctx.error(self, "Import KPI", message))

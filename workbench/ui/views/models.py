@@ -45,7 +45,7 @@ class ModelsView(QWidget):
     def refresh(self) -> None:
         from workbench.services.models import list_models
 
-        self.ctx.tasks.run(lambda: list_models(self.ctx.store, self.ctx.user), self._show)
+        self.ctx.tasks.run(lambda: list_models(self.ctx.store, self.ctx.user, project=self.ctx.project), self._show)
 
     def _show(self, versions: list) -> None:
         def metric(v, key: str) -> str:  # noqa: ANN001

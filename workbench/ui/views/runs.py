@@ -132,7 +132,8 @@ class RunsView(QWidget):
         run_id, step_id, since = self.selected_run, self.selected_step, self._last_log_id
 
         def load() -> dict[str, Any]:
-            data: dict[str, Any] = {"runs": list_runs(self.ctx.store, self.ctx.user, status=status, limit=200)}
+            data: dict[str, Any] = {"runs": list_runs(self.ctx.store, self.ctx.user, status=status, limit=200,
+                                                     project=self.ctx.project)}
             if run_id is not None:
                 from workbench.services.runs import step_logs, step_metrics
 
