@@ -1,10 +1,4 @@
-"""``workbench demo [--headless] [--reset]``: build the demo in the current store, once.
-
-On a store that already holds the demo nothing is built or changed: with ``--headless`` the
-summary of what is there is printed (exit 0), without it the window opens on it. ``--reset``
-is refused with the reason (``workbench.demo.existing``): the demo's runs and signed decisions
-are in the audit trail, which only grows; a fresh demo goes into a new store.
-"""
+"""``workbench demo [--headless] [--reset]``: build the demo in the current store, once."""
 
 from __future__ import annotations
 
@@ -27,6 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _demo(args: argparse.Namespace, ctx: CliContext) -> int:
+    """On a store that already holds the demo nothing is built or changed: with ``--headless``
+    the summary of what is there is printed (exit 0), without it the window opens on it.
+    ``--reset`` is refused with the reason (``workbench.demo.existing``): the demo's runs and
+    signed decisions are in the audit trail, which only grows; a fresh demo goes into a new
+    store."""
     from workbench.demo import run_demo
     from workbench.errors import InvalidInputError
     from workbench.orchestrator.artifacts import ArtifactStore

@@ -1,11 +1,5 @@
-"""``workbench graph new|validate|show|templates``: graph files, headless (``save|log|diff``,
-a graph's versions in the store, are ``graph_history_cmds``).
-
-``validate`` exits 1 when the graph has errors (each printed with its node id), 2 when the
-file cannot be used at all; ``show`` prints nodes, edges and problems and exits 0 whenever it
-could read the file (the description whole, wrapped at words). Nothing is ever written by ``validate`` or ``show``; ``new`` refuses to
-overwrite a file unless ``--force`` and writes atomically.
-"""
+"""``workbench graph new|validate|show|templates``: graph files, headless (``save|log|diff``, a
+graph's versions in the store, are ``graph_history_cmds``). ``validate`` and ``show`` never write."""
 
 from __future__ import annotations
 
@@ -52,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _new(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Write a template's graph; an existing file only with ``--force``, and atomically."""
     from workbench.graph import load_template, save
 
     target = Path(args.output)
@@ -77,6 +72,8 @@ def _problem_line(problem) -> str:  # noqa: ANN001 - workbench.graph.Problem
 
 
 def _validate(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Exit 1 when the graph has errors (each printed with its node id), 2 when the file cannot
+    be used at all."""
     graph, problems = _load_and_check(args.file)
     errors = [p for p in problems if p.severity == "error"]
     if args.json:
@@ -94,6 +91,8 @@ def _validate(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _show(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Print nodes, edges and problems (the description whole, wrapped at words); exit 0
+    whenever the file could be read."""
     graph, problems = _load_and_check(args.file)
     nodes = sorted(graph.nodes.values(), key=lambda n: n.id)
     edges = sorted(graph.edges, key=lambda e: e.id)

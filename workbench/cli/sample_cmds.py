@@ -1,17 +1,4 @@
-"""``workbench sample-data [DIR]``: small, clearly simulated files to try the file commands on.
-
-Written into DIR (default: the current folder), never over an existing file unless
-``--force``:
-
-* ``reference.csv`` / ``current.parquet`` — credit applications of the demo's generator
-  before and after its injected change (with a ``row_id`` key, which drift leaves out);
-* ``champion.csv`` / ``challenger.csv`` — two models' default scores (``row_id``, ``score``,
-  ``default``) on the applications after the change, for ``workbench canary``;
-* ``kpi.csv`` / ``deployments.csv`` — the lender's daily profit per application, and the day
-  the challenger replaced the champion, for ``workbench kpi impact``;
-* ``data.csv`` — rows of scikit-learn's breast-cancer data set without the label: the
-  features the templates' models take, for ``workbench replay``.
-"""
+"""``workbench sample-data [DIR]``: small, clearly simulated files to try the file commands on."""
 
 from __future__ import annotations
 
@@ -35,6 +22,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _sample_data(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Write into DIR (default: the current folder), never over an existing file unless
+    ``--force``:
+
+    * ``reference.csv`` / ``current.parquet`` — credit applications of the demo's generator
+      before and after its injected change (with a ``row_id`` key, which drift leaves out);
+    * ``champion.csv`` / ``challenger.csv`` — two models' default scores (``row_id``, ``score``,
+      ``default``) on the applications after the change, for ``workbench canary``;
+    * ``kpi.csv`` / ``deployments.csv`` — the lender's daily profit per application, and the
+      day the challenger replaced the champion, for ``workbench kpi impact``;
+    * ``data.csv`` — rows of scikit-learn's breast-cancer data set without the label: the
+      features the templates' models take, for ``workbench replay``.
+    """
     import numpy as np
     import pandas as pd
     from sklearn.datasets import load_breast_cancer
