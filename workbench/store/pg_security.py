@@ -1,31 +1,6 @@
 """What PostgreSQL itself enforces on a shared store: group roles, grants, and the functions and
-triggers that keep the audit trail, the decisions and the people honest.
-
-Every person signs in with a login of their own; the store's tables belong to the login that
-created the store (the database's administrator, never a person). For a database ``DB`` the
-group roles are ``DB_person`` (everyone: read), ``DB_writer`` (everyone but the analyst:
-write the operational tables) and one per workbench role (``DB_scientist`` … ``DB_admin``),
-each a member of the groups its role implies. The rules, all checked by the server:
-
-* An analyst login reads and writes nothing else (it holds only ``DB_person``).
-* ``users`` and ``user_roles`` are written by admin logins only; a trigger keeps the login
-  roles in step: adding a person creates their login (without a password until one is set)
-  and grants ``DB_person``; each role row grants or revokes its group. A database superuser
-  can never be made a person.
-* ``approval_decisions`` is written by approver logins only (approvers of the whole store, or
-  of the request's project in ``project_roles``, which admin logins alone write); its
-  ``decided_by`` must be the login (``session_user``) and never the request's requester. A request becomes approved or
-  rejected only with a matching decision row.
-* A model version becomes ``champion`` (``model_aliases``) only with an approved request for
-  it (a superuser excepted: the administrator's maintenance).
-* ``audit_log``, ``audit_signatures``, ``person_keys`` and ``approval_decisions`` are
-  append-only for every login (no UPDATE, DELETE or TRUNCATE). Audit entries are written only
-  through ``wb_audit_append``, which stamps ``session_user`` and the server's clock and chains
-  the hash (scheme 2, ``store.repos.audit.entry_hash_v2``). A superuser may name another
-  actor (it is the database's administrator and can do anything anyway); no other login can.
-
-``apply(connection)`` creates or refreshes all of it and is idempotent: migrations call it.
-"""
+triggers that keep the audit trail, the decisions and the people honest. The rules are listed in
+docs/architecture.md ("What the database enforces"); ``apply`` puts them in place."""
 
 from __future__ import annotations
 
@@ -307,7 +282,7 @@ END $$;
 
 
 def apply(conn: Any) -> None:
-    """Create or refresh the groups, grants, functions and triggers (idempotent)."""
+    """Create or refresh the groups, grants, functions and triggers (idempotent: migrations call it)."""
     database = str(conn.execute(text("SELECT current_database()")).scalar())
     q = {name: _ident(conn, group(database, name)) for name in ("person", "writer", *ROLES)}
     for name in ("person", "writer", *ROLES):
