@@ -1,16 +1,5 @@
 """``workbench serve``, ``workbench serve tokens`` and ``workbench replay``: the REST inference
-service, its bearer tokens and its traffic replayer.
-
-``serve FILE --node ID`` serves an inference node (one model) or a comparator node (champion
-and challenger with the comparator's split) until Ctrl-C or SIGTERM, which stop it gracefully
-(the prediction log is flushed; exit 0). Bound beyond loopback (or with ``--require-token``)
-every request needs a bearer token; ``--certfile/--keyfile`` serve HTTPS; ``--max-body`` caps
-a request's size. ``serve tokens add|list|revoke`` manages the tokens (``tokens`` as the first
-word after ``serve``; a graph file named so is given as ``./tokens``): ``add`` prints the new
-token alone on stdout, once. ``replay DATASET --url URL`` sends a CSV/Parquet dataset to a
-running service and prints a report (``--json`` for one JSON object); it exits 0 only when
-every request was answered.
-"""
+service, its bearer tokens and its traffic replayer."""
 
 from __future__ import annotations
 
@@ -104,6 +93,11 @@ def _tokens_parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, ctx: CliContext) -> int:
+    """``serve FILE --node ID`` serves an inference node (one model) or a comparator node
+    (champion and challenger with the comparator's split) until Ctrl-C or SIGTERM, which stop it
+    gracefully (the prediction log is flushed; exit 0). Bound beyond loopback (or with
+    ``--require-token``) every request needs a bearer token; ``--certfile/--keyfile`` serve
+    HTTPS; ``--max-body`` caps a request's size."""
     parser: argparse.ArgumentParser = args.serve_parser
     if args.file == "tokens":
         return _tokens(args, ctx)
@@ -196,6 +190,8 @@ def _when(ms: int | None) -> str:
 
 
 def _tokens(args: argparse.Namespace, ctx: CliContext) -> int:
+    """``serve tokens add|list|revoke`` (``tokens`` as the first word after ``serve``; a graph
+    file named so is given as ``./tokens``): ``add`` prints the new token alone on stdout, once."""
     parser = _tokens_parser()
     if args.help:
         parser.parse_args([*args.words, "--help"])
@@ -235,6 +231,8 @@ def _tokens(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _replay(args: argparse.Namespace, ctx: CliContext) -> int:
+    """``replay DATASET --url URL`` sends a CSV/Parquet dataset to a running service and prints a
+    report (``--json`` for one JSON object); exit 0 only when every request was answered."""
     from workbench.serving.replay import replay
 
     token = args.token or os.environ.get(TOKEN_ENV) or None
