@@ -153,3 +153,12 @@ def test_rows_missing_a_feature_are_refused_with_the_column_named() -> None:
     model = LogisticRegression().fit(x, y)
     with pytest.raises(InvalidInputError, match="f2"):
         shapley.explain(_predictor(model, x), x.drop(columns=["f2"]).head(3), x.tail(5))
+
+
+def test_a_linear_model_can_be_explained_in_probabilities_to_compare_with_other_models() -> None:
+    x, y = _data(5)
+    model = LogisticRegression().fit(x, y)
+    found = shapley.explain(_predictor(model, x), x.head(10), x.tail(30), additive=False)
+    assert found.outputs == ("probability of 1",) and not found.method.startswith("exact (additive")
+    np.testing.assert_allclose(found.values.sum(axis=1)[:, 0] + found.base[0], model.predict_proba(x.head(10))[:, 1],
+                               atol=1e-12)

@@ -1,5 +1,6 @@
 """The demo's data and graph: the generator shipped in ``resources/demo/`` and the canary
-template adapted to it (CSV data sources for training and live applications). The daily
+template adapted to it (CSV data sources for training and live applications). An evaluate step
+measures the candidate's fairness across application channels for the approval. The daily
 drift and canary monitoring of the simulated calendar is done by ``run`` itself.
 
 The simulated calendar puts day 0 at ``start_ms``; all monitoring windows, KPI points and
@@ -47,6 +48,13 @@ def build_graph(folder: Path, train_csv: Path, live_csv: Path, estimator: str, p
     graph.set_title("train", "Train default model")
     for node in ("promote", "champion", "challenger"):
         graph.set_param(node, "model_name", MODEL)
+    # the risk officer sees the candidate's fairness across application channels and its
+    # explanations next to the champion's: an evaluate step feeds the gate its evidence
+    graph.add_node("evaluate", id="evaluate", title="Evaluate with fairness by channel",
+                   params={"sensitive_features": ["channel"]}, position=(260.0, 160.0))
+    graph.connect("train", "model", "evaluate", "model")
+    graph.connect("data", "data", "evaluate", "data")
+    graph.connect("evaluate", "metrics", "approve", "metrics")
     graph.add_node("data_source", id="live", title="Live applications",
                    params={"format": "csv", "path": str(live_csv), "target": ""}, position=(0.0, 320.0))
     for node in ("champion", "challenger"):

@@ -1,5 +1,6 @@
 """Model cards: one self-contained HTML page per model version — lineage, the training data,
-hold-out metrics with bootstrap confidence intervals, permutation feature importances, the
+hold-out metrics with bootstrap confidence intervals, permutation feature importances, SHAP
+explanations (mean |SHAP| per feature and its direction), the
 approval history with reasons, the deployment history, drift and canary history with charts
 (inline SVG), and the audit entries that concern the model. No network is needed to render it.
 
@@ -46,6 +47,8 @@ class CardFacts:
     # per KPI (name, unit): the lines of ``services.kpis.impact_lines`` — the one KPI-impact
     # computation the KPI review view and the CLI state too
     kpi_impact: list[tuple[str, list[str]]] = field(default_factory=list)
+    # ``shapley.Explanation.to_json(per_row=False)`` of the model on its hold-out rows
+    explanation: dict[str, Any] | None = None
 
 
 def bootstrap_metrics(y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None, *,
@@ -90,6 +93,29 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     body = "".join("<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
                    for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _explanations_section(explanation: dict[str, Any] | None) -> str:
+    """Global SHAP summary: mean |SHAP| per feature and its direction, with how it was computed."""
+    head = '<section id="explanations"><h2>Explanations (SHAP)</h2>'
+    if not explanation or not explanation.get("summary"):
+        return head + '<p class="empty">No explanation could be computed here.</p></section>'
+
+    def direction(value: Any) -> str:
+        if value is None:
+            return "mixed / not numeric"
+        word = "higher values raise it" if value > 0.2 else "higher values lower it" if value < -0.2 else "mixed"
+        return f"{word} ({value:+.2f})"
+
+    outputs = ", ".join(explanation.get("outputs") or [])
+    base = ", ".join(f"{b:.4g}" for b in explanation.get("base") or [])
+    return (head + f"<p>Shapley values of {explanation.get('rows')} hold-out rows, explaining the "
+            f"{escape(outputs)} (average over the background: {base}); {escape(str(explanation.get('method')))}. "
+            "Each row's values add up to its output minus that average. Mean |SHAP| is how far a feature "
+            "moves the output on average.</p>"
+            + _table(["feature", "mean |SHAP|", "direction"],
+                     [[s["feature"], f"{s['mean_abs']:.4f}", direction(s.get("direction"))]
+                      for s in explanation["summary"][:25]]) + "</section>")
 
 
 def _fairness_section(approvals: list[Any]) -> str:
@@ -153,6 +179,7 @@ def render(facts: CardFacts) -> str:
     sections.append('<section id="importance"><h2>Permutation feature importance</h2>' + _table(
         ["feature", "mean decrease of the score", "std"],
         [[i.feature, f"{i.mean:.4f}", f"{i.std:.4f}"] for i in facts.importances[:25]]) + "</section>")
+    sections.append(_explanations_section(facts.explanation))
     sections.append(_fairness_section(facts.approvals))
     sections.append('<section id="approvals"><h2>Approval history</h2>' + _table(
         ["request", "status", "requested by", "decided by", "decision", "reason", "when"],

@@ -204,3 +204,102 @@ def label_free(store: Store, actor: str, request_id: int, *, progress: Progress 
     results = [LabelFreeModel(m["role"], m["version"], m["calibration"], m["estimated"], m["holdout"],
                               m["n_holdout"], m.get("method", "CBPE")) for m in found["models"]]
     return LabelFree(where, found["n_rows"], results, "; ".join(found["notes"]))
+
+
+@dataclass(frozen=True)
+class ModelExplanation:
+    role: str  # "candidate" or "champion"
+    version: int
+    method: str = ""
+    outputs: tuple[str, ...] = ()
+    summary: tuple[dict[str, Any], ...] = ()  # {"feature", "mean_abs", "direction"}, most important first
+    note: str = ""  # why there is no explanation
+
+
+@dataclass(frozen=True)
+class Explanations:
+    n_rows: int  # hold-out rows the samples were drawn from
+    models: list[ModelExplanation] = field(default_factory=list)
+
+
+def _subjects(uow: Any, request: ApprovalRequest) -> list[tuple[str, Any, Any, Any]]:
+    champion_id = (request.evidence.get("champion") or {}).get("id")
+    found = []
+    for role, version_id in (("candidate", request.model_version_id), ("champion", champion_id)):
+        if version_id is not None and not (role == "champion" and version_id == request.model_version_id):
+            found.append((role, *_trained(uow, version_id)))
+    return found
+
+
+def _model_job(artifacts: ArtifactStore, model: Any) -> dict[str, Any]:
+    return {"path": str(artifacts.path(model.sha256)), "sha256": model.sha256, "meta": model.lineage.get("meta", {})}
+
+
+def explanations(store: Store, actor: str, request_id: int, *, progress: Progress | None = None) -> Explanations:
+    """Global SHAP summaries (mean |SHAP| per feature, and its direction) of the candidate and
+    the champion, both on the same sample of the candidate's hold-out rows; slow, so call it off
+    the UI thread. The models are loaded and scored in a child process; cancelling kills it."""
+    with store.read() as uow:
+        acting(uow, actor)
+        subjects = _subjects(uow, uow.approvals.get(request_id))
+    dataset = subjects[0][3] if subjects else None
+    if dataset is None:
+        return Explanations(0, [ModelExplanation("candidate", 0, note="the candidate has no training dataset "
+                                                                        "to explain it on")])
+    artifacts = ArtifactStore.for_store(store.url)
+    job = {"kind": "explanations", "artifact_root": str(artifacts.root), "data_path": str(artifacts.path(dataset.sha256)),
+           "subjects": [{"role": role, "version": version.version, "model": _model_job(artifacts, model)}
+                        for role, version, model, _ in subjects]}
+    found = evaluate(job, progress, where=f"explanations of approval request {request_id}")
+    return Explanations(found["n_rows"], [
+        ModelExplanation(m["role"], m["version"], m.get("method", ""), tuple(m.get("outputs", ())),
+                         tuple(m.get("summary", ())), m.get("note", "")) for m in found["models"]])
+
+
+def _evaluation_data(uow: Any, request: ApprovalRequest) -> Any:
+    """The dataset the evaluate step feeding the gate's ``metrics`` port scored (or None)."""
+    from workbench.graph import loads
+
+    run = uow.runs.get(request.run_id)
+    if run.graph_version_id is None:
+        return None
+    version = uow.graphs.get(run.graph_version_id)
+    graph = loads(version.text, f"graph version {version.id}", strict=False)
+    feeders = [e.src_node for e in graph.edges if e.dst_node == request.node_id and e.dst_port == "metrics"]
+    steps = uow.runs.latest_steps(request.run_id)
+    for node_id in feeders:
+        step = steps.get(node_id)
+        for artifact_id in (uow.runs.outputs(step.id).get("metrics", []) if step is not None else []):
+            for parent in uow.artifacts.get(artifact_id).inputs:
+                artifact = uow.artifacts.get(parent)
+                if artifact.kind == "dataset":
+                    return artifact
+    return None
+
+
+def champion_fairness(store: Store, actor: str, request_id: int, *,
+                      progress: Progress | None = None) -> dict[str, Any]:
+    """The champion's fairness figures on the rows the candidate's were measured on (the
+    evaluate step's data, its hold-out rows when it is the candidate's training data), for the
+    sensitive columns the request's evidence names; {} without a champion or figures."""
+    with store.read() as uow:
+        acting(uow, actor)
+        request = uow.approvals.get(request_id)
+        columns = list(request.evidence.get("fairness") or {})
+        subjects = dict((role, (version, model, dataset)) for role, version, model, dataset
+                        in _subjects(uow, request))
+        data = _evaluation_data(uow, request) if columns and "champion" in subjects else None
+    if data is None:
+        return {}
+    _, candidate, _ = subjects["candidate"]
+    _, champion, _ = subjects["champion"]
+    meta = candidate.lineage.get("meta", {})
+    data_meta = data.lineage.get("meta", {})
+    same = (data.sha256 == meta.get("data_sha256")
+            or (data_meta.get("source_sha256") and data_meta.get("source_sha256") == meta.get("source_sha256")))
+    artifacts = ArtifactStore.for_store(store.url)
+    job = {"kind": "fairness", "artifact_root": str(artifacts.root), "data_path": str(artifacts.path(data.sha256)),
+           "model": _model_job(artifacts, champion), "columns": columns, "target": meta.get("target"),
+           "split_meta": meta if same else None, "seed": int(request.evidence.get("seed", 0))}
+    result: dict[str, Any] = evaluate(job, progress, where=f"the champion's fairness for approval request {request_id}")
+    return result

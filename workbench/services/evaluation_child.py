@@ -17,7 +17,8 @@ message; any other failure, or a child that dies (signal, crash, non-zero exit),
 Child side, ``main``: reads one job from stdin; writes JSON lines on the original stdout
 (``{"pid"}`` first, then ``{"step": [done, total, text]}``, then one ``{"result"}`` or
 ``{"error"}``); anything else the libraries print goes to stderr. The work itself is
-``importances_work`` and ``label_free_work`` (plain data in, plain data out), which give the
+``importances_work``, ``label_free_work``, ``explanations_work`` (SHAP summaries) and
+``fairness_work`` (the champion's groups) — plain data in, plain data out — which give the
 same numbers in any process.
 """
 
@@ -130,7 +131,65 @@ def _other_estimate(predictor: Any, holdout: Any, rows: Any, target: str,
     return "DLE (direct loss estimation)", estimated["estimated"], dle.reference
 
 
-WORK = {"importances": importances_work, "label_free": label_free_work}
+def explanations_work(job: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Global SHAP summaries of each subject (role, version, model) on the same rows: the
+    hold-out rows of ``job["data_path"]`` (the candidate's), so the models compare fairly."""
+    from workbench.engines.runtime.explain import holdout_frame, shap_explanation
+    from workbench.engines.runtime.models import load_model
+
+    root = Path(job["artifact_root"])
+    subjects = job["subjects"]
+    frame = None
+    found: list[dict[str, Any]] = []
+    for i, subject in enumerate(subjects):
+        role, version, model = subject["role"], subject["version"], subject["model"]
+        progress.step(i, len(subjects), f"explaining the {role} (version {version})")
+        predictor = load_model(Path(model["path"]), model["sha256"], model["meta"], root)
+        if frame is None:
+            frame = holdout_frame(Path(job["data_path"]), model["meta"], int(job.get("max_rows", 2000)))
+        try:
+            # several models: all in the same output space (probabilities), so the bars compare
+            explanation = shap_explanation(predictor, frame, max_rows=int(job.get("rows", 200)), seed=0,
+                                           additive=len(subjects) == 1)
+        except InvalidInputError as exc:
+            found.append({"role": role, "version": version, "note": exc.message})
+            continue
+        found.append({"role": role, "version": version, **explanation.to_json(per_row=False)})
+    progress.step(len(subjects), len(subjects), "done")
+    return {"models": found, "n_rows": 0 if frame is None else int(len(frame))}
+
+
+def fairness_work(job: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """``monitoring.fairness.group_report`` of ``job["model"]`` over ``job["columns"]`` on the
+    rows of ``job["data_path"]`` (the hold-out rows of ``job["split_meta"]``'s split when set)."""
+    import pandas as pd
+
+    from workbench.engines.runtime.explain import holdout_frame
+    from workbench.engines.runtime.models import load_model
+    from workbench.monitoring.fairness import group_report
+
+    model, target = job["model"], job["target"]
+    progress.step(0, 1, "scoring the rows per group")
+    predictor = load_model(Path(model["path"]), model["sha256"], model["meta"], Path(job["artifact_root"]))
+    split_meta = job.get("split_meta")
+    frame = (holdout_frame(Path(job["data_path"]), split_meta, 10**9) if split_meta
+             else pd.read_parquet(job["data_path"]))
+    if target not in frame.columns:
+        return {}
+    frame = frame.loc[frame[target].notna()].reset_index(drop=True)
+    classes = list(predictor.classes)
+    if not predictor.is_classifier or len(classes) != 2:
+        return {}
+    predicted = predictor.predict(frame)
+    out = {column: group_report(frame[target].to_numpy(), list(predicted), frame[column].astype(str).to_numpy(),
+                                positive=classes[1], seed=int(job.get("seed", 0)))
+           for column in job["columns"] if column in frame.columns}
+    progress.step(1, 1, "done")
+    return out
+
+
+WORK = {"importances": importances_work, "label_free": label_free_work, "explanations": explanations_work,
+        "fairness": fairness_work}
 
 
 def main() -> int:

@@ -2,8 +2,8 @@
 
 Gathers the facts through the store (lineage, approvals, deployments, drift, canary, audit,
 and the KPI impact of the model's deployments from ``services.kpis.impact``),
-recomputes hold-out metrics with bootstrap intervals and permutation importances from the
-verified artifacts, and renders the self-contained HTML page of ``governance.model_card``.
+recomputes hold-out metrics with bootstrap intervals, permutation importances and SHAP
+explanations from the verified artifacts, and renders the self-contained HTML page of ``governance.model_card``.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ def model_card_facts(store: Store, actor: str, name: str, version: int, *,
     summary: list[dict[str, Any]] = []
     metrics_ci: dict[str, tuple[float, float, float]] = {}
     importances: list[Any] = []
+    explanation: dict[str, Any] | None = None
     dataset = next((a for a in chain if a.kind == "dataset"), None)
     damaged = artifacts.problem(dataset.sha256) if dataset is not None else ""
     if model_artifact is not None and dataset is not None and not damaged:
@@ -87,6 +88,7 @@ def model_card_facts(store: Store, actor: str, name: str, version: int, *,
                 notes.append("metric intervals are computed for classifiers only")
             importances = permutation_importance(artifacts.path(model_artifact.sha256), model_artifact.sha256, meta,
                                                  artifacts.path(dataset.sha256), artifacts.root, progress=progress)
+            explanation = _explanation(predictor, test.head(2000), progress, notes)
         except Cancelled:
             raise
         except Exception as exc:  # the card still renders; it says what could not be computed
@@ -102,7 +104,19 @@ def model_card_facts(store: Store, actor: str, name: str, version: int, *,
     return CardFacts(model=model, datasets=datasets, data_summary=summary, metrics_ci=metrics_ci,
                      importances=importances, approvals=approvals, deployments=deployments, drift=drift,
                      divergence=divergence, audit=audit, generated_by=user.name, notes=notes,
-                     kpi_impact=kpi_impact)
+                     kpi_impact=kpi_impact, explanation=explanation)
+
+
+def _explanation(predictor: Any, rows: Any, progress: Progress | None, notes: list[str]) -> dict[str, Any] | None:
+    """SHAP summary of the model on its hold-out rows (``explain.shap_explanation``), or a note."""
+    from workbench.engines.runtime.explain import shap_explanation
+    from workbench.errors import InvalidInputError
+
+    try:
+        return dict(shap_explanation(predictor, rows, max_rows=200, progress=progress).to_json(per_row=False))
+    except InvalidInputError as exc:
+        notes.append(f"no explanation: {exc.message}")
+        return None
 
 
 def write_model_card(store: Store, actor: str, name: str, version: int, path: str | Path, *,

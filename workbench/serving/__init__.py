@@ -11,8 +11,8 @@ nothing here imports Qt. Submodules (imported on use; this package itself loads 
 * ``prediction_log`` — :class:`PredictionLogger`: the non-blocking, bounded log writer and
   its prediction windows; ``windows`` — their summaries, in the batch inference format;
 * ``service`` — :class:`InferenceService`: scoring, the deterministic canary split, health;
-* ``app`` — ``create_app(service, security)``: the FastAPI app (``/predict``, ``/health``,
-  ``/model``, ``/openapi.json``);
+* ``app`` — ``create_app(service, security)``: the FastAPI app (``/predict``, ``/explain``,
+  ``/health``, ``/model``, ``/openapi.json``); ``explaining`` — the SHAP values ``/explain`` gives;
 * ``guard`` — :class:`Security`, bearer tokens (required beyond loopback), the body size limit
   and TLS settings, and the middleware in front of every endpoint;
 * ``server`` — ``run_server(...)`` (foreground, uvicorn) and ``serve_in_thread(service)``;

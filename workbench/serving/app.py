@@ -8,6 +8,10 @@ Endpoints:
   training schema gets 422 ``{"message": "…", "detail": [{"loc": ["body", "rows", i, field],
   "msg": "row i, feature 'f': …", "type": …}, …]}``; malformed JSON and a body of the wrong
   shape get the same form. A model that fails on valid input gives 500 ``{"message"}``.
+* ``POST /explain`` — the same body and validation as ``/predict`` (at most
+  ``explaining.MAX_ROWS`` rows); answers each row's SHAP values per feature and the base value,
+  by the model ``/predict`` would route the request to (``serving.explaining``); 503 when it
+  takes longer than ``explaining.MAX_SECONDS``. It runs on a worker thread.
 * ``GET /health`` — status (``ok`` / ``degraded`` with the problems), the served models and
   versions, request counts per variant, the log queue depth and the dropped-row count.
 * ``GET /model`` — what is served: features and their types, the models with their aliases,
@@ -40,7 +44,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from workbench import __version__
+from workbench.engines.runtime.shapley import ExplanationTooSlow
+from workbench.errors import WorkbenchError
 from workbench.serving.batching import MicroBatcher
+from workbench.serving.explaining import Explainer
 from workbench.serving.guard import Guard, Security, TokenCheck
 from workbench.serving.service import (
     MAX_REQUEST_ID,
@@ -155,6 +162,30 @@ def create_app(service: InferenceService, security: Security | None = None) -> F
             return JSONResponse({"message": str(exc)}, status_code=500)
         finally:
             batcher.in_flight -= 1
+
+    explainer = Explainer(service)
+
+    @app.post("/explain", summary="SHAP values of rows: how each feature moves the prediction",
+              openapi_extra={"requestBody": _PREDICT_BODY},
+              responses={422: {"model": ValidationErrorBody, "description": "the rows do not fit the training schema"},
+                         503: {"description": "explaining took longer than allowed: send fewer rows"}})
+    async def explain(request: Request) -> Any:
+        raw = await request.body()
+        try:
+            body = PredictRequest.model_validate_json(raw)
+        except ValidationError as exc:
+            return _invalid([{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors()])
+        try:
+            return JSONResponse(await asyncio.to_thread(explainer.explain, body.rows, body.request_id))
+        except RequestInvalid as exc:
+            return JSONResponse({"message": str(exc), "detail": [p.as_detail() for p in exc.problems]},
+                                status_code=422)
+        except ExplanationTooSlow as exc:
+            return JSONResponse({"message": str(exc)}, status_code=503)
+        except WorkbenchError as exc:
+            return JSONResponse({"message": str(exc)}, status_code=500)
+        except Exception as exc:  # the model failed on valid rows: said, as /predict says it
+            return JSONResponse({"message": f"explaining failed: {type(exc).__name__}: {exc}"}, status_code=500)
 
     @app.get("/health", summary="service status, served versions, log queue")
     async def health() -> Any:

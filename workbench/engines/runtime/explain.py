@@ -6,6 +6,9 @@
   standard deviation of the drops, as scikit-learn's ``permutation_importance`` defines them.
   It reports a step per feature and can be cancelled between features.
 * ``holdout_frame`` — those test rows, shared with the label-free estimates.
+* ``shap_explanation`` — SHAP values (``engines.runtime.shapley``) of up to ``max_rows`` of
+  those rows against a seeded sample of ``n_background`` others; its ``summary()`` is the
+  global picture (mean |SHAP| per feature and its direction).
 """
 
 from __future__ import annotations
@@ -84,3 +87,18 @@ def permutation_importance(model_path: Path, model_sha256: str, model_meta: dict
         items.append(Importance(feature, float(drops.mean()), float(drops.std())))
     progress.step(len(features), len(features), "done")
     return sorted(items, key=lambda item: item.mean, reverse=True)
+
+
+def shap_explanation(predictor: Any, frame: Any, *, max_rows: int = 200, n_background: int = 50, seed: int = 0,
+                     n_permutations: int = 10, progress: Progress | None = None, additive: bool = True) -> Any:
+    """``shapley.Explanation`` of ``predictor`` on ``max_rows`` rows of ``frame``, against
+    ``n_background`` other rows of it (both seeded samples; the same rows for every model)."""
+    from workbench.engines.runtime.shapley import explain
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(frame))
+    background = frame.iloc[np.sort(order[:n_background])]
+    rest = order[n_background:] if len(order) > n_background else order
+    rows = frame.iloc[np.sort(rest[:max_rows])]
+    return explain(predictor, rows, background, n_permutations=n_permutations, seed=seed, progress=progress,
+                   additive=additive)

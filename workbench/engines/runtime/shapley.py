@@ -225,8 +225,10 @@ def _agnostic(predictor: Any) -> tuple[Model, tuple[str, ...]]:
 
 def explain(predictor: Any, rows: pd.DataFrame, background: pd.DataFrame, *, n_permutations: int = 10,
             seed: int = 0, chunk: int = 16, progress: Progress | None = None,
-            deadline: float | None = None, where: str = "explanations") -> Explanation:
-    """SHAP values of ``rows`` for a loaded ``Predictor`` against ``background`` rows."""
+            deadline: float | None = None, where: str = "explanations", additive: bool = True) -> Explanation:
+    """SHAP values of ``rows`` for a loaded ``Predictor`` against ``background`` rows;
+    ``additive=False`` explains linear models too in the model-agnostic output space (class
+    probabilities), so that they compare with other models."""
     progress = quietly(progress)
     features = tuple(predictor.features)
     missing = [c for c in features if c not in rows.columns or c not in background.columns]
@@ -242,7 +244,7 @@ def explain(predictor: Any, rows: pd.DataFrame, background: pd.DataFrame, *, n_p
     x = rows.loc[:, list(features)].reset_index(drop=True)
     bg = background.loc[:, list(features)].reset_index(drop=True)
     d = len(features)
-    linear = _linear_margin(predictor)
+    linear = _linear_margin(predictor) if additive else None
     sampled = 2 * max(1, (n_permutations + 1) // 2) * (d - 1)
     if linear is not None:
         (f, outputs), way = linear, "additive"

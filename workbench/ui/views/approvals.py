@@ -1,8 +1,9 @@
 """The risk officer's view: approval requests, and the dialog that shows what a decision
 needs — candidate vs champion metrics with deltas, confusion matrices, label-free (CBPE)
-estimates of both on production data, data lineage and drift, permutation feature
-importances, earlier decisions — and takes the decision with a mandatory reason. The two
-slow parts (importances, label-free estimates) run as background tasks with progress in the
+estimates of both on production data, fairness per group and SHAP explanations of both
+(``approval_evidence``), data lineage and drift, permutation feature importances, earlier
+decisions — and takes the decision with a mandatory reason. The slow
+parts (importances, label-free estimates, explanations, the champion's fairness) run as background tasks with progress in the
 status bar; closing the dialog cancels them. The requester cannot decide their own request
 (the service refuses it too); the decision lands in the audit chain and the waiting run
 resumes."""
@@ -31,10 +32,11 @@ from PySide6.QtWidgets import (
 
 from workbench.ui.context import UiContext
 from workbench.ui.formatting import local_time, number
+from workbench.ui.views.approval_evidence import ExplanationsPage, FairnessPage
 from workbench.ui.widgets import tables
 
 TABS = ("Candidate vs champion", "Confusion matrix", "Fairness", "Label-free", "Data and drift", "Importance",
-        "Lineage", "Earlier decisions")
+        "Explanations", "Lineage", "Earlier decisions")
 
 
 def _number(value: Any) -> str:
@@ -56,14 +58,17 @@ class ApprovalDialog(QDialog):
         tabs.tabBar().setExpanding(False)
         self.importance_table = tables.table(["feature", "importance", "± std"], self)
         self.importance_table.setObjectName("importance_table")
+        self.explanations_page = ExplanationsPage(self)
         for page, label in zip((self._metrics_tab(), self._confusion_tab(), self._fairness_tab(),
-                                self._label_free_tab(), self._data_tab(), self.importance_table, self._lineage_tab(),
-                                self._history_tab()), TABS, strict=True):
+                                self._label_free_tab(), self._data_tab(), self.importance_table,
+                                self.explanations_page, self._lineage_tab(), self._history_tab()), TABS, strict=True):
             tabs.addTab(page, label)
         tabs.setTabToolTip(2, "Metrics per group of each sensitive feature the evaluate step named, and the "
                               "gate's fairness policy")
         tabs.setTabToolTip(3, "Label-free (CBPE) estimates of candidate and champion on production data")
         tabs.setTabToolTip(5, "Permutation feature importances of the candidate on its hold-out rows")
+        tabs.setTabToolTip(6, "SHAP explanations: how far each feature moves the candidate's and the champion's "
+                              "predictions, on the same hold-out rows")
         self.reason = QPlainTextEdit(self)
         self.reason.setObjectName("reason")
         self.reason.setPlaceholderText("Reason for the decision (required; it goes to the audit trail)")
@@ -117,6 +122,9 @@ class ApprovalDialog(QDialog):
         self.finished.connect(self._cancel_jobs)
         self._load_importances()
         self._load_label_free()
+        request_id, champion = request.id, (details.champion or {}).get("version")
+        self.jobs += [job for job in (self.explanations_page.load(ctx, request_id),
+                                      self.fairness_page.load(ctx, request_id, champion)) if job is not None]
 
     def _fit_screen(self, parent: QWidget | None) -> None:
         """900×640, or less on a smaller screen: the dialog never reaches past it."""
@@ -217,53 +225,11 @@ class ApprovalDialog(QDialog):
         return box
 
     def _fairness_tab(self) -> QWidget:
-        """The candidate's metrics per group (95% bootstrap intervals) and the gate's policy."""
-        box = QWidget(self)
-        layout = QVBoxLayout(box)
-        evidence = self.details.request.evidence or {}
-        lines = []
-        for policy in evidence.get("policies") or []:
-            mark = "✔ holds" if policy.get("holds") else "✘ does not hold"
-            colour = "#1b7f3b" if policy.get("holds") else "#b3261e"
-            lines.append(f"<b>Policy: {policy.get('name')}</b> — <span style='color:{colour}'>{mark}</span> "
-                         f"({policy.get('detail')})")
-        fairness = evidence.get("fairness") or {}
-        if not fairness:
-            lines.append("No fairness figures were captured: name <i>sensitive_features</i> on the evaluate step "
-                         "that feeds this gate.")
-        note = QLabel("<br>".join(lines), box)
-        note.setObjectName("fairness_note")
-        note.setWordWrap(True)
-        layout.addWidget(note)
-        self.fairness_tables: dict[str, QTableWidget] = {}
-        metrics = ("selection_rate", "tpr", "fpr", "precision", "accuracy")
-        for column, report in fairness.items():
-            ratio, odds = report.get("demographic_parity_ratio"), report.get("equalized_odds_difference")
-            title = QLabel(f"<b>{column}</b>: demographic-parity ratio {_number(ratio)}, equalized-odds "
-                           f"difference {_number(odds)} (brackets: 95% bootstrap interval)", box)
-            title.setWordWrap(True)
-            layout.addWidget(title)
-            table = tables.table(["group", "rows", "selection rate", "TPR", "FPR", "precision", "accuracy"], box)
-            table.setObjectName(f"fairness_{column}")
-
-            def cell(entry: dict[str, Any]) -> str:
-                value, low, high = entry.get("value"), entry.get("low"), entry.get("high")
-                if value is None:
-                    return "–"
-                return f"{value:.3f}" + (f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else "")
-
-            rows = [[group, str(entry.get("n")), *(cell(entry.get(m) or {}) for m in metrics)]
-                    for group, entry in (report.get("groups") or {}).items()]
-            between = report.get("between") or {}
-            differences = [(between.get(m) or {}).get("difference") for m in metrics]
-            rows.append(["largest difference", "", *("–" if d is None else f"{d:.3f}" for d in differences)])
-            tables.fill(table, rows)
-            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-            layout.addWidget(table, 1)
-            self.fairness_tables[column] = table
-        if not fairness:
-            layout.addStretch(1)
-        return box
+        """The candidate's metrics per group beside the champion's on the same rows, and the
+        gate's policy (``approval_evidence.FairnessPage``)."""
+        self.fairness_page = FairnessPage(self.details.request.evidence or {}, self)
+        self.fairness_tables: dict[str, QTableWidget] = self.fairness_page.tables
+        return self.fairness_page
 
     def _confusion_tab(self) -> QWidget:
         box = QWidget(self)
