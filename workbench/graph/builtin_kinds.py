@@ -7,7 +7,7 @@ one only together with a file-format upgrade step.
 
 from __future__ import annotations
 
-from workbench.graph.catalog import NodeKind, ParamSpec, PortSpec
+from workbench.graph.kinds import NodeKind, ParamSpec, PortSpec
 
 __all__ = ["BUILTIN_KINDS"]
 

@@ -24,14 +24,7 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from workbench.graph.catalog import (
-    SIGNAL,
-    Catalog,
-    NodeKind,
-    default_catalog,
-    ports_compatible,
-    validate_param,
-)
+from workbench.graph.catalog import Catalog, default_catalog
 from workbench.graph.entities import (
     ID_RE,
     Annotation,
@@ -54,6 +47,7 @@ from workbench.graph.errors import (
     UnknownPortError,
 )
 from workbench.graph.events import MISSING, GraphEvents, NodeChange
+from workbench.graph.kinds import SIGNAL, NodeKind, ports_compatible, validate_param
 from workbench.graph.queries import GraphQueries
 
 __all__ = ["Annotation", "Edge", "Graph", "Node", "Position", "check_id", "check_position"]
