@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.governance.permissions import allowed
-from workbench.store.entities import Alert
+from workbench.services.monitoring import Alert
 from workbench.ui.context import UiContext
 from workbench.ui.formatting import local_time
 from workbench.ui.widgets import tables
@@ -90,7 +90,9 @@ class AlertsView(QWidget):
         tables.fill(self.table, [row_values(a) for a in self.alerts])
         for row, alert in enumerate(self.alerts):
             for column in range(self.table.columnCount()):
-                self.table.item(row, column).setToolTip(alert.message)
+                cell = self.table.item(row, column)
+                if cell is not None:
+                    cell.setToolTip(alert.message)
         self._fit_message()
         opened = sum(a.status == "open" for a in self.alerts)
         self.count_label.setText(f"{opened} open")
@@ -117,7 +119,8 @@ class AlertsView(QWidget):
 
     def select(self, alert_id: int) -> None:
         for row in range(self.table.rowCount()):
-            if self.table.item(row, 0).text() == str(alert_id):
+            cell = self.table.item(row, 0)
+            if cell is not None and cell.text() == str(alert_id):
                 self.table.selectRow(row)
                 return
 
@@ -138,8 +141,11 @@ class AlertsView(QWidget):
 
         self.acknowledge_button.setEnabled(False)
         self.ctx.tasks.run(lambda: acknowledge_alert(self.ctx.store, self.ctx.user, alert_id),
-                           lambda alert: (self.ctx.status(f"alert {alert.id} acknowledged"), self.refresh()),
-                           self._on_refused)
+                           self._acknowledged, self._on_refused)
+
+    def _acknowledged(self, alert: Alert) -> None:
+        self.ctx.status(f"alert {alert.id} acknowledged")
+        self.refresh()
 
     def _on_refused(self, message: str) -> None:
         self.last_error = message
