@@ -1,9 +1,9 @@
 """Two pages of the approval dialog that put the candidate and the champion side by side:
 
 * ``FairnessPage`` — the gate's fairness policy and, per sensitive feature, each group's
-  metrics with 95% bootstrap intervals: the candidate's as captured with the request, the
-  champion's computed on the same rows (``services.approvals.champion_fairness``, a
-  background task started by ``load``) in a table beside it;
+  metrics with 95% bootstrap intervals: the candidate's as captured with the request and,
+  right under it with the same columns, the champion's computed on the same rows
+  (``services.approvals.champion_fairness``, a background task started by ``load``);
 * ``ExplanationsPage`` — the global SHAP summary (mean |SHAP| per feature) of the candidate
   and the champion on the same hold-out rows (``services.approvals.explanations``), as two
   bar charts with the features in the candidate's order, and a table with each feature's
@@ -19,7 +19,15 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QTableWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.ui.context import UiContext
 from workbench.ui.formatting import number
@@ -79,7 +87,7 @@ class FairnessPage(QWidget):
                            self)
             title.setWordWrap(True)
             layout.addWidget(title)
-            pair = QHBoxLayout()
+            pair = QVBoxLayout()  # the same columns one above the other: each number under its peer
             table = self._table(f"fairness_{column}")
             tables.fill(table, fairness_rows(report))
             pair.addWidget(self._titled(f"candidate v{version} (as captured)", table), 1)
@@ -142,13 +150,15 @@ class ExplanationsPage(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         layout = QVBoxLayout(self)
-        self.note = NoteLabel("Explaining the candidate and the champion on the same hold-out rows…", self)
+        self.note = QLabel("Explaining the candidate and the champion on the same hold-out rows…", self)
         self.note.setObjectName("explanations_note")
-        layout.addWidget(self.note)
+        self.note.setWordWrap(True)
+        self.note.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        layout.addWidget(self.note, 0)
         charts = QHBoxLayout()
         self.frames: dict[str, PlotFrame] = {}
         for role in ("candidate", "champion"):
-            frame = PlotFrame(parent=self, min_height=160)
+            frame = PlotFrame(pg.PlotWidget(title=role), self, min_height=160)
             frame.setObjectName(f"explanations_{role}")
             frame.plot.setBackground("w")
             frame.plot.setMouseEnabled(x=False, y=False)
@@ -207,7 +217,8 @@ class ExplanationsPage(QWidget):
         plot.getAxis("left").setTicks([[(row, feature) for feature, row in zip(shown, rows, strict=True)]])
         plot.setXRange(0, float(widths.max() if n else 1) * 1.1 or 1, padding=0)
         plot.setYRange(-0.6, n - 0.4, padding=0)
-        frame.set_title(f"{title}: mean |SHAP| ({', '.join(model.outputs)})")
+        frame.set_title(title)
+        plot.setLabel("bottom", f"mean |SHAP| · {', '.join(model.outputs)}")
         frame.show_data_or(f"{title}: no features")
 
     def show_error(self, message: str) -> None:
