@@ -261,6 +261,9 @@ def _approvals_list(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.json:
         ctx.print_json([asdict(r) for r in requests])
         return 0
+    if not requests:
+        print("no approval requests" + (f" {args.status}" if args.status else "") + f" in project {ctx.project}")
+        return 0
     rows = []
     for r in requests:
         model = r.evidence.get("model", {})

@@ -2,7 +2,8 @@
 REST service, real monitoring results in the store):
 
 1. users: the invoking user gets every role (so every view has something to show), plus a
-   demo scientist and a demo risk officer;
+   demo scientist and a demo risk officer; a second project, marketing, with a graph and a
+   risk officer of marketing only (``demo.projects``);
 2. run 1 trains version 1 on the first weeks, the risk officer approves it (reason recorded),
    it becomes challenger and — as the first model — champion;
 3. run 2 trains version 2 (another estimator, later weeks) as the challenger;
@@ -134,6 +135,9 @@ def run_demo(store_url: str | None, user: str, folder: Path, *, progress: Callab
                                          "with --store sqlite:////path/new.db")
         folder.mkdir(parents=True, exist_ok=True)
         _ensure_people(store, user, new_store=created.admin == user)
+        from workbench.demo.projects import add_marketing
+
+        add_marketing(store, user, SCIENTIST, progress)
         if created.admin != user:
             progress(f"{user} keeps their roles in this store; the demo's views show to people with the scientist, "
                      f"engineer, operator, analyst and approver roles (an admin grants them: "

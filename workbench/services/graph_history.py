@@ -22,7 +22,7 @@ from workbench.services.identity import acting, authorise, project_of
 from workbench.store import Store
 from workbench.store.entities import GraphVersion
 
-__all__ = ["GraphConflictError", "SaveResult", "compare", "history", "save_graph", "version_text"]
+__all__ = ["GraphConflictError", "SaveResult", "compare", "history", "latest_saved", "save_graph", "version_text"]
 
 
 class GraphConflictError(InvalidInputError):
@@ -109,6 +109,14 @@ def version_text(store: Store, actor: str, name: str, version: int | None = None
                                         hint="'workbench graph save FILE' saves one")
             return latest
         return uow.graphs.version(where.id, name, version)
+
+
+def latest_saved(store: Store, actor: str, *, project: str | None = None) -> GraphVersion | None:
+    """The graph version saved last in ``project`` (default: the default project), if any."""
+    with store.read() as uow:
+        acting(uow, actor)
+        versions = uow.graphs.all(project_of(uow, project).id)
+    return max(versions, key=lambda v: v.id) if versions else None
 
 
 def compare(old: Graph, new: Graph) -> GraphDiff:

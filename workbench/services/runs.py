@@ -163,11 +163,12 @@ def step_metrics(store: Store, actor: str, run_id: int, step_id: int | None = No
         return result
 
 
-def latest_graph_file(store: Store, actor: str) -> Path | None:
-    """The graph file of the newest run that still exists on this machine (to reopen it)."""
+def latest_graph_file(store: Store, actor: str, *, project: str | None = None) -> Path | None:
+    """The graph file of the newest run (of ``project`` when given) that still exists on this machine (to reopen it)."""
     with store.read() as uow:
         acting(uow, actor)
-        for run in uow.runs.all(limit=50):
+        project_id = None if project is None else project_of(uow, project).id
+        for run in uow.runs.all(limit=50, project_id=project_id):
             path = run.params.get("graph_path")
             if path and Path(path).is_file():
                 return Path(path)

@@ -62,10 +62,18 @@ class GraphView(QWidget):
         """Open the graph of the newest run, as a user coming back to their work expects."""
         from workbench.services.runs import latest_graph_file
 
-        path = latest_graph_file(self.ctx.store, self.ctx.user)
+        path = latest_graph_file(self.ctx.store, self.ctx.user, project=self.ctx.project)
         if path is not None and self.editor.open_file(path):
             self.editor.fit_view()
             self.ctx.status(f"opened {path.name}, the graph of the latest run")
+            return
+        from workbench.services.graph_history import latest_saved
+
+        saved = latest_saved(self.ctx.store, self.ctx.user, project=self.ctx.project)  # a project without runs yet
+        if saved is not None and self.editor.store_link.load_version(saved):
+            self.editor.fit_view()
+            self.ctx.status(f"opened graph {saved.name!r} version {saved.version}, saved last in project "
+                            f"{self.ctx.project}")
 
     def _on_selection(self) -> None:
         nodes = self.editor.scene.selected_node_ids()
