@@ -100,7 +100,11 @@ def seed(store) -> None:  # noqa: ANN001
             uow.predictions.add_window(SOURCE, None, start, end, 400 + 100 * w,
                                        {"count": 400, "positive_rate": float((scores >= 0.5).mean()),
                                         "score_histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
-                                        "latency_ms": {"p50": 2.0 + w, "p99": 9.0 + w}})
+                                        "latency_ms": {"p50": 2.0 + w, "p99": 9.0 + w},
+                                        "expectations": {"violations": [
+                                            {"column": "income", "rule": "max_null_rate",
+                                             "expectation": "a null rate of at most 1%",
+                                             "found": "a null rate of 7%"}] if w == 2 else []}})
     with store.write("bob") as uow:
         uow.alerts.raise_alert(SOURCE, "drift", "the dataset drifted in window 3")
 
@@ -128,6 +132,9 @@ def test_the_plots_show_the_source(qtbot, cast, settings) -> None:  # noqa: ANN0
     findings = [[view.findings.item(r, c).text() for c in (1, 2, 3)] for r in range(view.findings.rowCount())]
     assert ["drift", "age", "psi"] in findings and ["drift", "*", "dataset"] in findings
     assert ["alert: drift", "", ""] in findings
+    assert ["expectation", "income", "max_null_rate"] in findings  # a window's broken expectation
+    broken = next(r for r in range(view.findings.rowCount()) if view.findings.item(r, 1).text() == "expectation")
+    assert "expected a null rate of at most 1%; found a null rate of 7%" in view.findings.item(broken, 6).text()
     view.method_box.setCurrentIndex(view.method_box.findText("ks"))  # a test: p-values, drifted below
     qtbot.waitUntil(lambda: view.drift_curve("age") is not None and view.drift_curve("age").scene() is not None)
     assert view.drift_curve("age").yData.tolist() == pytest.approx([0.5, 0.25, 0.5 / 3])

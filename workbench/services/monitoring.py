@@ -89,6 +89,7 @@ class Updates:
     windows: tuple[WindowPoint, ...]
     alerts: tuple[Alert, ...]
     cursor: Cursor
+    findings: tuple[WindowFinding, ...] = ()  # the new windows' expectation violations
 
     @property
     def empty(self) -> bool:
@@ -170,7 +171,7 @@ def updates(store: Store, actor: str, source: str, cursor: Cursor | None = None)
                    windows[-1].id if windows else cursor.windows,
                    alerts[-1].id if alerts else cursor.alerts)
     return Updates(source, tuple(drift), tuple(divergence), tuple(window_point(w) for w in windows),
-                   tuple(alerts), moved)
+                   tuple(alerts), moved, tuple(_window_findings(windows)))
 
 
 @dataclass(frozen=True)
@@ -186,11 +187,15 @@ class WindowFinding:
 def expectation_findings(store: Store, actor: str, source: str, since_id: int = 0
                          ) -> list[WindowFinding]:
     """The expectation violations the prediction log recorded in ``source``'s windows."""
-    from workbench.monitoring.deviation import expectation_findings as findings_of
-
     with store.read() as uow:
         acting(uow, actor)
         windows = uow.predictions.windows(source, since_id=since_id)
+    return _window_findings(windows)
+
+
+def _window_findings(windows: list[PredictionWindow]) -> list[WindowFinding]:
+    from workbench.monitoring.deviation import expectation_findings as findings_of
+
     out = []
     for window in windows:
         checked = (window.summary or {}).get("expectations") or {}

@@ -21,8 +21,9 @@ Rules:
   drifted above the threshold, band ``[0, threshold]`` in green).
 * Label-free performance is recomputed as a whole (a point per window) 300 ms after its
   windows or logged labels change; it is not on the latency path.
-* Findings are the drifted drift rows and the alerts of the source, newest last (at most
-  ``MAX_FINDINGS``). Nothing here writes; acknowledging is the alerts view's.
+* Findings are the drifted drift rows, the windows' broken expectations and the alerts of the
+  source, newest last (at most ``MAX_FINDINGS``). Nothing here writes; acknowledging is the
+  alerts view's.
 * Every plot sits in a :class:`PlotFrame`: data, or why this source has none and where it is
   (``empty_states``). Series are drawn in time order; thresholds come from the stored results.
 """
@@ -308,7 +309,7 @@ class MonitoringView(QWidget):
                 self._latency.setdefault(key, lp.Buffer()).extend([window.window_end / 1000.0], [value])
         if found.windows:
             self._dirty.add("traffic")
-        self._add_findings([r for r in found.drift if r.drifted], found.alerts)
+        self._add_findings([r for r in found.drift if r.drifted], found.alerts, found.findings)
         self._undrawn += len(found.drift) + len(found.divergence) + len(found.windows) + len(found.alerts)
         if time.monotonic() - self._last_frame >= FRAME_MS / 1000.0:
             self._on_frame()  # idle since the last frame: draw now, still at most 25 times a second
@@ -335,10 +336,16 @@ class MonitoringView(QWidget):
             self.method_box.setCurrentIndex(self.method_box.findText(method))
         self._dirty.add("drift")
 
-    def _add_findings(self, drifted: list[Any], alerts: tuple[Any, ...]) -> None:
+    def _add_findings(self, drifted: list[Any], alerts: tuple[Any, ...],
+                      broken: tuple[Any, ...] = ()) -> None:
         rows = [[_when(r.window_end), "drift", r.column, r.method,
                  f"{r.p_value if r.p_value is not None else r.statistic:.4g}", f"{r.threshold:.4g}",
                  f"window {_when(r.window_start)} – {_when(r.window_end)}"] for r in drifted]
+        rows += [[_when(b.window_end), "expectation", b.finding.column or "(rows)",
+                  b.finding.counts.get("rule", ""), b.finding.counts.get("found", ""),
+                  b.finding.counts.get("expectation", ""),
+                  f"window {_when(b.window_start)} – {_when(b.window_end)}: {b.finding.message}"]
+                 for b in broken]
         rows += [[_when(a.created_at), f"alert: {a.kind}", "", "", "", "", a.message] for a in alerts]
         if not rows:
             return
