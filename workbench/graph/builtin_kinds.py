@@ -303,7 +303,9 @@ INFERENCE = NodeKind(
                   doc="what rows served over REST must look like (as a data source's): a request "
                       "row that breaks type, min, max or allowed is refused (422); rows per window, "
                       "max_null_rate and unique are checked per prediction window and raise "
-                      "deviation alerts (batch scoring in a run does not check them)"),
+                      "deviation alerts; a batch scored in a run is checked per prediction window "
+                      "against every rule, and what it breaks becomes deviation findings and "
+                      "alerts (the step still succeeds)"),
     ),
 )
 

@@ -284,3 +284,23 @@ def expectation_findings(broken: list[Any]) -> list[Finding]:
 def expectation_condition(column: str | None, rule: str) -> str:
     """The alert condition of one expectation rule on one column (stable across windows)."""
     return f"expectation {rule} on {'rows' if column is None else repr(column)}"
+
+
+@dataclass(frozen=True)
+class ExpectationAlerts:
+    """What one checked window means for the deviation alerts of its source: the conditions it
+    met (their open episodes end) and, per broken rule, the alert to raise or count."""
+
+    cleared: tuple[str, ...]
+    raised: tuple[tuple[str, str], ...]  # (condition, message)
+
+
+def expectation_alerts(checked: Mapping[str, Any], window: str) -> ExpectationAlerts:
+    """The alerts of a window's ``expectations`` summary (``{"checked": [[column, rule], …],
+    "violations": [...]}``); ``window`` names the window in each message."""
+    broken = {expectation_condition(v["column"], v["rule"]) for v in checked["violations"]}
+    cleared = tuple(condition for column, rule in checked["checked"]
+                    if (condition := expectation_condition(column, rule)) not in broken)
+    raised = tuple((expectation_condition(f.column, str(f.counts["rule"])), f"{window}: {f.message}")
+                   for f in expectation_findings(list(checked["violations"])))
+    return ExpectationAlerts(cleared, raised)

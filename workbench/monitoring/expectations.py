@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ROW_RULES", "WINDOW_RULES", "Violation", "check_spec", "row_problems", "violations",
-           "window_rules", "window_spec"]
+__all__ = ["ROW_RULES", "WINDOW_RULES", "Violation", "check_spec", "row_problems", "spec_rules",
+           "violations", "window_rules", "window_spec"]
 
 TYPES = ("number", "integer", "string", "boolean")
 COLUMN_KEYS = {"type", "min", "max", "allowed", "max_null_rate", "unique"}
@@ -186,6 +186,18 @@ def window_rules(spec: Mapping[str, Any]) -> list[tuple[str | None, str]]:
                                            if k in (spec.get("rows") or {})]
     for name, rules in (spec.get("columns") or {}).items():
         pairs += [(name, rule) for rule in WINDOW_RULES if rule in rules and rules[rule] is not False]
+    return pairs
+
+
+def spec_rules(spec: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+    """Every (column, rule) pair :func:`violations` checks with the whole ``spec`` (a batch of
+    scored rows is checked against row and window rules alike)."""
+    pairs: list[tuple[str | None, str]] = [(None, f"rows.{k}") for k in ("min", "max")
+                                           if k in (spec.get("rows") or {})]
+    for name, rules in (spec.get("columns") or {}).items():
+        pairs.append((name, "exists"))
+        pairs += [(name, rule) for rule in (*ROW_RULES, *WINDOW_RULES)
+                  if rule in rules and rules[rule] is not False]
     return pairs
 
 

@@ -288,8 +288,11 @@ def _ingest(ctx: RunContext, planned: PlannedStep, step: Step, refs: dict[str, l
 def _write_records(uow: Any, ctx: RunContext, source: str, records: dict[str, Any],
                    served: ModelVersion | None) -> None:
     for window in records.get("prediction_windows") or []:
-        uow.predictions.add_window(source, served.id if served else None, int(window["window_start"]),
-                                   int(window["window_end"]), int(window["count"]), window.get("summary") or {})
+        summary = window.get("summary") or {}
+        added = uow.predictions.add_window(source, served.id if served else None, int(window["window_start"]),
+                                           int(window["window_end"]), int(window["count"]), summary)
+        if summary.get("expectations"):
+            _expectation_alerts(uow, ctx, source, added, summary["expectations"])
     drift = records.get("drift") or []
     by_window: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for row in drift:
@@ -304,6 +307,21 @@ def _write_records(uow: Any, ctx: RunContext, source: str, records: dict[str, An
     for kpi in records.get("kpi") or []:
         series = uow.kpis.ensure(str(kpi.get("name") or source))
         uow.kpis.upsert_points(series.id, [(int(t), float(v)) for t, v in kpi.get("points") or []])
+
+
+def _expectation_alerts(uow: Any, ctx: RunContext, source: str, window: Any,
+                        checked: dict[str, Any]) -> None:
+    """A scored window's broken expectations raise (or count on) deviation alerts of the source;
+    the rules it met end their open episodes — as the prediction log does for served rows."""
+    from workbench.monitoring.deviation import expectation_alerts
+
+    alerts = expectation_alerts(checked, f"run {ctx.run.id}, prediction window {window.id} "
+                                         f"({window.count} rows)")
+    for condition in alerts.cleared:
+        uow.alerts.clear(source, "deviation", condition, at=window.window_end)
+    for condition, message in alerts.raised:
+        uow.alerts.raise_alert(source, "deviation", message, ctx.run.id, condition=condition,
+                               at=window.window_end)
 
 
 def _write_alerts(uow: Any, ctx: RunContext, source: str, records: dict[str, Any]) -> None:

@@ -303,17 +303,11 @@ def _check_window(rows: Sequence[Mapping[str, Any]], spec: Mapping[str, Any]) ->
 
 def _record_alerts(uow: Any, source: str, window: Any, checked: Mapping[str, Any]) -> None:
     """Raise a deviation alert per violation of the window; clear the rules it met."""
-    from workbench.monitoring.deviation import expectation_condition, expectation_findings
+    from workbench.monitoring.deviation import expectation_alerts
 
-    broken = {expectation_condition(v["column"], v["rule"]) for v in checked["violations"]}
-    for column, rule in checked["checked"]:
-        condition = expectation_condition(column, rule)
-        if condition not in broken:
-            uow.alerts.clear(source, "deviation", condition, at=window.window_end)
-    for finding in expectation_findings(list(checked["violations"])):
-        uow.alerts.raise_alert(source, "deviation",
-                               f"prediction window {window.id} ({window.count} rows): "
-                               f"{finding.message}",
-                               condition=expectation_condition(finding.column,
-                                                               str(finding.counts["rule"])),
+    alerts = expectation_alerts(checked, f"prediction window {window.id} ({window.count} rows)")
+    for condition in alerts.cleared:
+        uow.alerts.clear(source, "deviation", condition, at=window.window_end)
+    for condition, message in alerts.raised:
+        uow.alerts.raise_alert(source, "deviation", message, condition=condition,
                                at=window.window_end)

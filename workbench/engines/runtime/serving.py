@@ -151,6 +151,28 @@ def _torch_members(predictor: Predictor) -> list[Predictor]:
     return [t for m in members for t in _torch_members(m)]
 
 
+def _expectations(ctx: StepContext) -> dict[str, Any] | None:
+    """The node's ``expectations``, checked as a spec (a bad one fails the step, naming it)."""
+    from workbench.monitoring.expectations import check_spec
+
+    spec = ctx.param("expectations", None)
+    if not spec:
+        return None
+    problems = check_spec(spec)
+    if problems:
+        raise InvalidInputError("its expectations cannot be used: " + "; ".join(problems),
+                                where=ctx.where, hint="fix the node's 'expectations' parameter")
+    return dict(spec)
+
+
+def _checked(rows: pd.DataFrame, spec: dict[str, Any]) -> dict[str, Any]:
+    """A window's ``expectations`` summary: every rule checked and each violation."""
+    from workbench.monitoring.expectations import spec_rules, violations
+
+    return {"checked": [[column, rule] for column, rule in spec_rules(spec)],
+            "violations": [v.to_dict() for v in violations(rows, spec)]}
+
+
 def run_inference(ctx: StepContext) -> StepOutcome:
     model_in = ctx.input("model", required=False)
     if model_in is None:
@@ -184,6 +206,8 @@ def run_inference(ctx: StepContext) -> StepOutcome:
     name = write_parquet(out, ctx.output_dir, "predictions.parquet")
 
     size = max(1, int(ctx.param("window_rows", WINDOW_ROWS)))
+    spec = _expectations(ctx)
+    broken = 0
     order = np.argsort(stamps, kind="stable") if stamps is not None else np.arange(len(frame))
     windows = []
     for start in range(0, len(order), size):
@@ -193,6 +217,9 @@ def run_inference(ctx: StepContext) -> StepOutcome:
         else:
             w_start = w_end = ctx.started_ms
         summary = window_summary(frame.iloc[idx], labels[idx], scores[idx], predictor)
+        if spec:
+            summary["expectations"] = _checked(frame.iloc[idx], spec)
+            broken += len(summary["expectations"]["violations"])
         windows.append({"window_start": w_start, "window_end": w_end, "count": int(len(idx)),
                         "summary": summary})
 
@@ -209,6 +236,11 @@ def run_inference(ctx: StepContext) -> StepOutcome:
         metrics["positive_rate"] = float(np.mean(labels == predictor.classes[1]))
     log(f"scored {len(out)} rows with {predictor.model_name or predictor.framework}"
         f"{' (' + version + ')' if version else ''} in {len(windows)} window(s)")
+    if spec:
+        metrics["expectations_broken"] = broken
+        log(f"expectations: {broken} broken across {len(windows)} window(s); each becomes a "
+            "deviation finding and alert of this source" if broken else
+            "expectations: every window meets them")
     return StepOutcome(
         outputs={"predictions": (OutputArtifact(name, "predictions", meta),)},
         metrics=metrics,
