@@ -120,6 +120,10 @@ def test_inference_with_map_in_pandas_equals_the_local_engine(on_spark: SparkCha
         assert spark.result["metrics"][key] == local.result["metrics"][key]
     assert spark.result["metrics"]["score_mean"] == pytest.approx(local.result["metrics"]["score_mean"])
     assert any("broadcast the sklearn model" in line for _, line in on_spark.lines)
+    _, refused = on_spark.launch("bc_score_expect", "inference",
+                                 {"expectations": {"columns": {"mean radius": {"max": 15}}}}, inputs)
+    assert not refused.ok and "'expectations'" in refused.describe_failure()
+    assert "local and SSH targets only" in refused.describe_failure()
 
     distributed = on_spark.run("bc_spark_data", "data_source", {
         "format": "parquet", "path": str(data.file("data"))})

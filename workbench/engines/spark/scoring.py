@@ -312,6 +312,10 @@ def run_inference(state: SparkStep) -> StepOutcome:
             "no model to serve: the 'model' input is empty", where=ctx.where,
             hint="connect a model, or set model_name and alias so the orchestrator resolves one")
     data_in = ctx.require("data")
+    if ctx.param("expectations", None):
+        raise InvalidInputError("parameter 'expectations': a scored batch is checked against them on "
+                                "local and SSH targets only", where=ctx.where,
+                                hint="run this node on a local or SSH target, or remove its expectations")
     mode = str(ctx.param("mode", "batch"))
     if mode != "batch":
         log(f"mode {mode!r} inside a run: the data is scored as one batch")
