@@ -16,14 +16,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing = actions.add_parser("list", help="who has TARGET open now")
     listing.add_argument("target", metavar="TARGET", help="graph:NAME, run:ID, approval:ID …")
     listing.add_argument("--ttl", type=float, default=None, metavar="SECONDS",
-                         help="count a workbench as gone this long after it last said so (default 30)")
+                         help="count a workbench as gone this long after it last said so (default: "
+                              "$WORKBENCH_PRESENCE_TTL_S, else 30)")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
     hold = actions.add_parser("hold", help="say you have TARGET open, for a while (as a workbench does)")
     hold.add_argument("targets", nargs="+", metavar="TARGET")
     hold.add_argument("--for", dest="seconds", type=float, default=60.0, metavar="SECONDS")
     hold.add_argument("--every", type=float, default=None, metavar="SECONDS",
-                      help="refresh this often (default 10)")
+                      help="refresh this often (default: $WORKBENCH_PRESENCE_REFRESH_S, else 10)")
     hold.set_defaults(handler=_hold)
 
 
