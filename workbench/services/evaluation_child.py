@@ -18,7 +18,8 @@ Child side, ``main``: reads one job from stdin; writes JSON lines on the origina
 (``{"pid"}`` first, then ``{"step": [done, total, text]}``, then one ``{"result"}`` or
 ``{"error"}``); anything else the libraries print goes to stderr. The work itself is
 ``importances_work``, ``label_free_work``, ``explanations_work`` (SHAP summaries) and
-``fairness_work`` (the champion's groups) — plain data in, plain data out — which give the
+``fairness_work`` (the champion's groups) and ``drift_explain_work`` (the drift drill-down) —
+plain data in, plain data out — which give the
 same numbers in any process.
 """
 
@@ -188,8 +189,49 @@ def fairness_work(job: dict[str, Any], progress: Progress) -> dict[str, Any]:
     return out
 
 
+def drift_explain_work(job: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """SHAP dependence of ``job["columns"]`` for ``job["model"]``: on ``rows`` of the hold-out
+    rows of ``job["reference"]`` and ``rows`` of the last rows of ``job["current"]``, against one
+    background of other reference rows (``services.drift_explanations``)."""
+    import numpy as np
+    import pandas as pd
+
+    from workbench.engines.runtime.explain import holdout_frame
+    from workbench.engines.runtime.models import load_model
+    from workbench.engines.runtime.shapley import explain
+
+    model, n = job["model"], int(job["rows"])
+    progress.step(0, 3, "loading the model and the reference and current rows")
+    predictor = load_model(Path(model["path"]), model["sha256"], model["meta"], Path(job["artifact_root"]))
+    reference = holdout_frame(Path(job["reference"]), model["meta"], 10**9)
+    current = pd.concat([pd.read_parquet(p) for p in job["current"]], ignore_index=True).tail(20 * n)
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(reference))
+    background, reference = reference.iloc[np.sort(order[:50])], reference.iloc[np.sort(order[50:50 + n])]
+    current = current.iloc[np.sort(rng.permutation(len(current))[:n])]
+    found = {}
+    for step, (name, rows) in enumerate((("reference", reference), ("current", current)), start=1):
+        progress.step(step, 3, f"explaining {len(rows)} {name} rows")
+        found[name] = explain(predictor, rows, background, seed=0, where=f"{name} rows")
+    columns = [c for c in job["columns"] if c in predictor.features]
+    out: dict[str, Any] = {}
+    for column in columns:
+        j = list(predictor.features).index(column)
+        entry: dict[str, Any] = {}
+        for name in ("reference", "current"):
+            values = found[name].values[:, j, :].sum(axis=1)
+            x = found[name].rows[column]
+            entry[f"{name}_x"] = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in x]
+            entry[f"{name}_shap"] = [float(v) for v in values]
+            entry[f"mean_abs_{name}"] = float(np.abs(values).mean()) if len(values) else 0.0
+        out[column] = entry
+    progress.step(3, 3, "done")
+    return {"output": ", ".join(found["reference"].outputs), "method": found["reference"].method,
+            "n_reference": int(len(reference)), "n_current": int(len(current)), "features": out}
+
+
 WORK = {"importances": importances_work, "label_free": label_free_work, "explanations": explanations_work,
-        "fairness": fairness_work}
+        "fairness": fairness_work, "drift_explain": drift_explain_work}
 
 
 def main() -> int:

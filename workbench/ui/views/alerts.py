@@ -8,7 +8,9 @@ The list is re-read (through ``services.monitoring.list_alerts``) 100 ms after a
 change in the feed — repeats and acknowledging change old rows, so it is not an
 append-only read. Acknowledge is shown only to roles holding ``alerts.acknowledge`` on a
 writable store, is enabled only for a selected open alert, and the service checks the
-permission again.
+permission again. For a drift alert, "How do the drifted features move predictions?" opens
+``drift_drilldown`` (the champion's SHAP dependence of each drifted feature, reference vs
+current).
 """
 
 from __future__ import annotations
@@ -59,9 +61,16 @@ class AlertsView(QWidget):
         self.can_acknowledge = not ctx.read_only and allowed(ctx.roles, "alerts.acknowledge")
         self.acknowledge_button.setVisible(self.can_acknowledge)
         self.acknowledge_button.setEnabled(False)
+        self.drilldown_button = QPushButton("How do the drifted features move predictions?", self)
+        self.drilldown_button.setObjectName("drilldown_button")
+        self.drilldown_button.setToolTip("For a drift alert: the champion's SHAP values of each drifted feature "
+                                         "on reference and current rows")
+        self.drilldown_button.setEnabled(False)
+        self.drilldown: Any = None
         bar = QHBoxLayout()
         bar.addWidget(self.show_all)
         bar.addWidget(self.count_label, 1)
+        bar.addWidget(self.drilldown_button)
         bar.addWidget(self.acknowledge_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -71,6 +80,7 @@ class AlertsView(QWidget):
         self.show_all.toggled.connect(lambda _: self.refresh())
         self.table.itemSelectionChanged.connect(self._on_selected)
         self.acknowledge_button.clicked.connect(self._on_acknowledge)
+        self.drilldown_button.clicked.connect(self._on_drilldown)
         ctx.feed.changed.connect(self._on_changes)
         self.refresh()
 
@@ -127,8 +137,18 @@ class AlertsView(QWidget):
     def _on_selected(self) -> None:
         chosen = self.selected()
         self.acknowledge_button.setEnabled(self.can_acknowledge and chosen is not None and chosen.status == "open")
+        self.drilldown_button.setEnabled(chosen is not None and chosen.kind == "drift")
         if chosen is not None:
             self.subject_changed.emit(f"alert:{chosen.id}", f"alert {chosen.id} ({chosen.kind}, {chosen.source})")
+
+    def _on_drilldown(self) -> None:
+        """Open the drift drill-down of the chosen drift alert (``drift_drilldown``)."""
+        from workbench.ui.views.drift_drilldown import DriftDrilldownDialog
+
+        chosen = self.selected()
+        if chosen is not None and chosen.kind == "drift":
+            self.drilldown = DriftDrilldownDialog(self.ctx, chosen, self)
+            self.drilldown.show()
 
     def _on_acknowledge(self) -> None:
         chosen = self.selected()
