@@ -63,7 +63,7 @@ def test_import_needs_the_role_and_a_writable_store(cast, tmp_path: Path) -> Non
     file = _csv(tmp_path / "k.csv", "date,value\n2024-05-01,1\n")
     with pytest.raises(UnusableInputError, match="no such KPI file"):
         kpis.import_kpi_csv(cast, "olga", tmp_path / "missing.csv")
-    with pytest.raises(PermissionDeniedError, match="kpis import"):
+    with pytest.raises(PermissionDeniedError, match="may not import KPIs"):
         kpis.import_kpi_csv(cast, "anna", file)
     read_only = open_store(cast.url, read_only=True)
     try:
