@@ -70,7 +70,6 @@ class DriftDrilldownDialog(QDialog):
             frame.setObjectName(f"dependence_{feature.feature}")
             plot = frame.plot
             plot.setBackground("w")
-            plot.addLegend(offset=(-5, 5))
             ref_x, cur_x, categories = _positions(feature.reference_x, feature.current_x)
             plot.addItem(pg.ScatterPlotItem(ref_x, feature.reference_shap, size=5, pen=None,
                                             brush=pg.mkBrush(*REFERENCE), name="reference"))
