@@ -5,18 +5,26 @@ briefcase installs the app's requirements whole; the desktop app needs far less 
 out here (the same rules on Linux, macOS and Windows):
 
 - every package's ``tests`` folders, type stubs and Cython sources (``*.pyi``, ``*.pxd``, ``*.pyx``,
-  ``*.pxi``), pyqtgraph's examples and numpy's SIMD test module;
+  ``*.pxi``), C headers and static libraries, pip's ``RECORD`` lists, pyqtgraph's examples,
+  numpy's SIMD test module and distutils, SQLAlchemy's test harness, and prettytable/wcwidth
+  (only skops' model cards use them; the workbench uses skops.io);
 - from PySide6: Qt Quick/QML, Qt Designer and the other Qt modules the workbench does not import
-  (network, SQL, XML, printing among them), the developer tools (designer, linguist, qmlls, …),
-  QML imports, Qt's translations (the workbench is in English), build-time metadata and image
-  formats it never reads;
-- from pyarrow: Arrow Flight (RPC), the S3, GCS, Azure and HDFS filesystems, ORC, pyarrow's C++
-  test module, its C++ headers and sources, and the link-time copies of libarrow_python (Parquet,
-  datasets and compute, which pandas' ``read_parquet`` uses, stay).
+  (network, SQL, XML, printing among them), the Python bindings of QtDBus and QtSvgWidgets, the
+  developer tools (designer, linguist, qmlls, …), QML imports, Qt's translations (the workbench
+  is in English), build-time metadata, image formats it never reads and the platforms for
+  screens without a window system (EGLFS, framebuffer, VNC, Vulkan display: xcb, Wayland and
+  offscreen stay);
+- from pyarrow: Arrow Flight (RPC), the S3, GCS, Azure and HDFS filesystems, ORC, Parquet
+  encryption, pyarrow's C++ test module, its C++ headers and sources, and the link-time copies of
+  libarrow_python (Parquet, datasets and compute, which pandas' ``read_parquet`` uses, stay).
 
-On Linux each shared library left is then checked with ``readelf``: one that needs a library
-taken out is taken out too, and named; the bundle is never left with a library that cannot load.
-Then every shared object is stripped of debug information (``strip --strip-unneeded``).
+Linux only, after that: each shared library left is checked with ``readelf``: one that needs a
+library taken out is taken out too, and named; the bundle is never left with a library that
+cannot load. Every shared object is stripped of debug information (``strip --strip-unneeded``);
+a library vendored twice (scipy.libs and numpy.libs) is kept once and linked; and ICU's data,
+which Qt carries, keeps only what Qt asks ICU for (``packaging/trim_icu.py``).
+``packaging/check_deb.sh`` proves the result on the installed package: first window, demo, every
+role's views, Qt's ICU calls.
 
 Usage: python packaging/trim_bundle.py APP_PACKAGES [--min-mb 5]
 """
@@ -29,6 +37,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from trim_icu import trim_icu_data  # packaging/, beside this script
 
 # Qt modules (libraries, Python modules, macOS frameworks, Windows DLLs) the workbench never loads.
 UNUSED_QT = re.compile(
@@ -47,21 +57,37 @@ QT_TOOLS = re.compile(
     r"(\.exe|\.app)?$", re.IGNORECASE)
 # Linux and macOS wheels keep Qt under PySide6/Qt/, the Windows wheel directly under PySide6/.
 UNUSED_PLUGINS = ("qmltooling", "designer", "qmllint", "qmlls", "scenegraph", "printsupport",
-                  "sqldrivers", "tls", "networkinformation")
+                  "sqldrivers", "tls", "networkinformation",
+                  # screens without a window system (embedded boards, kiosks): EGLFS, the Linux
+                  # framebuffer, Vulkan-on-display, and the evdev input they read directly
+                  "egldeviceintegrations", "generic", *(f"platforms/{lib}" for lib in (
+                      "libqeglfs.so", "libqlinuxfb.so", "libqminimalegl.so",
+                      "libqvkkhrdisplay.so")))
 PYSIDE_DIRS = ("include", "typesystems", "glue", "doc", "scripts",
+               # Python bindings nothing imports (their Qt libraries stay: Qt's plugins use them)
+               *(f"{module}{ext}" for module in ("QtDBus", "QtSvgWidgets")
+                 for ext in (".abi3.so", ".pyd")),
                *(f"{qt}{part}" for qt in ("Qt/", "") for part in
                  ("qml", "translations", "metatypes", "libexec",
+                  "lib/libQt6EglFSDeviceIntegration.so.6", "lib/libQt6EglFsKmsSupport.so.6",
                   *(f"plugins/{plugin}" for plugin in UNUSED_PLUGINS))))
 # Image formats the workbench never reads (it draws PNG, JPEG, GIF, ICO and SVG).
 UNUSED_IMAGE_FORMATS = re.compile(r"^(lib)?q(tiff|webp|tga|wbmp|icns|pdf)\.", re.IGNORECASE)
 PYARROW_UNUSED = re.compile(
     r"^(lib)?(arrow_flight|arrow_python_flight|_flight|flight\.py|arrow_s3|_s3fs|"
-    r"_pyarrow_cpp_tests|_orc|_dataset_orc|orc\.py|_azurefs|_gcsfs|_hdfs)", re.IGNORECASE)
+    r"_pyarrow_cpp_tests|_orc|_dataset_orc|orc\.py|_azurefs|_gcsfs|_hdfs|"
+    r"arrow_python_parquet_encryption|_parquet_encryption|_dataset_parquet_encryption)",
+    re.IGNORECASE)
 # pyarrow's Linux wheel carries libarrow_python* three times (the link name, the soname, the full
 # version); the modules load the soname (libarrow_python.so.2600), the other two are for linking.
 PYARROW_LINK_COPIES = re.compile(r"^libarrow_python\w*\.so(\.\d+\.\d+\.\d+)?$")
-# Other packages' parts that nothing imports at run time.
-OTHER_UNUSED = ("pyqtgraph/examples", "pyqtgraph/opengl", "numpy/f2py/tests")
+# Other packages' parts that nothing imports at run time (C headers and static libraries are for
+# building extensions against numpy and shiboken).
+OTHER_UNUSED = ("pyqtgraph/examples", "pyqtgraph/opengl", "numpy/f2py/tests", "numpy/_core/include",
+                "numpy/_core/lib", "numpy/distutils", "shiboken6/include", "sqlalchemy/testing")
+# Requirements of a part of a requirement that the workbench never imports: skops' model cards
+# (skops.card) draw tables with prettytable and wcwidth; the workbench uses skops.io only.
+UNUSED_PACKAGES = ("prettytable", "wcwidth")
 
 PYARROW_DIRS = ("include", "src", "tests")
 EVERYWHERE = re.compile(r"\.(pyi|pxd|pyx|pxi)$")
@@ -132,6 +158,28 @@ def _strip(root: Path) -> int:
     return freed
 
 
+def _link_duplicates(root: Path) -> int:
+    """Linux: a library that auditwheel vendored into two packages' ``<name>.libs`` folders under
+    the same name (its soname, hash included) and the same bytes is kept once; the second copy
+    becomes a relative link to the first (scipy and numpy both vendor libgfortran and
+    libquadmath)."""
+    if sys.platform != "linux":
+        return 0
+    freed = 0
+    first: dict[str, Path] = {}
+    for path in sorted(root.glob("*.libs/*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        same = first.setdefault(path.name, path)
+        if same is not path and same.read_bytes() == path.read_bytes():
+            freed += path.stat().st_size
+            path.unlink()
+            path.symlink_to(Path("..") / same.parent.name / same.name)
+            print(f"trim_bundle: {path.relative_to(root)} is the same file as "
+                  f"{same.relative_to(root)}: linked")
+    return freed
+
+
 def _elf_needed(path: Path) -> list[str]:
     result = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True,
                             check=False)
@@ -170,10 +218,17 @@ def trim(app_packages: Path) -> int:
         freed += _trim_pyarrow(app_packages / "pyarrow", removed)
     for part in OTHER_UNUSED:
         freed += _remove(app_packages / part, removed)
+    for package in UNUSED_PACKAGES:
+        for path in [app_packages / package, *app_packages.glob(f"{package}-*.dist-info")]:
+            freed += _remove(path, removed)
     for path in list((app_packages / "numpy" / "_core").glob("_simd*")):
         freed += _remove(path, removed)
+    for record in list(app_packages.glob("*.dist-info/RECORD")):  # pip's list for uninstalling
+        freed += _remove(record, removed)
     freed += _drop_dependants(app_packages, removed)
     freed += _strip(app_packages)
+    freed += _link_duplicates(app_packages)
+    freed += trim_icu_data(app_packages)
     return freed
 
 
