@@ -113,7 +113,8 @@ def _explanation(predictor: Any, rows: Any, progress: Progress | None, notes: li
     from workbench.errors import InvalidInputError
 
     try:
-        return dict(shap_explanation(predictor, rows, max_rows=200, progress=progress).to_json(per_row=False))
+        return dict(shap_explanation(predictor, rows, max_rows=100, n_background=30,
+                                     progress=progress).to_json(per_row=False))
     except InvalidInputError as exc:
         notes.append(f"no explanation: {exc.message}")
         return None
