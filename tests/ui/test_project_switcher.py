@@ -63,5 +63,10 @@ def test_switching_project_reopens_the_window_on_it(qtbot, tmp_path: Path, monke
     rita.switch_role("approver")
     qtbot.waitUntil(lambda: _ids(rita) == [str(requests["credit"])], timeout=5000)
     rita.close()
+    gone = MainWindow(store, "rita", settings=QSettings(str(tmp_path / "rita.ini"), QSettings.Format.IniFormat),
+                      project="sales")
+    qtbot.addWidget(gone)
+    assert gone.project == "default" and gone.project_note == "this store has no project 'sales': showing default"
+    gone.hand_over(marketing)  # closes without closing the shared store
     marketing.close()
     store.close()

@@ -59,15 +59,17 @@ def my_projects(store: Store, actor: str) -> list[Project]:
         return [p for p in projects if p.name in held]
 
 
-def window_roles(store: Store, user: str, project: str) -> tuple[str, ...]:
-    """The roles the desktop shows ``user`` in ``project`` (store-wide and that project's); none
-    for a name the store does not know or a project it lacks (the window says so)."""
+def window_roles(store: Store, user: str, project: str) -> tuple[str, tuple[str, ...]]:
+    """The project the desktop opens (``project``, or "default" when the store lacks it) and
+    the roles it shows ``user`` there (store-wide and that project's; none for a name the store
+    does not know, which the window says)."""
     with store.read() as uow:
+        where = uow.projects.find(project) or uow.projects.find(DEFAULT_PROJECT)
         found = uow.users.find(user)
-        where = uow.projects.find(project)
+        name = where.name if where is not None else DEFAULT_PROJECT
         if found is None:
-            return ()
-        return uow.users.roles_in(found, where.id) if where is not None else found.roles
+            return name, ()
+        return name, (uow.users.roles_in(found, where.id) if where is not None else found.roles)
 
 
 def roles_of(store: Store, actor: str, name: str | None = None) -> ProjectRoles:

@@ -112,9 +112,11 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         from workbench.services.projects import window_roles
 
-        self.project = (project or os.environ.get("WORKBENCH_PROJECT")
-                        or str(self.settings.value("last_project", "") or "default"))
-        held = set(window_roles(store, user, self.project))
+        asked = (project or os.environ.get("WORKBENCH_PROJECT")
+                 or str(self.settings.value("last_project", "") or "default"))
+        self.project, roles = window_roles(store, user, asked)
+        self.project_note = "" if asked == self.project else f"this store has no project {asked!r}: showing {self.project}"
+        held = set(roles)
         self.roles: tuple[str, ...] = tuple(r for r in ROLE_ORDER if r in held) + tuple(sorted(held - set(ROLE_ORDER)))
         self._read_only_store: Any = None
         self.tasks = TaskRunner(self)

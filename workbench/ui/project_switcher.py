@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QLabel, QToolBar
 
 from workbench.errors import WorkbenchError
@@ -49,6 +50,8 @@ def install(window: Any) -> QComboBox:
         bar.insertWidget(first, label)
         bar.insertWidget(first, box)
     box.activated.connect(lambda index: switch(window, str(box.itemData(index))))
+    if getattr(window, "project_note", ""):  # the project asked for is not in this store
+        QTimer.singleShot(0, lambda: window.statusBar().showMessage(window.project_note, 15000))
     return box
 
 
