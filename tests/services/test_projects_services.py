@@ -88,3 +88,20 @@ def test_who_works_where(people) -> None:  # noqa: ANN001
     assert [p.name for p in my_projects(store, "olga")] == ["credit", "default", "marketing"]
     assert roles_of(store, "rita").in_project("credit") == ("approver",)
     assert roles_of(store, "rita").in_project("marketing") == ()
+
+
+def test_alerts_belong_to_their_runs_project(people) -> None:  # noqa: ANN001
+    from workbench.services.monitoring import acknowledge_alert, list_alerts
+    from workbench.services.projects import add_person
+
+    store, _ = people
+    add_person(store, "admin", "otto", "marketing", ["operator"])
+    with store.write("alice") as uow:
+        marketing_run = uow.runs.create(uow.projects.get("marketing").id, None)
+        ours = uow.alerts.raise_alert("campaign/drift", "drift", "drift on age", marketing_run.id)
+        theirs = uow.alerts.raise_alert("credit/drift", "drift", "drift on income")  # no run: default
+    assert [a.id for a in list_alerts(store, "otto", project="marketing")] == [ours.id]
+    assert [a.id for a in list_alerts(store, "otto", project="default")] == [theirs.id]
+    with pytest.raises(PermissionDeniedError, match="'otto' may not acknowledge alerts in project 'default'"):
+        acknowledge_alert(store, "otto", theirs.id)
+    assert acknowledge_alert(store, "otto", ours.id).status == "acknowledged"

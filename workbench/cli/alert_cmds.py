@@ -38,7 +38,7 @@ def _list(args: argparse.Namespace, ctx: CliContext) -> int:
     from workbench.services.monitoring import list_alerts
 
     found = list_alerts(ctx.store(read_only=True), ctx.user, status=None if args.all else "open",
-                        source=args.source)
+                        source=args.source, project=ctx.project)
     if args.kind:
         found = [a for a in found if a.kind == args.kind]
     if args.json:

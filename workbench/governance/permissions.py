@@ -58,6 +58,7 @@ ACTION_WORDS: dict[str, str] = {
     "runs.cancel": "cancel runs",
     "models.promote": "promote models",
     "kpis.import": "import KPIs",
+    "alerts.acknowledge": "acknowledge alerts",
     "users.manage": "manage users and projects",
 }
 

@@ -208,16 +208,18 @@ def _window_findings(windows: list[PredictionWindow]) -> list[WindowFinding]:
 
 
 def list_alerts(store: Store, actor: str, *, status: str | None = "open", source: str | None = None,
-                since_id: int = 0) -> list[Alert]:
-    """Alerts (open ones by default; ``status=None`` for all), oldest first."""
+                since_id: int = 0, project: str | None = None) -> list[Alert]:
+    """Alerts (open ones by default; ``status=None`` for all; of one project when given), oldest first."""
     with store.read() as uow:
         acting(uow, actor)
-        return uow.alerts.all(status=status, source=source, since_id=since_id)
+        project_id = None if project is None else uow.projects.get(project).id
+        return uow.alerts.all(status=status, source=source, since_id=since_id, project_id=project_id)
 
 
 def acknowledge_alert(store: Store, actor: str, alert_id: int) -> Alert:
+    """Acknowledge an open alert (``alerts.acknowledge`` in the project of the alert's run)."""
     with store.write(actor) as uow:
-        authorise(uow, actor, "alerts.acknowledge")
+        authorise(uow, actor, "alerts.acknowledge", uow.projects.by_id(uow.alerts.project_of(alert_id)))
         return uow.alerts.acknowledge(alert_id)
 
 

@@ -86,14 +86,31 @@ class AlertsRepo(Repo):
         self.session.flush()
         return [r.id for r in rows]
 
-    def all(self, *, status: str | None = None, source: str | None = None, since_id: int = 0) -> list[Alert]:
-        """Alerts after ``since_id``, of one status and source when given."""
+    def all(self, *, status: str | None = None, source: str | None = None, since_id: int = 0,
+            project_id: int | None = None) -> list[Alert]:
+        """Alerts after ``since_id``, of one status, source and project when given (an alert
+        belongs to its run's project; one raised outside a run to the default project)."""
         query = select(AlertRow).where(AlertRow.id > since_id)
         if status:
             query = query.where(AlertRow.status == status)
         if source:
             query = query.where(AlertRow.source == source)
+        if project_id is not None:
+            from sqlalchemy import func
+
+            from workbench.store.schema import RunRow
+
+            default = self.uow.projects.find(self.uow.projects.DEFAULT)
+            query = query.outerjoin(RunRow, RunRow.id == AlertRow.run_id).where(
+                func.coalesce(RunRow.project_id, default.id if default is not None else -1) == project_id)
         return [to_entity(Alert, r) for r in self.session.scalars(query.order_by(AlertRow.id))]
+
+    def project_of(self, alert_id: int) -> int:
+        """The id of the project an alert belongs to (its run's; else the default project's)."""
+        row = self.session.get(AlertRow, alert_id)
+        if row is None:
+            raise NotFoundError(f"no alert with id {alert_id}", hint="'workbench alerts list' shows them")
+        return self.uow.projects.of_run(row.run_id)
 
     def acknowledge(self, alert_id: int) -> Alert:
         """Acknowledge an open alert (audited); refuses one that is not open."""

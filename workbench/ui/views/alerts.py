@@ -92,7 +92,8 @@ class AlertsView(QWidget):
         from workbench.services.monitoring import list_alerts
 
         status = None if self.show_all.isChecked() else "open"
-        self.ctx.tasks.run(lambda: list_alerts(self.ctx.store, self.ctx.user, status=status), self._show,
+        self.ctx.tasks.run(lambda: list_alerts(self.ctx.store, self.ctx.user, status=status,
+                                                     project=self.ctx.project), self._show,
                            lambda message: self.ctx.error(self, "Alerts", message))
 
     def _show(self, alerts: list[Alert]) -> None:
