@@ -127,10 +127,10 @@ class ApprovalDialog(QDialog):
                                       self.fairness_page.load(ctx, request_id, champion)) if job is not None]
 
     def _fit_screen(self, parent: QWidget | None) -> None:
-        """900×640, or less on a smaller screen: the dialog never reaches past it."""
+        """1000×640, or less on a smaller screen: the dialog never reaches past it."""
         screen = (parent.screen() if parent is not None else None) or QGuiApplication.primaryScreen()
         room = screen.availableGeometry()
-        self.resize(min(900, room.width() - 40), min(640, room.height() - 60))
+        self.resize(min(1000, room.width() - 40), min(640, room.height() - 60))
         self.setMaximumSize(room.width(), room.height())
 
     def _cancel_jobs(self, *_: Any) -> None:
