@@ -5,7 +5,8 @@ briefcase installs the app's requirements whole; the desktop app needs far less 
 out here (the same rules on Linux, macOS and Windows):
 
 - every package's ``tests`` folders, type stubs and Cython sources (``*.pyi``, ``*.pxd``, ``*.pyx``,
-  ``*.pxi``), C headers and static libraries, pip's ``RECORD`` lists, pyqtgraph's examples,
+  ``*.pxi``), numpy's and shiboken's C headers and static libraries, pip's ``RECORD`` lists,
+  pyqtgraph's examples,
   numpy's SIMD test module and distutils, SQLAlchemy's test harness, and prettytable/wcwidth
   (only skops' model cards use them; the workbench uses skops.io);
 - from PySide6: Qt Quick/QML, Qt Designer and the other Qt modules the workbench does not import
