@@ -15,7 +15,7 @@ from workbench.orchestrator.runner import RunDriver
 from workbench.services.models import decide
 from workbench.services.runs import start_run
 
-SECTIONS = ("lineage", "training-data", "metrics", "importance", "fairness", "approvals", "deployments", "kpi-impact", "drift", "canary", "audit")
+SECTIONS = ("lineage", "training-data", "metrics", "importance", "explanations", "fairness", "approvals", "deployments", "kpi-impact", "drift", "canary", "audit")
 
 
 class _Collector(HTMLParser):
