@@ -8,9 +8,9 @@ The list is re-read (through ``services.monitoring.list_alerts``) 100 ms after a
 change in the feed — repeats and acknowledging change old rows, so it is not an
 append-only read. Acknowledge is shown only to roles holding ``alerts.acknowledge`` on a
 writable store, is enabled only for a selected open alert, and the service checks the
-permission again. For a drift alert, "How do the drifted features move predictions?" opens
-``drift_drilldown`` (the champion's SHAP dependence of each drifted feature, reference vs
-current).
+permission again. For a drift alert, "Explain drift…" (how the drifted features move
+predictions) opens ``drift_drilldown`` (the champion's SHAP dependence of each drifted feature,
+reference vs current).
 """
 
 from __future__ import annotations
@@ -61,10 +61,11 @@ class AlertsView(QWidget):
         self.can_acknowledge = not ctx.read_only and allowed(ctx.roles, "alerts.acknowledge")
         self.acknowledge_button.setVisible(self.can_acknowledge)
         self.acknowledge_button.setEnabled(False)
-        self.drilldown_button = QPushButton("How do the drifted features move predictions?", self)
+        self.drilldown_button = QPushButton("Explain drift…", self)  # fits a docked view's width
         self.drilldown_button.setObjectName("drilldown_button")
-        self.drilldown_button.setToolTip("For a drift alert: the champion's SHAP values of each drifted feature "
-                                         "on reference and current rows")
+        self.drilldown_button.setToolTip("How do the drifted features move predictions? For a drift alert: the "
+                                         "champion's SHAP values of each drifted feature on reference and "
+                                         "current rows")
         self.drilldown_button.setEnabled(False)
         self.drilldown: Any = None
         bar = QHBoxLayout()
