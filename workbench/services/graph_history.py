@@ -1,13 +1,5 @@
 """Graph history for the signed-in person: saving a graph as a new version with a message,
-the versions of a graph, and the difference between any two.
-
-A save names the version it was based on. When someone saved since, the two edits are merged
-(``graph.diff.merge``) when they touch different nodes; when they touch the same node the save
-is refused with a :class:`GraphConflictError` naming the nodes, unless the person forces it, in
-which case the later version is overwritten and the audit entry (``graphs.overwrite``) says
-which. A save never loses an edit silently. Saving needs ``graphs.save`` (scientist or
-engineer); anyone who may read the store reads the history.
-"""
+the versions of a graph, and the difference between any two."""
 
 from __future__ import annotations
 
@@ -51,7 +43,14 @@ class SaveResult:
 def save_graph(store: Store, actor: str, graph: Graph, *, message: str = "",
                base_version: int | None = None, force: bool = False,
                project: str | None = None) -> SaveResult:
-    """Save ``graph`` as a new version of its name (see the module rules)."""
+    """Save ``graph`` as a new version of its name (``graphs.save``: scientist or engineer).
+
+    ``base_version`` is the version the edit started from. When someone saved since, the two edits
+    merge (``graph.diff.merge``) if they touch different nodes; if they touch the same node the save
+    is refused with a :class:`GraphConflictError` naming the nodes, unless ``force``: then the later
+    version is overwritten and the audit entry (``graphs.overwrite``) says which. A save never loses
+    an edit silently.
+    """
     text = dumps(graph)
     with store.write(actor) as uow:
         where = project_of(uow, project)
@@ -86,7 +85,7 @@ def save_graph(store: Store, actor: str, graph: Graph, *, message: str = "",
 
 
 def history(store: Store, actor: str, name: str, *, project: str | None = None) -> list[GraphVersion]:
-    """Every version of graph ``name``, newest first."""
+    """Every version of graph ``name``, newest first (anyone who may read the store)."""
     with store.read() as uow:
         acting(uow, actor)
         versions = uow.graphs.history(project_of(uow, project).id, name)

@@ -1,30 +1,5 @@
 """Business KPIs for the signed-in user: import a KPI from CSV, read series and the
-deployments of a model, and test whether deployments moved a KPI.
-
-Rules:
-
-* Importing needs ``kpis.import`` (engineer, operator, admin). The whole file is checked
-  before anything is written and then written in one transaction: a bad file changes
-  nothing. Errors name the file, the column and the line (the header is line 1).
-* CSV: one time column (``time``, ``timestamp``, ``date``, ``day`` or ``ts``; else the first
-  column) and one value column (``value``; else the only other column). Times are ISO 8601
-  text (naive times are UTC) or epoch numbers — seconds, or milliseconds when larger than
-  1e11. A time may appear once per file; a point at a time already stored replaces it.
-* Times are epoch milliseconds in the store and naive UTC ``DatetimeIndex`` in the analyses.
-* The model metric of a model (:func:`model_metric`) is read from the prediction windows of
-  the sources its deployments name (a deployment's ``node_id`` is its source), counting only
-  windows of that model's versions (or of no recorded version): the per-period mean of
-  ``score_mean`` or ``positive_rate`` weighted by window counts, or the summed ``count``.
-* Analyses call ``workbench.monitoring.kpi``: the lagged cross-correlation of the KPI and the
-  metric on a ``freq`` grid (``"D"`` by default), and interrupted-time-series impact at the
-  model's deployments. Deployments that fall outside the KPI (fewer than ``min_points``
-  periods before or after) or within ``min_points`` periods of the previous one kept are
-  skipped and the result says why.
-* KPI impact has ONE computation, ``impact`` (``kpi_review`` runs the same ``_impact`` on the
-  same reads): the KPI review view, ``workbench kpi impact KPI --model NAME``, the demo's
-  summary and the model card all state its result, the text ones through ``impact_lines``,
-  so one deployment never gets two answers.
-"""
+deployments of a model, and test whether deployments moved a KPI (one computation, ``impact``)."""
 
 from __future__ import annotations
 
@@ -67,7 +42,7 @@ class Points:
     values: np.ndarray  # float64
 
     def series(self) -> pd.Series:
-        """The points as a pandas series indexed by time."""
+        """The points as a pandas series indexed by naive UTC times (the store keeps epoch ms)."""
         return pd.Series(self.values, index=pd.to_datetime(self.ts, unit="ms"), name=self.name)
 
 
@@ -112,7 +87,11 @@ class KpiReview:
 def import_kpi_csv(store: Store, actor: str, path: str | Path, *, name: str | None = None,
                    time_column: str | None = None, value_column: str | None = None,
                    unit: str = "", description: str = "", project: str | None = None) -> KpiImport:
-    """Read a KPI CSV, check every line, then write it as one series in one transaction."""
+    """Read a KPI CSV, check every line, then write it as one series in one transaction.
+
+    Needs ``kpis.import`` (engineer, operator, admin). The whole file is checked before anything
+    is written, so a bad file changes nothing; a point at a time already stored replaces it.
+    """
     file = Path(path)
     points = read_kpi_csv(file, time_column=time_column, value_column=value_column)
     series_name = (name or file.stem).strip()
@@ -128,7 +107,13 @@ def import_kpi_csv(store: Store, actor: str, path: str | Path, *, name: str | No
 
 def read_kpi_csv(file: Path, *, time_column: str | None = None,
                  value_column: str | None = None) -> list[tuple[int, float]]:
-    """``(epoch ms, value)`` points of a KPI CSV, sorted by time (see the module docstring)."""
+    """``(epoch ms, value)`` points of a KPI CSV, sorted by time.
+
+    One time column (``time``, ``timestamp``, ``date``, ``day`` or ``ts``; else the first column)
+    and one value column (``value``; else the only other column). Times are ISO 8601 text (naive
+    times are UTC) or epoch numbers — seconds, or milliseconds when larger than 1e11; a time may
+    appear once per file. Errors name the file, the column and the line (the header is line 1).
+    """
     where = str(file)
     if not file.is_file():
         raise UnusableInputError("no such KPI file", where=where)
@@ -266,7 +251,12 @@ def _marks(uow: object, model_name: str) -> list[DeploymentMark]:
 
 def model_metric(store: Store, actor: str, model_name: str, *, metric: str = "score_mean",
                  freq: str = "D") -> Points:
-    """A model's metric per ``freq`` period, from its deployment sources' prediction windows."""
+    """A model's metric per ``freq`` period, from its deployment sources' prediction windows.
+
+    A deployment's ``node_id`` is its source; only windows of this model's versions (or of no
+    recorded version) count: the per-period mean of ``score_mean`` or ``positive_rate`` weighted
+    by window counts, or the summed ``count``.
+    """
     with store.read() as uow:
         acting(uow, actor)
         return _metric(uow, model_name, metric, freq)
@@ -305,7 +295,7 @@ def _metric(uow: object, model_name: str, metric: str, freq: str) -> Points:
 
 def cross_correlation(store: Store, actor: str, kpi: str, model_name: str, *, metric: str = "score_mean",
                       freq: str = "D", max_lag: int | None = None) -> CrossCorrelation:
-    """``r(k) = corr(metric_t, kpi_{t+k})`` with its ±z/√n band (see ``monitoring.kpi``)."""
+    """``r(k) = corr(metric_t, kpi_{t+k})`` on a ``freq`` grid, with its ±z/√n band (``monitoring.kpi``)."""
     with store.read() as uow:
         acting(uow, actor)
         found = uow.kpis.points(kpi)
@@ -318,7 +308,13 @@ def cross_correlation(store: Store, actor: str, kpi: str, model_name: str, *, me
 
 def impact(store: Store, actor: str, kpi: str, model_name: str, *, freq: str = "D",
            min_points: int = 2) -> Impact:
-    """Interrupted-time-series impact of each deployment of ``model_name`` on ``kpi``."""
+    """Interrupted-time-series impact of each deployment of ``model_name`` on ``kpi``.
+
+    The ONE impact computation: the KPI review view, ``workbench kpi impact``, the demo's summary
+    and the model card all state this result (text through ``impact_lines``), so one deployment
+    never gets two answers. Deployments with fewer than ``min_points`` periods of the KPI before
+    or after, or within ``min_points`` periods of the previous one kept, are skipped with a reason.
+    """
     with store.read() as uow:
         acting(uow, actor)
         found = uow.kpis.points(kpi)
@@ -328,7 +324,10 @@ def impact(store: Store, actor: str, kpi: str, model_name: str, *, freq: str = "
 
 def kpi_review(store: Store, actor: str, kpi: str, model_name: str, *, metric: str = "score_mean",
                freq: str = "D", max_lag: int | None = None, min_points: int = 2) -> KpiReview:
-    """What the KPI view shows, read in one transaction; analysis errors become text."""
+    """What the KPI view shows, read in one transaction; analysis errors become text.
+
+    Runs the same computation as ``impact`` on the same reads.
+    """
     with store.read() as uow:
         acting(uow, actor)
         found = uow.kpis.points(kpi)

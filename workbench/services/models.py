@@ -1,11 +1,5 @@
-"""The model registry and approvals, for the signed-in user.
-
-Promoting needs ``engineer`` or ``approver``; deciding an approval needs ``approver``, a
-reason, and someone other than the person who requested it. Every decision and alias move is
-an audit entry written in the same transaction. Roles count where the thing belongs: in the
-model's project, in the request's project (a role held in the whole store holds in every
-project). Listings given a project show that project's things only.
-"""
+"""The model registry and approvals, for the signed-in user (roles count in the project the
+model or request belongs to; see docs/architecture.md, "Rules every service keeps")."""
 
 from __future__ import annotations
 
@@ -25,8 +19,11 @@ def list_models(store: Store, actor: str, name: str | None = None, *,
 
 
 def promote(store: Store, actor: str, name: str, version: int, alias: str) -> AliasMove:
-    """Move ``alias`` to a version; ``champion`` (what production serves) only for a version a
-    risk officer approved — engineers included (on PostgreSQL the database checks it too)."""
+    """Move ``alias`` to a version (``models.promote``: engineer or approver, in the model's project).
+
+    ``champion`` (what production serves) only for a version a risk officer approved — engineers
+    included (on PostgreSQL the database checks it too). The move is audited in the same transaction.
+    """
     from workbench.governance.decision_trust import approved, champion_refusal
 
     with store.write(actor) as uow:
@@ -54,7 +51,11 @@ def list_approvals(store: Store, actor: str, status: str | None = None, *,
 
 
 def decide(store: Store, actor: str, request_id: int, decision: str, reason: str) -> ApprovalRequest:
-    """Approve or reject a request (``approvals.decide``) with a reason; the requester never decides their own."""
+    """Approve or reject a request (``approvals.decide``, in the request's project) with a reason.
+
+    The requester never decides their own, and the decider must hold the role the gate names. The
+    decision is audited in the same transaction.
+    """
     if not reason or not reason.strip():
         raise InvalidInputError(f"approval request {request_id}: a decision needs a reason (--reason TEXT)")
     with store.write(actor) as uow:

@@ -1,8 +1,4 @@
-"""Starting, watching, cancelling and resuming runs, for the signed-in user.
-
-Starting needs the ``scientist`` or ``engineer`` role; the graph is validated first (an
-invalid graph never becomes a run), saved as a graph version, and driven by a detached worker.
-"""
+"""Starting, watching, cancelling and resuming runs, for the signed-in user."""
 
 from __future__ import annotations
 
@@ -44,7 +40,12 @@ def start_run(store: Store, actor: str, graph_file: str | Path, *, target: str =
               nodes: list[str] | None = None, trigger: str = "manual", no_cache: bool = False,
               retries: int = 0, step_timeout_s: float | None = None, seed: int = 0,
               detach: bool = True, project: str | None = None) -> Run:
-    """Validate the graph file, save it as a graph version and create a run of it (``runs.start``); with ``detach`` a worker process drives it. It belongs to ``project`` (default: the default project), where the roles count."""
+    """Validate the graph file, save it as a graph version and create a run of it.
+
+    Needs ``runs.start`` (scientist or engineer) in ``project`` (default: the default project), to
+    which the run belongs. An invalid graph never becomes a run. With ``detach`` a worker process
+    drives it.
+    """
     from workbench.graph import dumps, ensure_valid, load
 
     path = Path(graph_file)
