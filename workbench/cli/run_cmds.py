@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import asdict
 
+from workbench.cli import approval_show
 from workbench.cli.context import CliContext
 
 TERMINAL = {"succeeded", "failed", "cancelled", "rejected", "interrupted"}
@@ -80,6 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     alist.add_argument("--status", choices=("open", "approved", "rejected", "expired"))
     alist.add_argument("--json", action="store_true")
     alist.set_defaults(handler=_approvals_list)
+    approval_show.register(approvals_sub)
     for name, decision in (("approve", "approved"), ("reject", "rejected")):
         decide = sub.add_parser(name, help=f"{name} an approval request (approver role)")
         decide.add_argument("request_id", type=int, metavar="ID")

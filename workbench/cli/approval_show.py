@@ -1,0 +1,108 @@
+"""``workbench approvals show ID``: what the approval dialog shows a risk officer, as text or JSON
+— the candidate against the champion, the gate's policies, fairness per group and, with
+``--explain``, both models' SHAP summaries."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from workbench.cli.context import CliContext
+
+METRICS = ("accuracy", "roc_auc", "f1", "precision", "recall", "log_loss", "r2", "rmse", "mae")
+FAIRNESS = ("selection_rate", "tpr", "fpr", "precision", "accuracy")
+
+
+def register(approvals_sub: Any) -> None:
+    """Add ``show`` to the ``approvals`` command's actions."""
+    show = approvals_sub.add_parser("show", help="one request's evidence: metrics, policies, fairness, "
+                                                 "explanations")
+    show.add_argument("request_id", type=int, metavar="ID")
+    show.add_argument("--explain", action="store_true",
+                      help="also compute both models' SHAP summaries (takes a few seconds)")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_show)
+
+
+def _number(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, int | float) and not isinstance(value, bool) else "–"
+
+
+def _show(args: argparse.Namespace, ctx: CliContext) -> int:
+    from workbench.services.approvals import details, explanations
+
+    found = details(ctx.store(), ctx.user, args.request_id)
+    request, evidence = found.request, found.request.evidence
+    explained = explanations(ctx.store(), ctx.user, args.request_id) if args.explain else None
+    if args.json:
+        out: dict[str, Any] = {"id": request.id, "status": request.status, "run_id": request.run_id,
+                               "requested_by": request.requested_by, "evidence": evidence,
+                               "can_decide": found.can_decide, "why_not": found.why_not}
+        if explained is not None:
+            out["explanations"] = {"n_rows": explained.n_rows, "models": [
+                {"role": m.role, "version": m.version, "method": m.method, "summary": list(m.summary),
+                 "note": m.note} for m in explained.models]}
+        ctx.print_json(out)
+        return 0
+    model, champion = evidence.get("model") or {}, evidence.get("champion") or {}
+    print(f"approval request {request.id} ({request.status}): {model.get('name', '?')} "
+          f"v{model.get('version', '?')}, run {request.run_id}, requested by {request.requested_by}")
+    print("you may decide it" if found.can_decide else f"you cannot decide it: {found.why_not}")
+    _metrics(ctx, model, champion, evidence.get("deltas") or {})
+    for policy in evidence.get("policies") or []:
+        print(f"\npolicy {policy.get('name')}: {'holds' if policy.get('holds') else 'DOES NOT HOLD'} "
+              f"({policy.get('detail', '')})")
+    _fairness(ctx, evidence.get("fairness") or {})
+    if explained is not None:
+        _explanations(ctx, explained)
+    return 0
+
+
+def _metrics(ctx: CliContext, model: dict[str, Any], champion: dict[str, Any],
+             deltas: dict[str, Any]) -> None:
+    mine, theirs = model.get("metrics") or {}, champion.get("metrics") or {}
+    rows = [[name, _number(mine.get(name)), _number(theirs.get(name)) if champion else "–",
+             _number(deltas.get(name)) if champion else "–"] for name in METRICS if name in mine]
+    print(f"\nhold-out metrics (champion: {'v' + str(champion.get('version')) if champion else 'none'})")
+    ctx.print_table(["metric", "candidate", "champion", "change"], rows, right=(1, 2, 3))
+
+
+def _fairness(ctx: CliContext, fairness: dict[str, Any]) -> None:
+    if not fairness:
+        print("\nfairness: no figures (name sensitive_features on the evaluate step before the gate)")
+        return
+    for column, report in fairness.items():
+        level = float(report.get("level") or 0.95)
+        print(f"\nfairness by {column!r}: demographic-parity ratio "
+              f"{_number(report.get('demographic_parity_ratio'))}, difference "
+              f"{_number(report.get('demographic_parity_difference'))}; equalized-odds difference "
+              f"{_number(report.get('equalized_odds_difference'))} ({level:.0%} intervals)")
+        rows = []
+        for group, figures in (report.get("groups") or {}).items():
+            cells = []
+            for name in FAIRNESS:
+                figure = figures.get(name) or {}
+                cells.append(f"{_number(figure.get('value'))} [{_number(figure.get('low'))}, "
+                             f"{_number(figure.get('high'))}]")
+            rows.append([group, figures.get("n", ""), *cells])
+        ctx.print_table(["group", "rows", *FAIRNESS], rows, right=(1,))
+
+
+def _direction(value: Any) -> str:
+    """How a feature's value moves the output: the correlation of the two, in words."""
+    if not isinstance(value, int | float) or value != value:
+        return "mixed / not numeric"
+    word = "higher raises" if value > 0.2 else "higher lowers" if value < -0.2 else "mixed"
+    return f"{word} ({value:+.2f})"
+
+
+def _explanations(ctx: CliContext, explained: Any) -> None:
+    print(f"\nexplanations: mean |SHAP| on {explained.n_rows} hold-out rows")
+    for model in explained.models:
+        if model.note or not model.summary:
+            print(f"  {model.role} v{model.version}: {model.note or 'no explanation'}")
+            continue
+        print(f"  {model.role} v{model.version} ({model.method})")
+        ctx.print_table(["feature", "mean |SHAP|", "direction"],
+                        [[s.get("feature"), _number(s.get("mean_abs")), _direction(s.get("direction"))]
+                         for s in model.summary[:15]], right=(1,))
