@@ -1,12 +1,7 @@
 """Headless entry points: ``workbench <command> …`` for people, Git hooks, Jenkins and Airflow.
 
-Each command family lives in its own module (``*_cmds.py``) exposing
-``register(subparsers)``; a command's handler takes ``(args, ctx)`` and returns an exit code.
-The GUI and the CLI call the same services. Errors of the ``WorkbenchError`` family become
-one clear line on stderr and their exit code (1 invalid input, 2 unusable input, 3 denied);
-anything else is reported as an internal error without a traceback unless
-``WORKBENCH_DEBUG=1``.
-"""
+Each command family is a ``*_cmds.py`` module exposing ``register(subparsers)``; a handler takes
+``(args, ctx)`` and returns an exit code (exit codes: docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -72,7 +67,10 @@ def _global_parser(*, with_help: bool = True) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The full command-line parser: the global options and every command module's commands."""
+    """The full command-line parser: the global options and every command module's commands.
+
+    Each module of ``COMMAND_MODULES`` adds its commands through ``register(subparsers)``.
+    """
     parser = _global_parser()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
@@ -91,7 +89,12 @@ def main(
     open_gui: Callable[[CliContext], int] | None = None,
     check_gui: Callable[[], None] | None = None,
 ) -> int:
-    """Run the command ``argv`` names (or open the desktop when there is none and ``open_gui`` is given); the exit status."""
+    """Run the command ``argv`` names (or open the desktop when there is none and ``open_gui`` is given); the exit status.
+
+    A ``WorkbenchError`` becomes one clear line on stderr and its exit code (1 invalid input,
+    2 unusable input, 3 denied); anything else is reported as an internal error (70) without a
+    traceback unless ``WORKBENCH_DEBUG=1``.
+    """
     words = list(argv) if argv is not None else sys.argv[1:]
     parser: argparse.ArgumentParser | None = None
     args: argparse.Namespace | None = None

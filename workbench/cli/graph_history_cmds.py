@@ -1,11 +1,4 @@
-"""``workbench graph save|log|diff``: a graph's versions in the store, headless.
-
-``save FILE`` records the file's graph as a new version with a message. It remembers, per
-store and file, the version the file was last saved or fetched as, and saves against it: when
-someone saved since, edits to different nodes merge; edits to the same nodes exit 1 naming
-them (``--force`` overwrites, audited). ``log`` lists the versions (author, time, message);
-``diff A B`` compares two graphs, each a FILE, NAME (the latest version) or NAME@VERSION.
-"""
+"""``workbench graph save|log|diff``: a graph's versions in the store, headless."""
 
 from __future__ import annotations
 
@@ -80,6 +73,9 @@ def _when(ms: int) -> str:
 
 
 def _save(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Save FILE as a new version against the version it was last saved or fetched as (per store
+    and file): edits to different nodes merge, edits to the same nodes exit 1 naming them
+    (``--force`` overwrites, audited)."""
     from workbench.graph import ensure_valid, load
     from workbench.services.graph_history import save_graph
 
@@ -124,6 +120,7 @@ def _name_of(ctx: CliContext, given: str) -> str:
 
 
 def _log(args: argparse.Namespace, ctx: CliContext) -> int:
+    """List a graph's versions: author, time and message."""
     from workbench.services.graph_history import history
 
     versions = history(ctx.store(), ctx.user, _name_of(ctx, args.graph), project=ctx.project)
@@ -139,6 +136,7 @@ def _log(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _graph_of(ctx: CliContext, given: str) -> tuple[Any, str]:
+    """The graph ``given`` names — a FILE, NAME (the latest version) or NAME@VERSION — and its label."""
     from workbench.graph import load, loads
 
     path = Path(given)

@@ -1,10 +1,5 @@
-"""``workbench drift``, ``workbench canary`` and ``workbench kpi impact``: monitoring on files.
-
-These commands read CSV or Parquet files (``workbench.monitoring.io``) and never open the
-store. Results print as a short table, or as JSON with ``--json``. Every problem with the
-inputs is a ``WorkbenchError``: unreadable or empty files exit 2, files that parse but do
-not fit (no shared column, no rows, a missing column) exit 1.
-"""
+"""``workbench drift``, ``workbench canary`` and ``workbench kpi impact``: monitoring on CSV or
+Parquet files (``workbench.monitoring.io``); ``kpi impact KPI --model NAME`` reads the store."""
 
 from __future__ import annotations
 
@@ -356,7 +351,12 @@ def _store_kpi_impact(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``drift``, ``canary`` and ``kpi`` commands to the parser."""
+    """Add the ``drift``, ``canary`` and ``kpi`` commands to the parser.
+
+    Results print as a short table, or as JSON with ``--json``. Every problem with the input files
+    is a ``WorkbenchError``: unreadable or empty files exit 2, files that parse but do not fit (no
+    shared column, no rows, a missing column) exit 1.
+    """
     drift = subparsers.add_parser(
         "drift",
         help="compare a current data file with a reference (drift and data deviation)",

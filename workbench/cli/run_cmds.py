@@ -1,13 +1,5 @@
-"""``workbench run``, ``runs``, ``models``, ``approvals``, ``approve`` and ``reject``.
-
-``run FILE`` validates and saves the graph, starts a detached worker and prints the run id;
-with ``--wait`` it follows the run step by step (through an approval gate, printing the
-request id) and exits 0 only when the run succeeded; ``--until-gate`` stops following (exit 0)
-once the run waits at an approval gate, and ``runs wait RUN`` follows it again to its end.
-Ctrl-C stops the waiting, not the run. Listings are tables as wide as their content.
-``runs show RUN`` lists the steps with what each used (peak resident memory, mean and peak CPU,
-GPU memory peak; ``--json``: each step's ``resources``).
-"""
+"""``workbench run``, ``runs``, ``models``, ``approvals``, ``approve`` and ``reject``: start and
+follow runs, list and promote models, decide approval requests, headless."""
 
 from __future__ import annotations
 
@@ -23,7 +15,10 @@ TERMINAL = {"succeeded", "failed", "cancelled", "rejected", "interrupted"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``run``, ``runs``, ``models``, ``approvals``, ``approve`` and ``reject`` commands to the parser."""
+    """Add the ``run``, ``runs``, ``models``, ``approvals``, ``approve`` and ``reject`` commands to the parser.
+
+    Listings are tables as wide as their content, or JSON with ``--json``.
+    """
     run = sub.add_parser("run", help="run a graph file")
     run.add_argument("file", metavar="FILE")
     run.add_argument("--target", default="local", help="where steps run unless a node names its own target")
@@ -94,6 +89,8 @@ def _run_json(run) -> dict:  # noqa: ANN001
 
 
 def _run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Validate and save the graph, start a detached worker and print the run id; ``--wait`` and
+    ``--until-gate`` then follow the run (see ``_follow``)."""
     from workbench.services.runs import start_run
 
     run = start_run(ctx.store(), ctx.user, args.file, target=args.target, nodes=args.nodes,
@@ -109,6 +106,9 @@ def _run(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _follow(ctx: CliContext, run_id: int, as_json: bool, *, until_gate: bool = False) -> int:
+    """Print each step's status as it changes (and an approval gate's request id) until the run
+    ends: exit 0 only when it succeeded. ``until_gate`` stops (exit 0) once the run waits at a gate;
+    ``runs wait RUN`` follows it again. Ctrl-C stops the waiting (exit 130), not the run."""
     from workbench.services.runs import show_run
 
     seen: dict[int, str] = {}
@@ -173,6 +173,8 @@ def _runs_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _runs_show(args: argparse.Namespace, ctx: CliContext) -> int:
+    """The run's steps with what each used: peak resident memory, mean and peak CPU, GPU memory
+    peak (``--json``: each step's ``resources``)."""
     from workbench.engines.resource_series import by_step, describe, peaks
     from workbench.services.runs import show_run, step_metrics
 
