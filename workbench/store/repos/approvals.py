@@ -1,10 +1,5 @@
-"""Approval requests and the decisions on them.
-
-A decision needs a non-empty reason (the database checks it too), can be made once, and only
-on an open request that has not expired. Who may decide (the approver role, never the
-requester) is checked by the services layer, and on PostgreSQL by the database as well
-(``store.pg_security``); the store records who did.
-"""
+"""Approval requests and the decisions on them; the store records who decided, the services
+(and on PostgreSQL the database, ``store.pg_security``) check who may."""
 
 from __future__ import annotations
 
@@ -28,6 +23,8 @@ class ApprovalsRepo(Repo):
 
     def request(self, *, model_version_id: int | None, run_id: int | None, node_id: str = "",
                 evidence: dict[str, Any] | None = None, expires_at: int | None = None) -> ApprovalRequest:
+        """Open a request in the run's (else the model's) project, audited, and notify the holders
+        of the gate's ``approver_role`` there."""
         project_id = self.uow.projects.of_run(run_id) if run_id is not None or model_version_id is None \
             else self.uow.models.get_by_id(model_version_id).project_id
         row = ApprovalRequestRow(project_id=project_id, model_version_id=model_version_id, run_id=run_id,
@@ -49,6 +46,7 @@ class ApprovalsRepo(Repo):
         return self._entity(row)
 
     def get(self, request_id: int) -> ApprovalRequest:
+        """The request ``request_id`` with its decision, if any; ``NotFoundError`` when there is none."""
         row = self.session.get(ApprovalRequestRow, request_id)
         if row is None:
             raise NotFoundError(f"no approval request with id {request_id}",
@@ -56,6 +54,7 @@ class ApprovalsRepo(Repo):
         return self._entity(row)
 
     def all(self, *, status: str | None = None, project_id: int | None = None) -> list[ApprovalRequest]:
+        """Requests in id order, of one status and one project when given."""
         query = select(ApprovalRequestRow)
         if status:
             query = query.where(ApprovalRequestRow.status == status)
@@ -77,6 +76,11 @@ class ApprovalsRepo(Repo):
         return [r.id for r in rows]
 
     def decide(self, request_id: int, decision: str, reason: str) -> ApprovalRequest:
+        """Record ``approved`` or ``rejected`` by the actor, audited; returns the request.
+
+        Needs a non-empty reason (the database checks it too) and an open request that has not
+        expired, so a request is decided once. Who may decide is the services' check.
+        """
         if decision not in ("approved", "rejected"):
             raise ConflictError(f"a decision is 'approved' or 'rejected', not {decision!r}")
         if not reason.strip():

@@ -1,7 +1,4 @@
-"""Artifacts (content-addressed, with lineage) and the model registry with its aliases.
-
-Moving an alias is an audited event; an alias points at one version of one model name.
-"""
+"""Artifacts (content-addressed, with lineage) and the model registry with its aliases."""
 
 from __future__ import annotations
 
@@ -27,6 +24,7 @@ from workbench.store.schema import (
 class ArtifactsRepo(Repo):
     def add(self, kind: str, uri: str, sha256: str, size: int, *, producer_step_id: int | None = None,
             lineage: dict[str, Any] | None = None, inputs: Iterable[int] = ()) -> Artifact:
+        """Record an artifact by its sha256 (64 hex digits) with the artifacts it was made from."""
         if len(sha256) != 64:
             raise ConflictError(f"artifact {uri!r}: sha256 must be 64 hex digits, got {sha256!r}")
         row = ArtifactRow(kind=kind, uri=uri, sha256=sha256, size=size,
@@ -42,6 +40,7 @@ class ArtifactsRepo(Repo):
         return to_entity(Artifact, row, json_fields=("lineage",), inputs=input_ids)
 
     def get(self, artifact_id: int) -> Artifact:
+        """The artifact ``artifact_id`` with its inputs; ``NotFoundError`` when there is none."""
         row = self.session.get(ArtifactRow, artifact_id)
         if row is None:
             raise NotFoundError(f"no artifact with id {artifact_id}")
@@ -51,6 +50,7 @@ class ArtifactsRepo(Repo):
         return to_entity(Artifact, row, json_fields=("lineage",), inputs=inputs)
 
     def by_sha256(self, sha256: str) -> list[Artifact]:
+        """Every artifact with this content hash, oldest first."""
         ids = self.session.scalars(select(ArtifactRow.id).where(ArtifactRow.sha256 == sha256)
                                    .order_by(ArtifactRow.id))
         return [self.get(i) for i in ids]
@@ -98,6 +98,7 @@ class ModelsRepo(Repo):
         return self._entity(row)
 
     def get(self, name: str, version: int) -> ModelVersion:
+        """Version ``version`` of model ``name``; ``NotFoundError`` when there is none."""
         row = self.session.scalar(select(ModelVersionRow).where(ModelVersionRow.name == name,
                                                                 ModelVersionRow.version == version))
         if row is None:
@@ -105,22 +106,26 @@ class ModelsRepo(Repo):
         return self._entity(row)
 
     def get_by_id(self, model_version_id: int) -> ModelVersion:
+        """The model version with this id; ``NotFoundError`` when there is none."""
         row = self.session.get(ModelVersionRow, model_version_id)
         if row is None:
             raise NotFoundError(f"no model version with id {model_version_id}")
         return self._entity(row)
 
     def for_artifact(self, artifact_id: int) -> ModelVersion | None:
+        """The latest model version registered from this artifact, if any."""
         row = self.session.scalar(select(ModelVersionRow).where(ModelVersionRow.artifact_id == artifact_id)
                                   .order_by(ModelVersionRow.id.desc()).limit(1))
         return None if row is None else self._entity(row)
 
     def last_deployment(self, node_id: str) -> DeploymentEvent | None:
+        """The last deployment at graph node ``node_id``, if any."""
         row = self.session.scalar(select(DeploymentEventRow).where(DeploymentEventRow.node_id == node_id)
                                   .order_by(DeploymentEventRow.id.desc()).limit(1))
         return None if row is None else to_entity(DeploymentEvent, row)
 
     def all(self, name: str | None = None, *, project_id: int | None = None) -> list[ModelVersion]:
+        """Model versions by name and version, of one model and one project when given."""
         query = select(ModelVersionRow)
         if name is not None:
             query = query.where(ModelVersionRow.name == name)
@@ -130,10 +135,12 @@ class ModelsRepo(Repo):
         return [self._entity(r) for r in rows]
 
     def by_alias(self, name: str, alias: str) -> ModelVersion | None:
+        """The version of ``name`` that ``alias`` points at, if any."""
         row = self.session.get(ModelAliasRow, (name, alias))
         return None if row is None else self.get_by_id(row.model_version_id)
 
     def set_alias(self, name: str, version: int, alias: str) -> AliasMove:
+        """Point ``alias`` (one of ``ALIASES``) at one version of ``name``, audited; the move made."""
         if alias not in ALIASES:
             raise ConflictError(f"unknown alias {alias!r}", hint=f"aliases are: {', '.join(ALIASES)}")
         target = self.get(name, version)
@@ -165,6 +172,7 @@ class ModelsRepo(Repo):
         return to_entity(DeploymentEvent, row)
 
     def deployments(self, name: str | None = None) -> list[DeploymentEvent]:
+        """Deployment events in the order they happened, of one model when given."""
         query = select(DeploymentEventRow)
         if name is not None:
             query = query.where(DeploymentEventRow.model_name == name)

@@ -1,12 +1,5 @@
-"""Inboxes and the outbox (``workbench notifications …``).
-
-:meth:`NotificationsRepo.notify` is called by the repositories where an event happens (an
-approval request, a run that failed or waits, a mention, a new alert), in the same transaction,
-so a notification exists exactly when its event does. It writes one inbox entry per recipient
-(never the actor themselves) and one outbox row per configured channel. A sender claims an
-outbox row with a conditional update (:meth:`claim`) before sending it, so of several senders
-only one sends it; a claim older than ``CLAIM_S`` is taken to be abandoned.
-"""
+"""Inboxes and the outbox (``workbench notifications …``): a notification exists exactly when
+its event does, and of several senders only one sends an outbox row."""
 
 from __future__ import annotations
 
@@ -90,7 +83,11 @@ class NotificationsRepo(Repo):
     def notify(self, recipients: list[str], kind: str, target: str, text: str, *,
                to_actor: bool = False) -> int:
         """Inbox entries for ``recipients`` (less the actor, unless ``to_actor``: a run's own
-        worker acts as its starter) and outbox rows; how many entries."""
+        worker acts as its starter) and one outbox row per configured channel; how many entries.
+
+        The repositories where an event happens (an approval request, a run that failed or waits,
+        a mention, a new alert) call it in the event's transaction.
+        """
         now = now_ms()
         people = [r for r in dict.fromkeys(recipients) if r and (to_actor or r != self.actor)]
         for person in people:
@@ -108,12 +105,14 @@ class NotificationsRepo(Repo):
 
     # -- the inbox ---------------------------------------------------------------------------
     def inbox(self, person: str, *, unread_only: bool = False, limit: int = 200) -> list[Notification]:
+        """``person``'s notifications, newest first (unread only when asked)."""
         query = select(NotificationRow).where(NotificationRow.recipient == person)
         if unread_only:
             query = query.where(NotificationRow.read_at.is_(None))
         return [_note(r) for r in self.session.scalars(query.order_by(NotificationRow.id.desc()).limit(limit))]
 
     def unread(self, person: str) -> int:
+        """How many of ``person``'s notifications are unread."""
         return len(self.inbox(person, unread_only=True, limit=10_000))
 
     def mark_read(self, person: str, ids: list[int] | None = None) -> int:
@@ -130,6 +129,7 @@ class NotificationsRepo(Repo):
 
     # -- channels ----------------------------------------------------------------------------
     def set_channel(self, channel: str, config: dict[str, Any]) -> None:
+        """Configure (or reconfigure) an outbox channel, audited."""
         row = self.session.get(NotifyChannelRow, channel)
         if row is None:
             row = NotifyChannelRow(channel=channel, config="{}", updated_by=self.actor, updated_at=now_ms())
@@ -139,6 +139,7 @@ class NotificationsRepo(Repo):
         self.audit("notifications.channel", f"channel:{channel}", {"config": config})
 
     def remove_channel(self, channel: str) -> None:
+        """Remove a configured channel, audited; ``NotFoundError`` when it is not configured."""
         row = self.session.get(NotifyChannelRow, channel)
         if row is None:
             raise NotFoundError(f"no {channel} channel is configured")
@@ -147,10 +148,12 @@ class NotificationsRepo(Repo):
         self.audit("notifications.channel_removed", f"channel:{channel}", {})
 
     def channels(self) -> dict[str, dict[str, Any]]:
+        """Every configured channel and its configuration."""
         return {r.channel: json.loads(r.config) for r in self.session.scalars(select(NotifyChannelRow))}
 
     # -- the outbox --------------------------------------------------------------------------
     def due(self, channels: list[str], limit: int = 50) -> list[OutboxItem]:
+        """Pending outbox rows of ``channels`` whose time has come and no live claim holds."""
         now = now_ms()
         rows = self.session.scalars(
             select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.next_try_at <= now,
@@ -159,7 +162,8 @@ class NotificationsRepo(Repo):
         return [_item(r) for r in rows if r.claimed_at is None or r.claimed_at < now - CLAIM_S * 1000]
 
     def claim(self, item_id: int, sender: str) -> bool:
-        """Take ``item_id`` for ``sender``; False when another sender holds it or it is done."""
+        """Take ``item_id`` for ``sender`` with a conditional update, before sending it; False when
+        another sender holds it or it is done. A claim older than ``CLAIM_S`` counts as abandoned."""
         now = now_ms()
         stale = now - int(CLAIM_S * 1000)
         done = self.session.execute(
@@ -169,10 +173,12 @@ class NotificationsRepo(Repo):
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
     def sent(self, item_id: int, sender: str) -> None:
+        """Mark an item ``sender`` claimed as sent."""
         self.session.execute(update(OutboxRow).where(OutboxRow.id == item_id, OutboxRow.claimed_by == sender)
                              .values(status="sent", sent_at=now_ms()))
 
     def failed(self, item_id: int, sender: str, error: str, retry_in_s: float) -> None:
+        """Record a failed send by the claiming ``sender``: retry in ``retry_in_s``, failed for good after ``MAX_ATTEMPTS``."""
         row = self.session.get(OutboxRow, item_id)
         if row is None or row.claimed_by != sender:
             return
@@ -185,4 +191,5 @@ class NotificationsRepo(Repo):
         self.session.flush()
 
     def outbox(self, limit: int = 200) -> list[OutboxItem]:
+        """The latest outbox rows, newest first."""
         return [_item(r) for r in self.session.scalars(select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit))]

@@ -1,11 +1,6 @@
 """High-volume series: metrics, logged predictions, prediction windows, drift and divergence
-results, and KPI series.
-
-Metrics and logged predictions go through the bulk path: one ``executemany`` of plain tuples
-on SQLite's own connection, ``COPY … FROM STDIN`` on PostgreSQL, both inside the unit of
-work's transaction. Readers pass the last id they saw (``since_id``) so that live plots never
-re-read old rows.
-"""
+results, and KPI series. Readers pass the last id they saw (``since_id``), so live plots never
+re-read old rows."""
 
 from __future__ import annotations
 
@@ -39,7 +34,8 @@ from workbench.store.schema import (
 
 class BulkRepo(Repo):
     def bulk_insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-        """Insert plain tuples as fast as the database allows, inside this transaction."""
+        """Insert plain tuples as fast as the database allows, inside this transaction: one
+        ``executemany`` on SQLite's own connection, ``COPY … FROM STDIN`` on PostgreSQL."""
         self.uow.require_actor()
         raw = self.session.connection().connection.driver_connection
         names = ", ".join(columns)
@@ -119,6 +115,7 @@ class MetricsRepo(BulkRepo):
         }
 
     def keys(self, run_id: int) -> dict[str, int]:
+        """The metric series of run ``run_id``: key to series id, by key."""
         rows = self.session.execute(
             select(MetricSeriesRow.key, MetricSeriesRow.id).where(MetricSeriesRow.run_id == run_id)
             .order_by(MetricSeriesRow.key))
@@ -140,6 +137,7 @@ class PredictionsRepo(BulkRepo):
         return count
 
     def logged(self, source: str, *, since_id: int = 0, limit: int = 100_000) -> list[dict[str, Any]]:
+        """Logged predictions of ``source`` after ``since_id``, in id order (without features)."""
         rows = self.session.execute(
             select(PredictionRow).where(PredictionRow.source == source, PredictionRow.id > since_id)
             .order_by(PredictionRow.id).limit(limit)).scalars()
@@ -148,6 +146,7 @@ class PredictionsRepo(BulkRepo):
 
     def add_window(self, source: str, model_version_id: int | None, window_start: int,
                    window_end: int, count: int, summary: dict[str, Any]) -> PredictionWindow:
+        """Record one prediction window of ``source`` with its summary (``score_mean``, ``positive_rate`` …)."""
         row = PredictionWindowRow(source=source, model_version_id=model_version_id,
                                   window_start=window_start, window_end=window_end, count=count,
                                   summary=dumps(summary))
@@ -157,6 +156,7 @@ class PredictionsRepo(BulkRepo):
         return to_entity(PredictionWindow, row, json_fields=("summary",))
 
     def windows(self, source: str, *, since_id: int = 0) -> list[PredictionWindow]:
+        """Prediction windows of ``source`` after ``since_id``, in id order."""
         rows = self.session.scalars(
             select(PredictionWindowRow).where(PredictionWindowRow.source == source,
                                               PredictionWindowRow.id > since_id)
@@ -181,6 +181,7 @@ class ResultsRepo(BulkRepo):
         return len(rows)
 
     def drift(self, source: str, *, since_id: int = 0) -> list[DriftResult]:
+        """Drift results of ``source`` after ``since_id``, in id order."""
         rows = self.session.scalars(select(DriftResultRow).where(
             DriftResultRow.source == source, DriftResultRow.id > since_id).order_by(DriftResultRow.id))
         return [to_entity(DriftResult, r) for r in rows]
@@ -201,6 +202,7 @@ class ResultsRepo(BulkRepo):
         return [to_entity(DriftResult, r) for r in rows]
 
     def latest_divergence(self, source_prefix: str, limit: int = 500) -> list[DivergenceResult]:
+        """The newest divergence rows under ``source_prefix`` (matched literally), oldest first."""
         rows = self.session.scalars(select(DivergenceResultRow)
                                     .where(DivergenceResultRow.source.startswith(source_prefix, autoescape=True))
                                     .order_by(DivergenceResultRow.id.desc()).limit(limit))
@@ -209,6 +211,7 @@ class ResultsRepo(BulkRepo):
     def add_divergence(self, source: str, window_start: int, window_end: int, method: str,
                        statistic: float, threshold: float, diverged: bool,
                        details: dict[str, Any] | None = None) -> DivergenceResult:
+        """Record one window's canary divergence for ``source``."""
         self.uow.require_actor()
         row = DivergenceResultRow(source=source, window_start=window_start, window_end=window_end,
                                   method=method, statistic=statistic, threshold=threshold,
@@ -219,6 +222,7 @@ class ResultsRepo(BulkRepo):
         return to_entity(DivergenceResult, row, json_fields=("details",))
 
     def divergence(self, source: str, *, since_id: int = 0) -> list[DivergenceResult]:
+        """Divergence results of ``source`` after ``since_id``, in id order."""
         rows = self.session.scalars(select(DivergenceResultRow).where(
             DivergenceResultRow.source == source, DivergenceResultRow.id > since_id)
             .order_by(DivergenceResultRow.id))
@@ -244,6 +248,7 @@ class KpisRepo(Repo):
         return to_entity(KpiSeries, row)
 
     def all(self, *, project_id: int | None = None) -> list[KpiSeries]:
+        """KPI series by name, of one project when given."""
         query = select(KpiSeriesRow)
         if project_id is not None:
             query = query.where(KpiSeriesRow.project_id == project_id)
@@ -264,6 +269,7 @@ class KpisRepo(Repo):
         return len(rows)
 
     def points(self, name: str) -> dict[str, np.ndarray]:
+        """Columns ``ts, value`` of the KPI series ``name`` in time order; ``NotFoundError`` when none."""
         series = self.session.scalar(select(KpiSeriesRow).where(KpiSeriesRow.name == name))
         if series is None:
             raise NotFoundError(f"no KPI series named {name!r}")
