@@ -1,10 +1,5 @@
-"""The store's tables, as SQLAlchemy 2 typed ORM classes. The ORM never leaves ``store/``.
-
-Rules: every constraint is named (see ``NAMING``); times are integer epoch milliseconds;
-JSON is stored as canonical text; ids are 64-bit on PostgreSQL and rowid aliases on SQLite.
-The audit log is append-only and each entry carries the hash of the previous one; the
-change feed's ids are monotonic and become visible in commit order.
-"""
+"""The store's tables, as SQLAlchemy 2 typed ORM classes. The ORM never leaves ``store/``;
+times are integer epoch milliseconds and JSON is canonical text."""
 
 from __future__ import annotations
 
@@ -26,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from workbench.store.states import AlertStatus, ApprovalStatus, Role, RunStatus, StepStatus
 
+# every constraint is named, so migrations can find it on SQLite and PostgreSQL alike
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -40,6 +36,7 @@ STEP_STATUSES: tuple[str, ...] = tuple(StepStatus)
 ALIASES = ("candidate", "challenger", "champion", "archived")
 APPROVAL_STATUSES: tuple[str, ...] = tuple(ApprovalStatus)
 
+# ids are 64-bit on PostgreSQL and rowid aliases on SQLite
 Id = BigInteger().with_variant(Integer, "sqlite")
 
 
@@ -360,7 +357,8 @@ class CommentRow(Base):
 
 
 class AuditRow(Base):
-    """Append-only. ``prev_hash`` is unique, so two writers can never fork the chain."""
+    """Append-only; each entry carries the hash of the previous one. ``prev_hash`` is unique, so
+    two writers can never fork the chain."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -418,6 +416,8 @@ class AuditHeadRow(Base):
 
 
 class ChangeRow(Base):
+    """The change feed: ids are monotonic and become visible in commit order."""
+
     __tablename__ = "changes"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     ts: Mapped[int] = mapped_column(BigInteger)

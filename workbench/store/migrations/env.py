@@ -9,6 +9,7 @@ target_metadata = Base.metadata
 
 
 def run_migrations_online() -> None:
+    """Run the migrations on the connection ``workbench.store.migrate`` handed over (there is no other way)."""
     connection = config.attributes.get("connection")
     if connection is None:
         raise RuntimeError("workbench migrations run through workbench.store.migrate only")

@@ -43,7 +43,9 @@ class OpenStore(Protocol):
     signer: Any
 
     @property
-    def display_url(self) -> str: ...
+    def display_url(self) -> str:
+        """The store's URL as it may be shown (no password)."""
+        ...
 
 
 class UnitOfWork:

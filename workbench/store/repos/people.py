@@ -1,10 +1,4 @@
-"""Users and their roles, projects and the roles people hold in one project, and comments.
-
-A role in ``user_roles`` holds in every project (admins stay admins everywhere); a role in
-``project_roles`` holds only in its project. Projects and project roles change only through
-an admin (checked by the services; on PostgreSQL ``project_roles`` is written by admin logins
-only).
-"""
+"""Users and their roles, projects and the roles people hold in one project, and comments."""
 
 from __future__ import annotations
 
@@ -31,6 +25,7 @@ PERSON_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,62}")
 
 
 def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
+    """The roles sorted without repeats; ``ConflictError`` naming the first unknown one."""
     chosen = tuple(sorted(set(roles)))
     unknown = [r for r in chosen if r not in ROLES]
     if unknown:
@@ -51,13 +46,16 @@ class UsersRepo(Repo):
         return to_entity(User, row, roles=self._roles(row.id))
 
     def count(self) -> int:
+        """How many people the store has (disabled ones included)."""
         return int(self.session.scalar(select(func.count()).select_from(UserRow)) or 0)
 
     def find(self, name: str) -> User | None:
+        """The person ``name``, or None."""
         row = self.session.scalar(select(UserRow).where(UserRow.name == name))
         return None if row is None else self._entity(row)
 
     def get(self, name: str) -> User:
+        """The person ``name``; ``NotFoundError`` when the store has none."""
         user = self.find(name)
         if user is None:
             raise NotFoundError(f"no user named {name!r} in this store",
@@ -65,6 +63,7 @@ class UsersRepo(Repo):
         return user
 
     def all(self) -> list[User]:
+        """Everyone with their store-wide roles, by name."""
         rows = self.session.scalars(select(UserRow).order_by(UserRow.name)).all()
         roles: dict[int, list[str]] = {}
         for user_id, role in self.session.execute(
@@ -74,6 +73,7 @@ class UsersRepo(Repo):
         return [to_entity(User, r, roles=tuple(roles.get(r.id, ()))) for r in rows]
 
     def add(self, name: str, roles: Iterable[str], display_name: str = "") -> User:
+        """Add a person (the name is also their database login) with roles that hold in every project, audited."""
         name = name.strip()
         if not PERSON_NAME.fullmatch(name):
             raise ConflictError(f"{name!r} cannot be a person's name: use 1 to 63 letters, digits, '.', '_', "
@@ -96,6 +96,7 @@ class UsersRepo(Repo):
         return self._entity(row)
 
     def set_roles(self, name: str, roles: Iterable[str]) -> User:
+        """Replace ``name``'s store-wide roles (``user_roles``: they hold in every project), audited."""
         chosen = check_roles(roles)
         user = self.get(name)
         self.session.execute(delete(UserRoleRow).where(UserRoleRow.user_id == user.id))
@@ -140,7 +141,8 @@ class UsersRepo(Repo):
         return tuple(sorted(set(user.roles) | set(own)))
 
     def grant_in(self, name: str, project: str, roles: Iterable[str]) -> dict[str, tuple[str, ...]]:
-        """Give ``name`` roles in one project only (audited); returns their project roles."""
+        """Give ``name`` roles in one project only (``project_roles``, audited); returns their project
+        roles. Only an admin grants (the services check it; on PostgreSQL the database too)."""
         chosen = check_roles(roles)
         user, where = self.get(name), self.uow.projects.get(project)
         have = set(self.project_roles(name).get(project, ()))
@@ -185,10 +187,12 @@ class ProjectsRepo(Repo):
     DEFAULT = "default"
 
     def find(self, name: str) -> Project | None:
+        """The project ``name``, or None."""
         row = self.session.scalar(select(ProjectRow).where(ProjectRow.name == name))
         return None if row is None else to_entity(Project, row)
 
     def get(self, name: str) -> Project:
+        """The project ``name``; ``NotFoundError`` naming the store's projects when none."""
         project = self.find(name)
         if project is None:
             known = ", ".join(p.name for p in self.all()) or "none"
@@ -198,6 +202,7 @@ class ProjectsRepo(Repo):
         return project
 
     def by_id(self, project_id: int) -> Project:
+        """The project with this id; ``NotFoundError`` when none."""
         row = self.session.get(ProjectRow, project_id)
         if row is None:
             raise NotFoundError(f"no project with id {project_id}")
@@ -214,6 +219,7 @@ class ProjectsRepo(Repo):
         return self.ensure().id
 
     def add(self, name: str, description: str = "") -> Project:
+        """A new project, audited (only admins: the services check it; on PostgreSQL the database too)."""
         name = name.strip()
         if not PERSON_NAME.fullmatch(name):
             raise ConflictError(f"{name!r} cannot be a project's name: use 1 to 63 letters, digits, '.', '_', "
@@ -250,9 +256,11 @@ class ProjectsRepo(Repo):
         return project
 
     def all(self) -> list[Project]:
+        """Every project, by name."""
         return [to_entity(Project, r) for r in self.session.scalars(select(ProjectRow).order_by(ProjectRow.name))]
 
     def ensure(self, name: str = DEFAULT, description: str = "") -> Project:
+        """The project ``name`` (default: the default project), made and audited when new."""
         existing = self.find(name)
         if existing is not None:
             return existing
@@ -271,6 +279,7 @@ MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z
 class CommentsRepo(Repo):
     def add(self, subject_type: str, subject_id: str | int, text: str,
             parent_id: int | None = None) -> Comment:
+        """A comment (or a reply to ``parent_id`` on the same subject), audited; ``@name`` mentions notify those people."""
         if not text.strip():
             raise ConflictError("a comment needs some text")
         if parent_id is not None:
@@ -293,6 +302,7 @@ class CommentsRepo(Repo):
         return to_entity(Comment, row)
 
     def get(self, comment_id: int) -> Comment:
+        """Comment ``comment_id``; ``NotFoundError`` when none."""
         row = self.session.get(CommentRow, comment_id)
         if row is None:
             raise NotFoundError(f"no comment {comment_id}")
@@ -313,6 +323,7 @@ class CommentsRepo(Repo):
         return to_entity(Comment, row)
 
     def all(self, subject_type: str, subject_id: str | int) -> list[Comment]:
+        """The comments on one subject, oldest first."""
         rows = self.session.scalars(
             select(CommentRow)
             .where(CommentRow.subject_type == subject_type, CommentRow.subject_id == str(subject_id))
