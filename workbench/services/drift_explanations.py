@@ -1,19 +1,4 @@
-"""From an operator's drift alert to how the drifted features move predictions.
-
-``drift_drilldown(store, actor, alert_id)`` finds, for a drift alert:
-
-* the drifted features: the columns its source flagged as drifted in the window the alert was
-  last seen in (the latest window at or before it);
-* the model: the champion of the model the alert's graph trains (the newest such version);
-* the reference rows: that model's hold-out rows of its training data; the current rows: the
-  latest rows the graph's inference steps scored in its newest run that read data;
-
-and computes the champion's SHAP values on a seeded sample of each (the same background of
-reference rows for both), in the evaluation child process (model files are untrusted input).
-For each drifted feature it returns the dependence — feature value against its SHAP value — on
-the reference and on the current rows, and the mean |SHAP| on each. Slow: call it off the UI
-thread; ``progress`` hears the steps and may cancel (which kills the child).
-"""
+"""From an operator's drift alert to how the drifted features move predictions."""
 
 from __future__ import annotations
 
@@ -87,7 +72,20 @@ def _subject(uow: Any, graph: str) -> tuple[Any, Any, Any, list[Any]]:
 
 def drift_drilldown(store: Store, actor: str, alert_id: int, *, progress: Progress | None = None,
                     rows: int = 150) -> DriftDrilldown:
-    """See the module docstring."""
+    """How the features a drift alert flagged move the champion's predictions, then and now.
+
+    For a drift alert it finds the drifted features (the columns its source flagged in the window
+    the alert was last seen in: the latest window at or before it); the model (the champion of the
+    model the alert's graph trains, the newest such version); the reference rows (that model's
+    hold-out rows of its training data) and the current rows (the latest rows the graph's inference
+    steps scored in its newest run that read data). It computes the champion's SHAP values on a
+    seeded sample of each (the same background of reference rows for both) in the evaluation child
+    process (model files are untrusted input), and returns, per drifted feature, the dependence —
+    feature value against its SHAP value — on both, and the mean |SHAP| on each.
+
+    Slow: call it off the UI thread; ``progress`` hears the steps and may cancel (which kills the
+    child).
+    """
     progress = quietly(progress)
     progress.step(0, 0, "finding the drifted features, the model and its data")
     with store.read() as uow:

@@ -1,27 +1,6 @@
-"""Evaluating a candidate model for an approver in a child Python process.
-
-Model files are untrusted input: the approval dialog's permutation importances and label-free
-estimates load the candidate (and the champion) and score data with it, so that work runs in
-``python -m workbench.services.evaluation_child``, never in the workbench's own process.
-
-Parent side, ``evaluate(job, progress, where=...)``: the job is plain JSON (artifact paths,
-sha256s, model metas, row limits; never the store's URL or any credential; the parent reads
-the store). The child starts with an allow-listed environment (``child_environment``), in its
-own process group, with the current directory off ``sys.path``. Its steps reach ``progress``;
-``progress`` is checked every ``POLL_S`` seconds and, once cancelled, the child's group is
-killed and the same ``Cancelled`` is raised. A ``WorkbenchError`` in the child (a model refused
-as untrusted, a hash mismatch, bad input) is raised again in the parent with its class and
-message; any other failure, or a child that dies (signal, crash, non-zero exit), raises a
-``WorkbenchError`` naming its exit code or signal and the last lines of its error output.
-
-Child side, ``main``: reads one job from stdin; writes JSON lines on the original stdout
-(``{"pid"}`` first, then ``{"step": [done, total, text]}``, then one ``{"result"}`` or
-``{"error"}``); anything else the libraries print goes to stderr. The work itself is
-``importances_work``, ``label_free_work``, ``explanations_work`` (SHAP summaries) and
-``fairness_work`` (the champion's groups) and ``drift_explain_work`` (the drift drill-down) —
-plain data in, plain data out — which give the
-same numbers in any process.
-"""
+"""Evaluating a candidate model for an approver in a child Python process: model files are
+untrusted input, so loading and scoring them runs in ``python -m workbench.services.evaluation_child``,
+never in the workbench's own process. The ``*_work`` functions take and give plain data."""
 
 from __future__ import annotations
 
@@ -235,7 +214,12 @@ WORK = {"importances": importances_work, "label_free": label_free_work, "explana
 
 
 def main() -> int:
-    """The child: one job from stdin, JSON lines on the protocol stream (see the docstring)."""
+    """The child: reads one job from stdin and writes JSON lines on the original stdout.
+
+    ``{"pid"}`` first, then ``{"step": [done, total, text]}``, then one ``{"result"}`` or
+    ``{"error"}``; anything else the libraries print goes to stderr. The work is a ``*_work``
+    function of ``WORK`` (plain data in, plain data out), which gives the same numbers in any process.
+    """
     import faulthandler
     import traceback
 
@@ -312,7 +296,17 @@ def _quoted(lines: deque[str]) -> str:
 
 
 def evaluate(job: dict[str, Any], progress: Progress | None = None, *, where: str) -> Any:
-    """Run ``job`` (``kind`` is a key of ``WORK``) in a child process and return its result."""
+    """Run ``job`` (``kind`` is a key of ``WORK``) in a child process and return its result.
+
+    The job is plain JSON (artifact paths, sha256s, model metas, row limits; never the store's URL
+    or any credential: the parent reads the store). The child runs with ``child_environment``, in
+    its own process group, with the current directory off ``sys.path``. Its steps reach
+    ``progress``, which is checked every ``POLL_S`` seconds; once cancelled, the child's group is
+    killed and the same ``Cancelled`` is raised. A ``WorkbenchError`` in the child (a model refused
+    as untrusted, a hash mismatch, bad input) is raised again here with its class and message; any
+    other failure, or a child that dies, raises a ``WorkbenchError`` naming its exit code or signal
+    and the last lines of its error output.
+    """
     progress = quietly(progress)
     progress.check()
     proc = subprocess.Popen(

@@ -1,10 +1,5 @@
 """Who is acting: the named user must exist in the store; their roles come from there
-(store-wide roles, and with a project the roles held in that project only).
-
-On PostgreSQL a role counts only when the database agrees: the person's login is a member of
-the role's group (which only the store's own path, the trigger on ``user_roles``, grants). A
-role row written around that path — by someone who switched the triggers off — grants nothing.
-"""
+(store-wide roles, and with a project the roles held in that project only)."""
 
 from __future__ import annotations
 
@@ -15,7 +10,12 @@ from workbench.store.entities import Project, User
 
 
 def acting(uow: UnitOfWork, name: str) -> User:
-    """The user ``name`` of this store; refused (with how to add one) when there is none."""
+    """The user ``name`` of this store; refused (with how to add one) when there is none.
+
+    On PostgreSQL a role counts only when the database agrees: the person's login is a member of
+    the role's group (which only the trigger on ``user_roles`` grants), so a role row written
+    around that path — with the triggers switched off — grants nothing.
+    """
     user = uow.users.find(name)
     if user is None:
         raise PermissionDeniedError(

@@ -1,33 +1,6 @@
-"""Reading live monitoring for the signed-in user: sources, drift, canary divergence,
-prediction windows (volume, latency), alerts, and label-free performance estimates.
-
-Rules:
-
-* Every read is incremental: it takes the last id the caller saw (``since_id``, or a
-  :class:`Cursor` of them) and returns only newer rows with the new last id, so an open plot
-  never re-reads old rows. Reading is open to every user of the store; acknowledging an alert
-  needs ``alerts.acknowledge`` (operator, engineer).
-* Prediction volume is a window's ``count``. Latency is read from the window summary's
-  ``latency_ms`` when present — a number (taken as the mean) or a mapping such as
-  ``{"p50": …, "p99": …}``. The summaries written today (``window_summary`` of batch and REST
-  inference) carry no latency, so :attr:`WindowPoint.latency_ms` is usually empty.
-* Label-free performance (:func:`performance`) is CBPE (``workbench.monitoring.cbpe``) for
-  binary classifiers (windows whose summary has a ``positive_rate``). A window's scores are
-  taken from its ``score_histogram`` (bin centres weighted by counts, so every score is
-  within half a bin of its true value; batch and REST windows alike). Ground truth is not
-  part of a prediction row — ``predictions.label`` is the model's own predicted class — so
-  true labels arrive later as rows logged under :func:`labels_source` (``<source>#labels``)
-  with the same ``request_id`` and the true class in ``label``. Calibration: isotonic
-  (``fit_cbpe(calibration="auto")``) on the first ``reference_rows`` labelled predictions,
-  in id order; with no labelled rows of both classes the raw scores are trusted
-  (``calibration="none"``, CBPE's own assumption). The realised accuracy of a window is the
-  share of its labelled predictions (by time, within ``[window_start, window_end]``) whose
-  predicted label equals the true one.
-* Expectation findings (:func:`expectation_findings`) are read from the windows the served
-  prediction log checked against the served node's window expectations (their summary's
-  ``expectations``), one ``deviation.Finding`` per violation; the log raised the matching
-  ``deviation`` alerts when it wrote each window.
-"""
+"""Reading live monitoring for the signed-in user: sources, drift, canary divergence, prediction
+windows (volume, latency), alerts and label-free performance estimates. Every read takes the last
+id the caller saw and returns only newer rows, so an open plot never re-reads old rows."""
 
 from __future__ import annotations
 
@@ -47,7 +20,12 @@ PAGE_ROWS = 100_000
 
 
 def labels_source(source: str) -> str:
-    """Where the true labels of ``source``'s predictions are logged (see the module docstring)."""
+    """Where the true labels of ``source``'s predictions are logged (``<source>#labels``).
+
+    Ground truth is not part of a prediction row — ``predictions.label`` is the model's own
+    predicted class — so true labels arrive later as rows logged here with the same
+    ``request_id`` and the true class in ``label``.
+    """
     return source + LABELS_SUFFIX
 
 
@@ -61,6 +39,9 @@ class Page:
 
 @dataclass(frozen=True)
 class WindowPoint:
+    """One prediction window as the plots show it: volume is its ``count``; ``latency_ms`` is
+    usually empty (today's batch and REST window summaries carry no latency)."""
+
     id: int
     model_version_id: int | None
     window_start: int
@@ -93,6 +74,7 @@ class Updates:
 
     @property
     def empty(self) -> bool:
+        """Whether nothing new arrived (findings come only with new windows)."""
         return not (self.drift or self.divergence or self.windows or self.alerts)
 
 
@@ -129,6 +111,7 @@ def monitoring_sources(store: Store, actor: str) -> list[str]:
 
 
 def drift_rows(store: Store, actor: str, source: str, since_id: int = 0) -> Page:
+    """Drift results of ``source`` after ``since_id`` (any user of the store may read them)."""
     with store.read() as uow:
         acting(uow, actor)
         rows = uow.results.drift(source, since_id=since_id)
@@ -136,6 +119,7 @@ def drift_rows(store: Store, actor: str, source: str, since_id: int = 0) -> Page
 
 
 def divergence_rows(store: Store, actor: str, source: str, since_id: int = 0) -> Page:
+    """Canary divergence results of ``source`` after ``since_id``."""
     with store.read() as uow:
         acting(uow, actor)
         rows = uow.results.divergence(source, since_id=since_id)
@@ -151,6 +135,8 @@ def prediction_windows(store: Store, actor: str, source: str, since_id: int = 0)
 
 
 def window_point(window: PredictionWindow) -> WindowPoint:
+    """The plotted figures of a window. Latency is the summary's ``latency_ms`` when present: a
+    number (taken as the mean) or a mapping such as ``{"p50": …, "p99": …}``."""
     summary = window.summary or {}
     return WindowPoint(window.id, window.model_version_id, window.window_start, window.window_end,
                        window.count, _number(summary.get("score_mean")),
@@ -186,7 +172,12 @@ class WindowFinding:
 
 def expectation_findings(store: Store, actor: str, source: str, since_id: int = 0
                          ) -> list[WindowFinding]:
-    """The expectation violations the prediction log recorded in ``source``'s windows."""
+    """The expectation violations the prediction log recorded in ``source``'s windows.
+
+    Read from the windows' summary ``expectations`` (checked against the served node's window
+    expectations), one ``deviation.Finding`` per violation; the log raised the matching
+    ``deviation`` alerts when it wrote each window.
+    """
     with store.read() as uow:
         acting(uow, actor)
         windows = uow.predictions.windows(source, since_id=since_id)
@@ -228,7 +219,16 @@ def acknowledge_alert(store: Store, actor: str, alert_id: int) -> Alert:
 
 def performance(store: Store, actor: str, source: str, *, since_id: int = 0, threshold: float = 0.5,
                 reference_rows: int = 500) -> Performance:
-    """CBPE accuracy estimate and realised accuracy per prediction window of ``source``."""
+    """CBPE accuracy estimate and realised accuracy per prediction window of ``source``.
+
+    CBPE (``workbench.monitoring.cbpe``) applies to binary classifiers (windows whose summary has a
+    ``positive_rate``); a window's scores come from its ``score_histogram`` (bin centres weighted
+    by counts, each score within half a bin of its true value). Calibration is isotonic on the
+    first ``reference_rows`` labelled predictions (:func:`labels_source`), in id order; with no
+    labelled rows of both classes the raw scores are trusted (``calibration="none"``). The realised
+    accuracy of a window is the share of its labelled predictions (by time, within
+    ``[window_start, window_end]``) whose predicted label equals the true one.
+    """
     from workbench.monitoring.cbpe import CBPEModel, fit_cbpe
 
     with store.read() as uow:

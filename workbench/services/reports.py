@@ -1,10 +1,4 @@
-"""Reports for governance: the model card of a model version (``workbench report model``).
-
-Gathers the facts through the store (lineage, approvals, deployments, drift, canary, audit,
-and the KPI impact of the model's deployments from ``services.kpis.impact``),
-recomputes hold-out metrics with bootstrap intervals, permutation importances and SHAP
-explanations from the verified artifacts, and renders the self-contained HTML page of ``governance.model_card``.
-"""
+"""Reports for governance: the model card of a model version (``workbench report model``)."""
 
 from __future__ import annotations
 
@@ -36,6 +30,12 @@ def _data_summary(frame: Any, limit: int = 40) -> list[dict[str, Any]]:
 
 def model_card_facts(store: Store, actor: str, name: str, version: int, *,
                      progress: Progress | None = None) -> CardFacts:
+    """Everything the model card states, gathered for ``name`` version ``version``.
+
+    Reads lineage, approvals, deployments, drift, canary, audit and the KPI impact of the model's
+    deployments (``services.kpis.impact``) from the store, and recomputes hold-out metrics with
+    bootstrap intervals, permutation importances and SHAP explanations from the verified artifacts.
+    """
     import pandas as pd
 
     from workbench.engines.runtime.explain import permutation_importance
@@ -122,6 +122,6 @@ def _explanation(predictor: Any, rows: Any, progress: Progress | None, notes: li
 
 def write_model_card(store: Store, actor: str, name: str, version: int, path: str | Path, *,
                      progress: Progress | None = None) -> Path:
-    """Write the offline HTML card; ``progress`` reports the importances step by step, and a
-    cancelled card writes no file."""
+    """Write the self-contained HTML card (``governance.model_card``); ``progress`` reports the
+    importances step by step, and a cancelled card writes no file."""
     return write(model_card_facts(store, actor, name, version, progress=progress), Path(path))
