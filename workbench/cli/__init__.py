@@ -1,5 +1,4 @@
 """Headless entry points: ``workbench <command> …`` for people, Git hooks, Jenkins and Airflow.
-
 Each command family is a ``*_cmds.py`` module exposing ``register(subparsers)``; a handler takes
 ``(args, ctx)`` and returns an exit code (exit codes: docs/architecture.md)."""
 

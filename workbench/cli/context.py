@@ -1,13 +1,5 @@
 """What every CLI command shares: the signed-in session (the store it talks to and who acts),
-and output helpers.
-
-``--project`` (else ``$WORKBENCH_PROJECT``, else "default") names the project commands work in:
-lists show its things, graphs and runs go there, and roles held there count. A project the
-store does not have is refused by the first command that uses it. The store is opened lazily, once, on the first command that needs it (``services.session``
-signs in: on PostgreSQL the acting user is the login, never a typed name); commands that work on
-files alone (``graph validate``, ``drift``) never touch it. Tables are as wide as their
-content (``format_table``): a long value widens its column, it is never cut.
-"""
+the project it works in, and output helpers."""
 
 from __future__ import annotations
 
@@ -41,7 +33,9 @@ def format_table(header: list[str], rows: list[list[Any]], *, right: tuple[int, 
 class CliContext:
     store_url: str | None
     claimed: str | None  # --user or $WORKBENCH_USER as typed, or None
-    project: str = "default"  # --project, else $WORKBENCH_PROJECT, else "default"
+    # --project, else $WORKBENCH_PROJECT, else "default": lists show its things, graphs and runs
+    # go there, roles held there count; a project the store lacks is refused on first use
+    project: str = "default"
     project_given: bool = False  # --project was typed (the desktop opens on it, not on the last one)
     _sessions: dict[bool, Any] = field(default_factory=dict)
     open_gui: Any = None  # set by the console script: opens the desktop workbench
@@ -49,6 +43,7 @@ class CliContext:
 
     @classmethod
     def from_args(cls, args: Any) -> CliContext:
+        """The context of the parsed global options; opens nothing (the store opens on first use)."""
         from workbench.services.projects import chosen_project
         from workbench.services.session import claimed_user
 
@@ -63,7 +58,11 @@ class CliContext:
 
     def session(self, *, read_only: bool = False, must_be_current: bool = True) -> Any:
         """The signed-in session (``services.session.Session``), opened once per mode; raises
-        a clear error when the store is unusable or the claim is not the login."""
+        a clear error when the store is unusable or the claim is not the login.
+
+        Opened lazily, on the first command that needs it: commands that work on files alone
+        (``graph validate``, ``drift``) never touch the store.
+        """
         if read_only not in self._sessions:
             from workbench.services.session import open_session
 
@@ -91,14 +90,17 @@ class CliContext:
 
     @staticmethod
     def print_table(header: list[str], rows: list[list[Any]], *, right: tuple[int, ...] = ()) -> None:
+        """Print ``format_table``: columns as wide as their content, a long value never cut."""
         print(format_table(header, rows, right=right))
 
     @staticmethod
     def print_json(obj: Any) -> None:
+        """Print ``obj`` as indented JSON with sorted keys (what ``str`` gives for other values)."""
         json.dump(obj, sys.stdout, indent=2, sort_keys=True, default=str)
         sys.stdout.write("\n")
 
     def close(self) -> None:
+        """Close every session this context opened."""
         for session in self._sessions.values():
             session.close()
         self._sessions.clear()

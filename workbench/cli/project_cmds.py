@@ -1,9 +1,5 @@
-"""``workbench projects add|list|remove|mine``: the projects of a store. Graphs, runs, models,
-KPI series and approval requests belong to one project; people hold roles in the whole store
-or in one project (``workbench users grant NAME ROLE --project P``). Admins add and remove
-projects; anyone known to the store lists them. The global ``--project`` option chooses the
-project other commands work in.
-"""
+"""``workbench projects add|list|remove|mine``: the projects of a store, which graphs, runs,
+models, KPI series and approval requests belong to."""
 
 from __future__ import annotations
 
@@ -14,6 +10,8 @@ from workbench.cli.context import CliContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``projects add|list|remove|mine``: admins add and remove projects, anyone known to the
+    store lists them; the global ``--project`` chooses where other commands work."""
     projects = sub.add_parser("projects", help="list, add and remove projects")
     projects_sub = projects.add_subparsers(dest="projects_command", metavar="ACTION", required=True)
 

@@ -1,16 +1,5 @@
 """``workbench users add|roles|grant|revoke|password|remove|list`` and ``workbench whoami``:
-people, their roles (admins change them) and, on PostgreSQL, their logins.
-
-A role given by ``add``/``roles`` holds in every project; ``grant``/``revoke`` with
-``--project P`` (and ``add --project P``) give and take a role that holds in project P only
-(a risk officer for credit models need not be one for marketing models).
-
-On PostgreSQL each person is a database login: ``users add`` creates it and grants its group
-roles, ``--password-stdin`` sets its password (read from standard input, never from the
-command line; only its SCRAM verifier reaches the server), ``roles`` is GRANT/REVOKE, and
-``remove`` disables the login. On the embedded store names are asserted and there are no
-passwords.
-"""
+people, their roles (admins change them) and, on PostgreSQL, their logins."""
 
 from __future__ import annotations
 
@@ -22,6 +11,15 @@ from workbench.store.schema import ROLES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``users …`` and ``whoami``.
+
+    A role given by ``add``/``roles`` holds in every project; ``grant``/``revoke`` with
+    ``--project P`` (and ``add --project P``) give and take a role that holds in P only. On
+    PostgreSQL each person is a database login: ``users add`` creates it and grants its group
+    roles, ``--password-stdin`` sets its password (from standard input, never the command line;
+    only its SCRAM verifier reaches the server), ``roles`` is GRANT/REVOKE and ``remove`` disables
+    the login. On the embedded store names are asserted and there are no passwords.
+    """
     users = sub.add_parser("users", help="list users, add users, change roles")
     users_sub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
 
