@@ -3,11 +3,6 @@
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-04 20:20:00.000000
-
-Alerts become episodes of a condition (source, kind, condition): repeats while it holds bump
-``count`` and ``last_seen_at``. Existing rows get the condition their message reads as; of
-several holding rows of one condition only the newest keeps holding, the older ones are
-marked cleared at their own time (nothing is deleted: the audit trail names them).
 """
 
 from collections.abc import Sequence
@@ -22,6 +17,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    """Alerts become episodes of a condition (source, kind, condition): repeats while it holds bump
+    ``count`` and ``last_seen_at``. Existing rows get the condition their message reads as; of
+    several holding rows of one condition only the newest keeps holding, the older ones are marked
+    cleared at their own time (nothing is deleted: the audit trail names them).
+    """
     from workbench.store.repos.alerts import condition_of
 
     with op.batch_alter_table('alerts', schema=None) as batch_op:
@@ -57,6 +57,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop what :func:`upgrade` added to the schema (tables, columns, indexes), with their data."""
     with op.batch_alter_table('alerts', schema=None) as batch_op:
         batch_op.drop_index('ix_alerts_holding')
         batch_op.drop_constraint(batch_op.f('ck_alerts_count_positive'), type_='check')

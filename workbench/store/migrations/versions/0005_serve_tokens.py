@@ -3,9 +3,6 @@
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-04 22:45:00.000000
-
-A token is stored as the sha256 of its text only (the text is shown once, when it is made);
-revoking keeps the row, with who revoked it and when, for the audit trail.
 """
 
 from collections.abc import Sequence
@@ -20,6 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    """A token is stored as the sha256 of its text only (the text is shown once, when it is made);
+    revoking keeps the row, with who revoked it and when, for the audit trail.
+    """
     op.create_table('serve_tokens',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -36,4 +36,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop what :func:`upgrade` added to the schema (tables, columns, indexes), with their data."""
     op.drop_table('serve_tokens')

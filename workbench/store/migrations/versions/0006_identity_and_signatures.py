@@ -3,14 +3,6 @@
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-04 23:00:00.000000
-
-Audit entries gain ``hash_version`` (existing ones keep scheme 1; new ones use scheme 2) and
-signatures (``audit_signatures``); people's public keys live in ``person_keys``; the store gets
-an id (``store_info``) that verifiers and keyrings remember it by; a removed person keeps their
-row with ``disabled_at``. On PostgreSQL the group roles, grants, functions and triggers of
-``workbench.store.pg_security`` are created, and every existing person gets their login and
-groups. Upgrading a PostgreSQL store therefore needs a login that may create roles (the
-database's administrator).
 """
 
 import uuid
@@ -26,6 +18,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    """Audit entries gain ``hash_version`` (existing ones keep scheme 1; new ones use scheme 2) and
+    signatures (``audit_signatures``); people's public keys live in ``person_keys``; the store gets
+    an id (``store_info``) that verifiers and keyrings remember it by; a removed person keeps their
+    row with ``disabled_at``. On PostgreSQL the group roles, grants, functions and triggers of
+    ``workbench.store.pg_security`` are created, and every existing person gets their login and
+    groups. Upgrading a PostgreSQL store therefore needs a login that may create roles (the
+    database's administrator).
+    """
     from workbench.store.db import now_ms
 
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
@@ -69,6 +69,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop what :func:`upgrade` added to the schema (tables, columns, indexes), with their data."""
     op.drop_table('store_info')
     op.drop_index(op.f('ix_person_keys_person'), table_name='person_keys')
     op.drop_table('person_keys')

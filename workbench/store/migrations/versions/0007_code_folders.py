@@ -3,9 +3,6 @@
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-05 02:40:00.000000
-
-A graph's ``train_torch`` script is code; it runs only from a folder an engineer or admin
-declared here. On PostgreSQL only their groups may write the table.
 """
 
 from collections.abc import Sequence
@@ -20,6 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    """A graph's ``train_torch`` script is code; it runs only from a folder an engineer or admin
+    declared here. On PostgreSQL only their groups may write the table.
+    """
     op.create_table('code_folders',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('path', sa.String(length=1000), nullable=False),
@@ -37,4 +37,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop what :func:`upgrade` added to the schema (tables, columns, indexes), with their data."""
     op.drop_table('code_folders')

@@ -3,9 +3,6 @@
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-05 03:30:00.000000
-
-A comment may answer another (``parent_id``, a thread); an edited comment says when. On
-PostgreSQL a trigger lets only the author write or edit a comment.
 """
 
 from collections.abc import Sequence
@@ -20,6 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    """A comment may answer another (``parent_id``, a thread); an edited comment says when. On
+    PostgreSQL a trigger lets only the author write or edit a comment.
+    """
     with op.batch_alter_table('comments') as batch:
         batch.add_column(sa.Column('parent_id', sa.BigInteger(), nullable=True))
         batch.add_column(sa.Column('edited_at', sa.BigInteger(), nullable=True))
@@ -31,6 +31,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop what :func:`upgrade` added to the schema (tables, columns, indexes), with their data."""
     with op.batch_alter_table('comments') as batch:
         batch.drop_column('edited_at')
         batch.drop_column('parent_id')

@@ -3,10 +3,6 @@
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-05 03:40:00.000000
-
-An inbox entry per person and event; an outbox row per event and configured channel, claimed by
-one sender; the channels an admin configured (secrets stay in the OS keyring). On PostgreSQL
-only admins write the channels.
 """
 
 from collections.abc import Sequence
@@ -23,6 +19,10 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
 def upgrade() -> None:
+    """An inbox entry per person and event; an outbox row per event and configured channel, claimed by
+    one sender; the channels an admin configured (secrets stay in the OS keyring). On PostgreSQL
+    only admins write the channels.
+    """
     op.create_table('notifications',
     sa.Column('id', _ID, nullable=False),
     sa.Column('recipient', sa.String(length=200), nullable=False),
@@ -66,6 +66,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop what :func:`upgrade` added to the schema (tables, columns, indexes), with their data."""
     op.drop_table('notify_channels')
     op.drop_index('ix_outbox_due', table_name='outbox')
     op.drop_table('outbox')

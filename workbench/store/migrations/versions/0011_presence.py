@@ -3,9 +3,6 @@
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-05 03:50:00.000000
-
-One row per workbench session and thing it has open, refreshed while open. On PostgreSQL every
-person, analysts included, writes their own rows only.
 """
 
 from collections.abc import Sequence
@@ -20,6 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    """One row per workbench session and thing it has open, refreshed while open. On PostgreSQL every
+    person, analysts included, writes their own rows only.
+    """
     op.create_table('presence',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('person', sa.String(length=200), nullable=False),
@@ -40,5 +40,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop what :func:`upgrade` added to the schema (tables, columns, indexes), with their data."""
     op.drop_index('ix_presence_target', table_name='presence')
     op.drop_table('presence')

@@ -3,14 +3,6 @@
 Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-05 06:00:00.000000
-
-``model_versions``, ``kpi_series`` and ``approval_requests`` gain ``project_id`` (alerts and
-deployments follow their run or model). Everything already in the store goes to the
-"default" project, made here when the store has none (a new store gets it from
-``workbench init``, audited). ``project_roles`` holds roles that a
-person holds in one project only; a role in ``user_roles`` keeps holding in every project, so
-an existing store works as before. On PostgreSQL the rules of ``workbench.store.pg_security``
-are applied again (``project_roles`` is written by admins only).
 """
 
 from collections.abc import Sequence
@@ -39,6 +31,14 @@ def _default_project(bind: sa.engine.Connection) -> int:
 
 
 def upgrade() -> None:
+    """``model_versions``, ``kpi_series`` and ``approval_requests`` gain ``project_id`` (alerts and
+    deployments follow their run or model). Everything already in the store goes to the "default"
+    project, made here when the store has none (a new store gets it from ``workbench init``,
+    audited). ``project_roles`` holds roles that a person holds in one project only; a role in
+    ``user_roles`` keeps holding in every project, so an existing store works as before. On
+    PostgreSQL the rules of ``workbench.store.pg_security`` are applied again (``project_roles`` is
+    written by admins only).
+    """
     bind = op.get_bind()
     owned = sum(int(bind.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()) for table in OWNED)
     default = _default_project(bind) if owned else None  # a new store: 'workbench init' makes it
@@ -73,6 +73,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop what :func:`upgrade` added to the schema (tables, columns, indexes), with their data."""
     op.drop_table('project_roles')
     for table in OWNED:
         with op.batch_alter_table(table) as batch:
