@@ -88,7 +88,8 @@ def main(
     open_gui: Callable[[CliContext], int] | None = None,
     check_gui: Callable[[], None] | None = None,
 ) -> int:
-    """Run the command ``argv`` names (or open the desktop when there is none and ``open_gui`` is given); the exit status.
+    """Run the command ``argv`` names, or open the desktop when there is none and ``open_gui`` is
+    given; the exit status.
 
     A ``WorkbenchError`` becomes one clear line on stderr and its exit code (1 invalid input,
     2 unusable input, 3 denied); anything else is reported as an internal error (70) without a

@@ -43,7 +43,7 @@ class CliContext:
 
     @classmethod
     def from_args(cls, args: Any) -> CliContext:
-        """The context of the parsed global options; opens nothing (the store opens on first use)."""
+        """The context of the parsed global options; opens nothing (the store opens when used)."""
         from workbench.services.projects import chosen_project
         from workbench.services.session import claimed_user
 
