@@ -102,7 +102,7 @@ def test_approving_in_the_dialog_resumes_the_run(qtbot, store, settings, tmp_pat
     window = _window(qtbot, store, "rita", settings)
     view = window.view("approvals")
     dialog = view.dialog_for(request_id)
-    assert dialog.details.candidate["metrics"]["accuracy"] > 0.9
+    assert dialog.details.candidate.metrics["accuracy"] > 0.9
     assert not dialog.approve_button.isEnabled()  # no reason yet
     dialog.reason.setPlainText("Hold-out accuracy and AUC are well above the bar.")
     assert dialog.approve_button.isEnabled()

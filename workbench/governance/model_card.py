@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.governance.evidence import Evidence
 from workbench.governance.svgplot import line_chart
 
 STYLE = """
@@ -120,17 +121,17 @@ def _explanations_section(explanation: dict[str, Any] | None) -> str:
 
 def _fairness_section(approvals: list[Any]) -> str:
     """Fairness per sensitive feature, as captured with the latest approval request that has it."""
-    found = next(((a, (a.evidence or {}).get("fairness")) for a in sorted(approvals, key=lambda a: -a.id)
-                  if (getattr(a, "evidence", None) or {}).get("fairness")), None)
+    found = next(((a, e) for a, e in ((a, Evidence.from_json(getattr(a, "evidence", None)))
+                                      for a in sorted(approvals, key=lambda a: -a.id)) if e.fairness), None)
     if found is None:
         return ('<section id="fairness"><h2>Fairness</h2><p class="empty">No fairness figures: name '
                 '<code>sensitive_features</code> on the evaluate step before the approval gate.</p></section>')
-    request, fairness = found[0], dict(found[1] or {})
+    request, evidence = found
     parts = [f'<section id="fairness"><h2>Fairness</h2><p>As captured with approval request {request.id}; '
              "brackets: 95 % bootstrap intervals.</p>"]
-    for policy in (request.evidence or {}).get("policies") or []:
-        parts.append(f"<p><b>Policy {escape(str(policy.get('name')))}</b>: "
-                     f"{'holds' if policy.get('holds') else 'does not hold'} ({escape(str(policy.get('detail')))})</p>")
+    for policy in evidence.policies:
+        parts.append(f"<p><b>Policy {escape(policy.name)}</b>: "
+                     f"{'holds' if policy.holds else 'does not hold'} ({escape(policy.detail)})</p>")
     metrics = ("selection_rate", "tpr", "fpr", "precision", "accuracy")
 
     def cell(entry: dict[str, Any]) -> str:
@@ -139,9 +140,9 @@ def _fairness_section(approvals: list[Any]) -> str:
             return "–"
         return f"{value:.3f}" + (f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else "")
 
-    for column, report in fairness.items():
-        ratio = report.get("demographic_parity_ratio")
-        parts.append(f"<h3>{escape(str(column))}</h3><p>demographic-parity ratio "
+    for figure in evidence.fairness:
+        report, ratio = figure.report, figure.parity_ratio
+        parts.append(f"<h3>{escape(figure.column)}</h3><p>demographic-parity ratio "
                      f"{'–' if ratio is None else f'{ratio:.3f}'}</p>")
         parts.append(_table(["group", "rows", "selection rate", "TPR", "FPR", "precision", "accuracy"],
                             [[group, entry.get("n"), *(cell(entry.get(m) or {}) for m in metrics)]

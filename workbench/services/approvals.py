@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.errors import WorkbenchError
+from workbench.governance.evidence import DatasetRef, Evidence, ModelSummary
 from workbench.orchestrator.artifacts import ArtifactStore
 from workbench.progress import Progress, quietly
 from workbench.services.evaluation_child import evaluate
@@ -28,11 +29,12 @@ from workbench.store.entities import ApprovalRequest
 @dataclass(frozen=True)
 class ApprovalDetails:
     request: ApprovalRequest
-    candidate: dict[str, Any]
-    champion: dict[str, Any] | None
+    evidence: Evidence
+    candidate: ModelSummary
+    champion: ModelSummary | None
     deltas: dict[str, float]
     evaluation: dict[str, Any]
-    datasets: list[dict[str, Any]]
+    datasets: tuple[DatasetRef, ...]
     lineage: dict[str, Any]
     history: list[ApprovalRequest] = field(default_factory=list)
     drift: list[dict[str, Any]] = field(default_factory=list)
@@ -50,54 +52,55 @@ def details(store: Store, actor: str, request_id: int) -> ApprovalDetails:
     with store.read() as uow:
         user = acting(uow, actor)
         request = uow.approvals.get(request_id)
-        evidence = request.evidence
-        name = evidence.get("model", {}).get("name")
+        evidence = Evidence.from_json(request.evidence)
+        name = evidence.model.name
         history = [r for r in uow.approvals.all()
-                   if r.id != request.id and r.evidence.get("model", {}).get("name") == name and r.decision]
-        graph = evidence.get("model", {}).get("lineage", {}).get("graph")
+                   if r.id != request.id and Evidence.from_json(r.evidence).model.name == name and r.decision]
+        graph = evidence.model.lineage.get("graph")
         drift_rows = [{"source": d.source, "column": d.column, "method": d.method, "statistic": d.statistic,
                        "threshold": d.threshold, "drifted": d.drifted, "window_end": d.window_end}
                       for d in (uow.results.latest_drift(f"{graph}/") if graph else [])]
         matrices = _matrices(uow, store, evidence)
-    champion_id = (evidence.get("champion") or {}).get("id")
+    champion_id = evidence.champion.id if evidence.champion is not None else None
     why_not = ""
     if "approver" not in user.roles:
         why_not = "only a user with the approver role decides"
-    elif request.evidence.get("approver_role", "approver") not in user.roles:
-        why_not = f"this gate is decided by the role {request.evidence.get('approver_role')}, which you do not hold"
+    elif evidence.approver_role not in user.roles:
+        why_not = f"this gate is decided by the role {evidence.approver_role}, which you do not hold"
     elif request.requested_by == user.name:
         why_not = "you requested this approval; another approver must decide"
     elif request.status != "open":
         why_not = f"this request is {request.status}"
     return ApprovalDetails(
-        request=request, candidate=evidence.get("model", {}), champion=evidence.get("champion"),
-        deltas=evidence.get("deltas", {}), evaluation=evidence.get("evaluation", {}),
-        datasets=evidence.get("datasets", []), lineage=evidence.get("model", {}).get("lineage", {}),
+        request=request, evidence=evidence, candidate=evidence.model, champion=evidence.champion,
+        deltas=evidence.deltas, evaluation=evidence.evaluation,
+        datasets=evidence.datasets, lineage=evidence.model.lineage,
         history=history, drift=drift_rows, can_decide=not why_not, why_not=why_not,
-        candidate_matrix=matrices[0], champion_matrix=matrices[1], captured_at=evidence.get("captured_at"),
-        candidate_is_champion=champion_id is not None and champion_id == evidence.get("model", {}).get("id"))
+        candidate_matrix=matrices[0], champion_matrix=matrices[1], captured_at=evidence.captured_at,
+        candidate_is_champion=champion_id is not None and champion_id == evidence.model.id)
 
 
-def _matrices(uow: Any, store: Store, evidence: dict[str, Any]) -> tuple[Any, Any]:
+def _matrices(uow: Any, store: Store, evidence: Evidence) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The candidate's and the champion's confusion matrices: as captured with the request,
     else from each model's training metrics file (content-addressed, so as it was)."""
     from workbench.orchestrator.evidence import training_report
 
-    found: list[Any] = []
+    found: list[dict[str, Any] | None] = []
     path_of = None
-    for part in ("model", "champion"):
-        summary = evidence.get(part) or {}
-        matrix = summary.get("confusion_matrix")
+    for part, summary in (("model", evidence.model), ("champion", evidence.champion)):
+        matrix = summary.confusion_matrix if summary is not None else None
         if part == "model":
-            matrix = (evidence.get("evaluation") or {}).get("confusion_matrix") or matrix
-        if not matrix and summary.get("id") is not None:
+            captured = evidence.evaluation.get("confusion_matrix")
+            matrix = dict(captured) if isinstance(captured, dict) and captured else matrix
+        if not matrix and summary is not None and summary.id is not None:
             try:
-                version = uow.models.get_by_id(int(summary["id"]))
+                version = uow.models.get_by_id(summary.id)
             except WorkbenchError:
                 version = None
             if version is not None:
                 path_of = path_of or ArtifactStore.for_store(store.url).path
-                matrix = training_report(uow, path_of, version).get("confusion_matrix")
+                report = training_report(uow, path_of, version).get("confusion_matrix")
+                matrix = report if isinstance(report, dict) else None
         found.append(matrix or None)
     return found[0], found[1]
 
@@ -182,7 +185,8 @@ def label_free(store: Store, actor: str, request_id: int, *, progress: Progress 
     with store.read() as uow:
         acting(uow, actor)
         request = uow.approvals.get(request_id)
-        champion_id = (request.evidence.get("champion") or {}).get("id")
+        champion = Evidence.from_json(request.evidence).champion
+        champion_id = champion.id if champion is not None else None
         subjects = []
         for role, version_id in (("candidate", request.model_version_id), ("champion", champion_id)):
             if version_id is not None:
@@ -223,7 +227,8 @@ class Explanations:
 
 
 def _subjects(uow: Any, request: ApprovalRequest) -> list[tuple[str, Any, Any, Any]]:
-    champion_id = (request.evidence.get("champion") or {}).get("id")
+    champion = Evidence.from_json(request.evidence).champion
+    champion_id = champion.id if champion is not None else None
     found = []
     for role, version_id in (("candidate", request.model_version_id), ("champion", champion_id)):
         if version_id is not None and not (role == "champion" and version_id == request.model_version_id):
@@ -285,7 +290,7 @@ def champion_fairness(store: Store, actor: str, request_id: int, *,
     with store.read() as uow:
         acting(uow, actor)
         request = uow.approvals.get(request_id)
-        columns = list(request.evidence.get("fairness") or {})
+        columns = Evidence.from_json(request.evidence).fairness_columns
         subjects = dict((role, (version, model, dataset)) for role, version, model, dataset
                         in _subjects(uow, request))
         data = _evaluation_data(uow, request) if columns and "champion" in subjects else None
@@ -300,6 +305,6 @@ def champion_fairness(store: Store, actor: str, request_id: int, *,
     artifacts = ArtifactStore.for_store(store.url)
     job = {"kind": "fairness", "artifact_root": str(artifacts.root), "data_path": str(artifacts.path(data.sha256)),
            "model": _model_job(artifacts, champion), "columns": columns, "target": meta.get("target"),
-           "split_meta": meta if same else None, "seed": int(request.evidence.get("seed", 0))}
+           "split_meta": meta if same else None, "seed": Evidence.from_json(request.evidence).seed}
     result: dict[str, Any] = evaluate(job, progress, where=f"the champion's fairness for approval request {request_id}")
     return result

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.governance.evidence import Evidence
 from workbench.ui.context import UiContext
 from workbench.ui.formatting import number
 from workbench.ui.views.plot_frame import NoteLabel, PlotFrame
@@ -57,18 +58,18 @@ def fairness_rows(report: dict[str, Any]) -> list[list[str]]:
 
 
 class FairnessPage(QWidget):
-    def __init__(self, evidence: dict[str, Any], parent: QWidget | None = None):
+    def __init__(self, evidence: Evidence, parent: QWidget | None = None):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         lines = []
-        for policy in evidence.get("policies") or []:
-            mark = "✔ holds" if policy.get("holds") else "✘ does not hold"
-            colour = "#1b7f3b" if policy.get("holds") else "#b3261e"
-            lines.append(f"<b>Policy: {policy.get('name')}</b> — <span style='color:{colour}'>{mark}</span> "
-                         f"({policy.get('detail')})")
-        self.fairness = evidence.get("fairness") or {}
-        champion = evidence.get("champion") or {}
-        self.has_champion = bool(champion) and not evidence.get("candidate_is_champion")
+        for policy in evidence.policies:
+            mark = "✔ holds" if policy.holds else "✘ does not hold"
+            colour = "#1b7f3b" if policy.holds else "#b3261e"
+            lines.append(f"<b>Policy: {policy.name}</b> — <span style='color:{colour}'>{mark}</span> "
+                         f"({policy.detail})")
+        self.fairness = evidence.fairness
+        champion = evidence.champion
+        self.has_champion = champion is not None and not evidence.candidate_is_champion
         if not self.fairness:
             lines.append("No fairness figures were captured: name <i>sensitive_features</i> on the evaluate step "
                          "that feeds this gate.")
@@ -79,22 +80,23 @@ class FairnessPage(QWidget):
         self.tables: dict[str, QTableWidget] = {}
         self.champion_tables: dict[str, QTableWidget] = {}
         self.champion_notes: dict[str, QLabel] = {}
-        version = (evidence.get("model") or {}).get("version")
-        for column, report in self.fairness.items():
+        version = evidence.model.version
+        for figure in self.fairness:
+            column = figure.column
             title = QLabel(f"<b>{column}</b> · candidate v{version}: demographic-parity ratio "
-                           f"{number(report.get('demographic_parity_ratio'))}, equalized-odds difference "
-                           f"{number(report.get('equalized_odds_difference'))} (brackets: 95% bootstrap interval)",
+                           f"{number(figure.parity_ratio)}, equalized-odds difference "
+                           f"{number(figure.equalized_odds_difference)} (brackets: 95% bootstrap interval)",
                            self)
             title.setWordWrap(True)
             layout.addWidget(title)
             pair = QVBoxLayout()  # the same columns one above the other: each number under its peer
             table = self._table(f"fairness_{column}")
-            tables.fill(table, fairness_rows(report))
+            tables.fill(table, fairness_rows(figure.report))
             pair.addWidget(self._titled(f"candidate v{version} (as captured)", table), 1)
             self.tables[column] = table
-            if self.has_champion:
+            if champion is not None and self.has_champion:
                 other = self._table(f"fairness_champion_{column}")
-                note = NoteLabel(f"champion v{champion.get('version')}: computing on the same rows…", self)
+                note = NoteLabel(f"champion v{champion.version}: computing on the same rows…", self)
                 note.setObjectName(f"fairness_champion_note_{column}")
                 self.champion_tables[column], self.champion_notes[column] = other, note
                 pair.addWidget(self._titled("", other, note), 1)

@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.governance.evidence import Evidence
+from workbench.services.approvals import ApprovalDetails
 from workbench.ui.context import UiContext
 from workbench.ui.formatting import local_time, number
 from workbench.ui.views.approval_evidence import ExplanationsPage, FairnessPage
@@ -45,12 +47,12 @@ def _number(value: Any) -> str:
 
 
 class ApprovalDialog(QDialog):
-    def __init__(self, ctx: UiContext, details: Any, parent: QWidget | None = None):
+    def __init__(self, ctx: UiContext, details: ApprovalDetails, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx, self.details = ctx, details
         request = details.request
         model = details.candidate
-        self.setWindowTitle(f"Approval request {request.id}: {model.get('name')} version {model.get('version')}")
+        self.setWindowTitle(f"Approval request {request.id}: {model.name} version {model.version}")
         self._fit_screen(parent)
         tabs = self.tabs = QTabWidget(self)
         tabs.setObjectName("evidence_tabs")
@@ -122,7 +124,7 @@ class ApprovalDialog(QDialog):
         self.finished.connect(self._cancel_jobs)
         self._load_importances()
         self._load_label_free()
-        request_id, champion = request.id, (details.champion or {}).get("version")
+        request_id, champion = request.id, details.champion.version if details.champion is not None else None
         self.jobs += [job for job in (self.explanations_page.load(ctx, request_id),
                                       self.fairness_page.load(ctx, request_id, champion)) if job is not None]
 
@@ -194,14 +196,13 @@ class ApprovalDialog(QDialog):
     def _metrics_tab(self) -> QWidget:
         box = QWidget(self)
         layout = QVBoxLayout(box)
-        champion_summary = self.details.champion or {}
-        champion = champion_summary.get("metrics", {})
-        candidate = self.details.candidate.get("metrics", {})
-        keys = sorted(k for k in set(candidate) | set(champion)
-                      if isinstance(candidate.get(k, champion.get(k)), int | float))
-        version = self.details.candidate.get("version")
+        champion_summary = self.details.champion
+        champion = champion_summary.metrics if champion_summary is not None else {}
+        candidate = self.details.candidate.metrics
+        keys = sorted(set(candidate) | set(champion))
+        version = self.details.candidate.version
         headers = ["metric", f"candidate v{version}",
-                   f"champion v{champion_summary.get('version')} (then)" if champion_summary else "champion", "delta"]
+                   f"champion v{champion_summary.version} (then)" if champion_summary else "champion", "delta"]
         table = tables.table(headers, box)
         table.setObjectName("metrics_table")
         tables.fill(table, [[k, _number(candidate.get(k)), _number(champion.get(k)), _delta(self.details.deltas.get(k))]
@@ -211,11 +212,11 @@ class ApprovalDialog(QDialog):
         if self.details.candidate_is_champion:
             note = (f"Version {version} already was the champion when this request was made, so there is "
                     "nothing new to compare: the deltas are zero by definition.")
-        elif not champion_summary:
+        elif champion_summary is None:
             note = "There was no champion when this request was made: this would be the first."
         else:
-            note = (f"Compared with the champion at the time of the request, version {champion_summary.get('version')}"
-                    f" (trained {local_time(champion_summary.get('trained_at'))}); delta = candidate − champion.")
+            note = (f"Compared with the champion at the time of the request, version {champion_summary.version}"
+                    f" (trained {local_time(champion_summary.trained_at)}); delta = candidate − champion.")
         self.metrics_note = QLabel(note, box)
         self.metrics_note.setObjectName("metrics_note")
         self.metrics_note.setWordWrap(True)
@@ -227,7 +228,7 @@ class ApprovalDialog(QDialog):
     def _fairness_tab(self) -> QWidget:
         """The candidate's metrics per group beside the champion's on the same rows, and the
         gate's policy (``approval_evidence.FairnessPage``)."""
-        self.fairness_page = FairnessPage(self.details.request.evidence or {}, self)
+        self.fairness_page = FairnessPage(self.details.evidence, self)
         self.fairness_tables: dict[str, QTableWidget] = self.fairness_page.tables
         return self.fairness_page
 
@@ -235,10 +236,11 @@ class ApprovalDialog(QDialog):
         box = QWidget(self)
         layout = QHBoxLayout(box)
         self.confusion_tables: dict[str, QTableWidget] = {}
-        champion = self.details.champion or {}
-        for role, matrix, version in (("candidate", self.details.candidate_matrix, self.details.candidate.get("version")),
-                                      ("champion", self.details.champion_matrix, champion.get("version"))):
-            if role == "champion" and (not champion or self.details.candidate_is_champion):
+        champion = self.details.champion
+        for role, matrix, version in (("candidate", self.details.candidate_matrix, self.details.candidate.version),
+                                      ("champion", self.details.champion_matrix,
+                                       champion.version if champion is not None else None)):
+            if role == "champion" and (champion is None or self.details.candidate_is_champion):
                 continue
             column = QVBoxLayout()
             title = QLabel(f"<b>{role} v{version}</b> · hold-out rows · rows: true label, columns: predicted", box)
@@ -271,7 +273,7 @@ class ApprovalDialog(QDialog):
         box = QWidget(self)
         layout = QVBoxLayout(box)
         datasets = tables.table(["source", "source sha256", "rows"], box)
-        tables.fill(datasets, [[d.get("source"), d.get("source_sha256"), d.get("rows")] for d in self.details.datasets])
+        tables.fill(datasets, [[d.source, d.source_sha256, d.rows] for d in self.details.datasets])
         drift = tables.table(["monitor", "column", "method", "statistic", "threshold", "drifted"], box)
         tables.fill(drift, [[d["source"], d["column"], d["method"], _number(d["statistic"]), _number(d["threshold"]),
                        "yes" if d["drifted"] else "no"] for d in self.details.drift])
@@ -293,14 +295,14 @@ class ApprovalDialog(QDialog):
         model = self.details.candidate
         request = self.details.request
         sections: list[tuple[str, Any]] = [
-            ("model", {"name": model.get("name"), "version": model.get("version"),
-                       "trained by": model.get("trained_by"), "trained at": local_time(model.get("trained_at")),
+            ("model", {"name": model.name, "version": model.version,
+                       "trained by": model.trained_by, "trained at": local_time(model.trained_at),
                        "run": lineage.get("run_id"), "graph": lineage.get("graph"), "node": lineage.get("node_id"),
                        "graph sha256": lineage.get("graph_sha256"), "code version": lineage.get("code_version")}),
             ("parameters", lineage.get("params") or {}),
-            ("training data", {f"dataset {i + 1}": {"source": d.get("source"), "rows": d.get("rows"),
-                                                    "source sha256": d.get("source_sha256"),
-                                                    "artifact sha256": d.get("sha256")}
+            ("training data", {f"dataset {i + 1}": {"source": d.source, "rows": d.rows,
+                                                    "source sha256": d.source_sha256,
+                                                    "artifact sha256": d.sha256}
                                for i, d in enumerate(self.details.datasets)}),
             ("environment", {"target": lineage.get("target"), "device": lineage.get("device"),
                              "python": lineage.get("python"), "libraries": lineage.get("libraries") or {}}),
@@ -315,8 +317,9 @@ class ApprovalDialog(QDialog):
 
     def _history_tab(self) -> QWidget:
         table = tables.table(["request", "version", "decision", "by", "when", "reason"], self)
-        tables.fill(table, [[r.id, r.evidence.get("model", {}).get("version"), r.decision.decision, r.decision.decided_by,
-                       local_time(r.decision.decided_at), r.decision.reason] for r in self.details.history])
+        decided = [(r, r.decision) for r in self.details.history if r.decision is not None]
+        tables.fill(table, [[r.id, Evidence.from_json(r.evidence).model.version, d.decision, d.decided_by,
+                             local_time(d.decided_at), d.reason] for r, d in decided])
         _readable(table)
         return table
 
@@ -415,8 +418,9 @@ class ApprovalsView(QWidget):
 
     def _show(self, requests: list) -> None:
         ordered = sorted(requests, key=lambda r: (r.status != "open", -r.id))
-        tables.fill(self.table, [[r.id, r.status, r.evidence.get("model", {}).get("name"),
-                            r.evidence.get("model", {}).get("version"), r.run_id, r.requested_by] for r in ordered])
+        models = [Evidence.from_json(r.evidence).model for r in ordered]
+        tables.fill(self.table, [[r.id, r.status, m.name, m.version, r.run_id, r.requested_by]
+                                 for r, m in zip(ordered, models, strict=True)])
 
     def _on_selected(self) -> None:
         row = self.table.currentRow()
