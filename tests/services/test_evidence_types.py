@@ -13,7 +13,7 @@ REPORT = {"demographic_parity_ratio": 0.82, "equalized_odds_difference": 0.07,
           "groups": {"F": {"n": 40}, "M": {"n": 60}}, "between": {}}
 FULL = {
     "captured_at": 1_700_000_000_000,
-    "model": {"name": "churn", "version": 3, "id": 12, "metrics": {"accuracy": 0.91, "f1": 0.88, "note": "x"},
+    "model": {"name": "churn", "version": 3, "id": 12, "metrics": {"accuracy": 0.91, "f1": 0.88, "n_test": 14, "note": "x"},
               "trained_by": "ada", "trained_at": 1_699_000_000_000,
               "confusion_matrix": {"labels": [0, 1], "matrix": [[5, 1], [2, 7]]},
               "lineage": {"graph": "churn-graph", "params": {"max_depth": 4}}},
@@ -34,9 +34,10 @@ FULL = {
 def test_a_full_evidence_dict_parses_into_typed_values() -> None:
     evidence = Evidence.from_json(FULL)
     assert evidence.model == ModelSummary(
-        name="churn", version=3, id=12, metrics={"accuracy": 0.91, "f1": 0.88}, trained_by="ada",
+        name="churn", version=3, id=12, metrics={"accuracy": 0.91, "f1": 0.88, "n_test": 14}, trained_by="ada",
         trained_at=1_699_000_000_000, confusion_matrix={"labels": [0, 1], "matrix": [[5, 1], [2, 7]]},
         lineage={"graph": "churn-graph", "params": {"max_depth": 4}})
+    assert isinstance(evidence.model.metrics["n_test"], int)  # a count stays a count
     assert evidence.champion is not None
     assert (evidence.champion.version, evidence.champion.id, evidence.champion.confusion_matrix) == (2, 9, None)
     assert evidence.captured_at == 1_700_000_000_000

@@ -44,7 +44,7 @@ def _str(value: object) -> str | None:
 
 
 def _numbers(value: object) -> dict[str, float]:
-    return {str(k): float(v) for k, v in _dict(value).items()
+    return {str(k): v for k, v in _dict(value).items()  # counts stay ints (shown without decimals)
             if isinstance(v, int | float) and not isinstance(v, bool)}
 
 
