@@ -61,6 +61,9 @@ SOURCE_TOPICS = {"drift", "divergence", "prediction_windows"}
 MAX_FINDINGS = 10_000
 
 
+# the multivariate test's series: every column at once, not a column called '*all'
+MULTIVARIATE_LABEL = "*all: the columns together"
+
 class MonitoringView(QWidget):
     def __init__(self, ctx: UiContext):
         super().__init__()
@@ -387,7 +390,8 @@ class MonitoringView(QWidget):
         dirty, self._dirty = self._dirty, set()
         if "drift" in dirty and self.method is not None:
             for i, (column, buffer) in enumerate(self._drift.get(self.method, {}).items()):
-                self._curve(self.drift_plot, (self.method, column), column, i).setData(buffer.x, buffer.y)
+                label = MULTIVARIATE_LABEL if column == "*all" else column
+                self._curve(self.drift_plot, (self.method, column), label, i).setData(buffer.x, buffer.y)
             lp.set_threshold(self.drift_line, self.drift_band, self._thresholds.get(self.method),
                            low_is_bad=self.method in self._pvalue_methods)
         if "heatmap" in dirty and self.method in self._grids:
