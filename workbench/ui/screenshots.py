@@ -10,6 +10,7 @@ Runs offscreen on a screen of ``--size`` unless a display is set (then that disp
 is used, e.g. ``xvfb-run -s "-screen 0 1366x768x24"``).
 
     python -m workbench.ui.screenshots docs/screenshots/1366x768 --size 1366x768 [--store URL] [--user NAME]
+    python -m workbench.ui.screenshots docs/screenshots --operator-views --store URL --user NAME
 """
 
 from __future__ import annotations
@@ -147,11 +148,47 @@ def take(url: str, user: str, out: Path, graph_file: Path | None) -> list[Path]:
     return written
 
 
+def operator_views(url: str, user: str, out: Path) -> list[Path]:
+    """As the operator: the A/B tests view (abtests.png) and Live monitoring showing the
+    multivariate drift series, method ``pca_reconstruction`` (multivariate-drift.png)."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.services.session import open_session
+    from workbench.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    settings = QSettings(str(Path(tempfile.mkdtemp(prefix="wb-screens-settings-")) / "ui.ini"),
+                         QSettings.Format.IniFormat)
+    session = open_session(url, user)
+    window = MainWindow(session.store, session.name, settings=settings, identity=session.how,
+                        proven=session.proven)
+    window.show()
+    _settle(app, window, 6.0)
+    roles = [window.role_box.itemData(i) for i in range(window.role_box.count())]
+    window.role_box.setCurrentIndex(roles.index("operator"))
+    _settle(app, window, 6.0)
+    docks = window.role_window().docks  # type: ignore[union-attr]
+    docks["abtests"].raise_()
+    _settle(app, window, 2.0)
+    written = [out / "abtests.png", out / "multivariate-drift.png"]
+    window.grab().save(str(written[0]))
+    monitoring: Any = window.view("monitoring")
+    monitoring.method_box.setCurrentIndex(monitoring.method_box.findText("pca_reconstruction"))
+    _settle(app, window, 2.0)
+    window.grab().save(str(written[1]))
+    window.close()
+    session.store.close()
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workbench.ui.screenshots")
     parser.add_argument("outdir")
     parser.add_argument("--store", help="an existing store (default: build the demo in a fresh one)")
     parser.add_argument("--user", default="demo-admin")
+    parser.add_argument("--operator-views", action="store_true",
+                        help="only abtests.png and multivariate-drift.png, as the operator (needs --store)")
     parser.add_argument("--size", default="1366x768", help="the screen, WIDTHxHEIGHT (offscreen only)")
     args = parser.parse_args(argv)
     try:
@@ -166,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = _offscreen(size, work)  # type: ignore[arg-type]
     url, graph_file = args.store, None
+    if args.operator_views and url:
+        return 0 if operator_views(url, args.user, out) else 1
     if url is None:
         from workbench.demo import run_demo
 
