@@ -8,6 +8,7 @@ import argparse
 from typing import Any
 
 from workbench.cli.context import CliContext
+from workbench.governance.evidence import direction_words
 
 METRICS = ("accuracy", "roc_auc", "f1", "precision", "recall", "log_loss", "r2", "rmse", "mae")
 FAIRNESS = ("selection_rate", "tpr", "fpr", "precision", "accuracy")
@@ -88,14 +89,6 @@ def _fairness(ctx: CliContext, fairness: dict[str, Any]) -> None:
         ctx.print_table(["group", "rows", *FAIRNESS], rows, right=(1,))
 
 
-def _direction(value: Any) -> str:
-    """How a feature's value moves the output: the correlation of the two, in words."""
-    if not isinstance(value, int | float) or value != value:
-        return "mixed / not numeric"
-    word = "higher raises" if value > 0.2 else "higher lowers" if value < -0.2 else "mixed"
-    return f"{word} ({value:+.2f})"
-
-
 def _explanations(ctx: CliContext, explained: Any) -> None:
     print(f"\nexplanations: mean |SHAP| on {explained.n_rows} hold-out rows")
     for model in explained.models:
@@ -104,5 +97,5 @@ def _explanations(ctx: CliContext, explained: Any) -> None:
             continue
         print(f"  {model.role} v{model.version} ({model.method})")
         ctx.print_table(["feature", "mean |SHAP|", "direction"],
-                        [[s.get("feature"), _number(s.get("mean_abs")), _direction(s.get("direction"))]
+                        [[s.get("feature"), _number(s.get("mean_abs")), direction_words(s.get("direction"))]
                          for s in model.summary[:15]], right=(1,))

@@ -158,3 +158,12 @@ class Evidence:
     @property
     def fairness_columns(self) -> list[str]:
         return [f.column for f in self.fairness]
+
+
+def direction_words(value: Any) -> str:
+    """How a feature's value moves a model's output (the correlation of the value with its SHAP
+    value), in words with the figure: "higher raises (+0.96)"."""
+    if not isinstance(value, int | float) or value != value:
+        return "mixed / not numeric"
+    word = "higher raises" if value > 0.2 else "higher lowers" if value < -0.2 else "mixed"
+    return f"{word} ({value:+.2f})"

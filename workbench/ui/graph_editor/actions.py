@@ -12,31 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from workbench.graph import Graph
 from workbench.ui.graph_editor.layout import ALIGN_MODES
-from workbench.ui.graph_editor.scene import GraphScene
-from workbench.ui.graph_editor.store_link import StoreLink
-from workbench.ui.graph_editor.view import GraphView
+from workbench.ui.graph_editor.parts import EditorParts
 
 __all__ = ["ACTION_KEYS", "ActionHost", "build_actions", "update_actions"]
 
 
-class ActionHost(Protocol):
+class ActionHost(EditorParts, Protocol):
     """The commands the actions call and the state their enabling follows (``GraphEditor``)."""
 
-    @property
-    def graph(self) -> Graph: ...
-    @property
-    def scene(self) -> GraphScene: ...
-    @property
-    def view(self) -> GraphView: ...
-    @property
-    def store_link(self) -> StoreLink: ...
-    @property
-    def undo_stack(self) -> QUndoStack: ...
     def actions(self) -> dict[str, QAction]: ...
     def clipboard_has_graph(self) -> bool: ...
     def confirm_new_graph(self) -> object: ...

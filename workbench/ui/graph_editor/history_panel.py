@@ -16,7 +16,6 @@ import time
 from typing import Any, Protocol
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -35,30 +34,13 @@ from workbench.graph import Graph, loads
 from workbench.graph.diff import GraphDiff, diff
 from workbench.graph.fileformat import dump_data
 from workbench.ui.graph_editor.diff_paint import CHANGE_COLORS, DiffPainter
-from workbench.ui.graph_editor.scene import GraphScene
-from workbench.ui.graph_editor.store_link import StoreLink
-from workbench.ui.graph_editor.view import GraphView
+from workbench.ui.graph_editor.parts import EditorParts
 
 __all__ = ["HistoryHost", "HistoryPanel"]
 
 
-class HistoryHost(Protocol):
+class HistoryHost(EditorParts, Protocol):
     """What the history panel needs of the editor it compares and restores in (``GraphEditor``)."""
-
-    @property
-    def graph(self) -> Graph: ...
-
-    @property
-    def scene(self) -> GraphScene: ...
-
-    @property
-    def view(self) -> GraphView: ...
-
-    @property
-    def store_link(self) -> StoreLink: ...
-
-    @property
-    def undo_stack(self) -> QUndoStack: ...
 
     def show_status(self, text: str, error: bool = False) -> None:
         """Say ``text`` to the person (in red for an error)."""

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.governance.evidence import Evidence
+from workbench.governance.evidence import Evidence, direction_words
 from workbench.ui.context import UiContext
 from workbench.ui.formatting import number
 from workbench.ui.views.plot_frame import NoteLabel, PlotFrame
@@ -196,7 +196,7 @@ class ExplanationsPage(QWidget):
             for role in ("candidate", "champion"):
                 entry = next((s for s in (by_role[role].summary if role in by_role else ()) if s["feature"] == feature),
                              None)
-                row += ([number(entry["mean_abs"]), _direction(entry.get("direction"))] if entry else ["", ""])
+                row += ([number(entry["mean_abs"]), direction_words(entry.get("direction"))] if entry else ["", ""])
             rows.append(row)
         tables.fill(self.table, rows)
         parts = [f"{m.role} v{m.version}: {m.method or m.note}" + (f"; explains the {', '.join(m.outputs)}"
@@ -240,10 +240,3 @@ def _colour(direction: Any) -> tuple[int, int, int, int]:
     if direction is None or direction != direction:
         return MIXED
     return RAISES if direction > 0.2 else LOWERS if direction < -0.2 else MIXED
-
-
-def _direction(value: Any) -> str:
-    if value is None or value != value:
-        return "mixed / not numeric"
-    word = "higher raises" if value > 0.2 else "higher lowers" if value < -0.2 else "mixed"
-    return f"{word} ({value:+.2f})"
