@@ -35,6 +35,8 @@ import pandas as pd
 from workbench.errors import InvalidInputError
 from workbench.monitoring.columns import detect_kind, numeric_column
 
+MULTIVARIATE_COLUMN = "*all"  # how the columns-together test is named among the per-column drift results
+
 
 @dataclass(frozen=True)
 class MultivariateResult:

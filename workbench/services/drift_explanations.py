@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.errors import InvalidInputError
+from workbench.monitoring.multivariate import MULTIVARIATE_COLUMN
 from workbench.orchestrator.artifacts import ArtifactStore
 from workbench.progress import Progress, quietly
 from workbench.services.approvals import _production_datasets, _trained
@@ -107,11 +108,16 @@ def drift_drilldown(store: Store, actor: str, alert_id: int, *, progress: Progre
            "reference": str(artifacts.path(dataset.sha256)),
            "current": [str(artifacts.path(a.sha256)) for a in production], "columns": drifted}
     found = evaluate(job, progress, where=f"the drift drill-down of alert {alert_id}")
+    joint = MULTIVARIATE_COLUMN in drifted
+    drifted = [c for c in drifted if c != MULTIVARIATE_COLUMN]
     unused = [c for c in drifted if c not in found["features"]]
+    shown = drifted + [c for c in found["features"] if c not in drifted]
+    notes = ([f"drifted but not used by the model: {', '.join(unused)}"] if unused else []) + \
+        (["the columns drifted together (multivariate test): every feature the model uses is shown"]
+         if joint else []) + ([] if drifted or joint else ["no drifted feature recorded for this alert's window"])
     return DriftDrilldown(
         alert_id=alert_id, source=alert.source, model=f"{version.name} v{version.version}", output=found["output"],
         method=found["method"], n_reference=found["n_reference"], n_current=found["n_current"],
         current_from=[str(a.lineage.get("meta", {}).get("source") or a.sha256[:12]) for a in production],
-        features=[FeatureDependence(c, **found["features"][c]) for c in drifted if c in found["features"]],
-        note=(f"drifted but not used by the model: {', '.join(unused)}" if unused else "")
-        + ("" if drifted else "no drifted feature recorded for this alert's window"))
+        features=[FeatureDependence(c, **found["features"][c]) for c in shown if c in found["features"]],
+        note="; ".join(notes))

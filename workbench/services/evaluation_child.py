@@ -178,6 +178,7 @@ def drift_explain_work(job: dict[str, Any], progress: Progress) -> dict[str, Any
     from workbench.engines.runtime.explain import holdout_frame
     from workbench.engines.runtime.models import load_model
     from workbench.engines.runtime.shapley import explain
+    from workbench.monitoring.multivariate import MULTIVARIATE_COLUMN
 
     model, n = job["model"], int(job["rows"])
     progress.step(0, 3, "loading the model and the reference and current rows")
@@ -193,6 +194,8 @@ def drift_explain_work(job: dict[str, Any], progress: Progress) -> dict[str, Any
         progress.step(step, 3, f"explaining {len(rows)} {name} rows")
         found[name] = explain(predictor, rows, background, seed=0, where=f"{name} rows")
     columns = [c for c in job["columns"] if c in predictor.features]
+    if MULTIVARIATE_COLUMN in job["columns"]:  # the columns drifted together: show every feature
+        columns += [c for c in predictor.features if c not in columns]
     out: dict[str, Any] = {}
     for column in columns:
         j = list(predictor.features).index(column)

@@ -53,6 +53,7 @@ from workbench.engines.runtime.artifacts import (
 from workbench.engines.runtime.events import emit_progress, log
 from workbench.engines.runtime.spec import OutputArtifact, StepContext, StepOutcome, jsonable
 from workbench.errors import InvalidInputError, WorkbenchError
+from workbench.monitoring.multivariate import MULTIVARIATE_COLUMN
 
 __all__ = ["DISTANCE_METHODS", "drift_settings", "run_comparator", "run_drift_monitor", "windows"]
 
@@ -197,7 +198,6 @@ def _features(ctx: StepContext, port: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return frame.drop(columns=drop), frame
 
 
-MULTIVARIATE_COLUMN = "*all"  # how the columns-together test is named among the per-column results
 
 
 def _multivariate(ctx: StepContext, how: str, reference: pd.DataFrame, profile: Any,
@@ -301,19 +301,27 @@ def run_drift_monitor(ctx: StepContext) -> StepOutcome:
             report = compare(profile, part.drop(columns=[TIMESTAMP], errors="ignore"),
                              methods, thresholds)
             records += _drift_rows(report, i, start, end, len(part))
+            jointly = False
             if together is not None:
-                records += together(part.drop(columns=[TIMESTAMP], errors="ignore"), i, start, end)
+                joint = together(part.drop(columns=[TIMESTAMP], errors="ignore"), i, start, end)
+                records += joint
+                jointly = any(r["drifted"] for r in joint)
+            # a window has drifted when enough columns drift alone or the columns together do
+            drifted_now = bool(report.drifted) or jointly
+            named = list(report.drifted_columns) + ([f"the columns together ({MULTIVARIATE_COLUMN})"]
+                                                   if jointly else [])
             verdicts.append({"index": i, "window_start": start, "window_end": end,
-                             "rows": len(part), "drifted": report.drifted,
+                             "rows": len(part), "drifted": drifted_now,
                              "share_drifted": report.share_drifted,
+                             "multivariate_drifted": jointly,
                              "drifted_columns": report.drifted_columns})
-            streak = streak + 1 if report.drifted else 0
+            streak = streak + 1 if drifted_now else 0
             if streak == consecutive:
                 alerts.append({
                     "kind": "drift", "window_end": end,
                     "message": f"{ctx.node_id}: data drift in {consecutive} consecutive "
                                f"window(s) up to window {i} (drifted: "
-                               f"{', '.join(report.drifted_columns[:10])})",
+                               f"{', '.join(named[:10])})",
                 })
             emit_progress((i + 1) / len(parts), f"window {i + 1}/{len(parts)}")
         if predictions is not None:

@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.monitoring.multivariate import MULTIVARIATE_COLUMN
 from workbench.ui.context import UiContext
 from workbench.ui.formatting import local_time
 from workbench.ui.views import empty_states as empty
@@ -390,7 +391,7 @@ class MonitoringView(QWidget):
         dirty, self._dirty = self._dirty, set()
         if "drift" in dirty and self.method is not None:
             for i, (column, buffer) in enumerate(self._drift.get(self.method, {}).items()):
-                label = MULTIVARIATE_LABEL if column == "*all" else column
+                label = MULTIVARIATE_LABEL if column == MULTIVARIATE_COLUMN else column
                 self._curve(self.drift_plot, (self.method, column), label, i).setData(buffer.x, buffer.y)
             lp.set_threshold(self.drift_line, self.drift_band, self._thresholds.get(self.method),
                            low_is_bad=self.method in self._pvalue_methods)
