@@ -34,12 +34,22 @@ def test_the_operator_sees_the_decision_of_an_ab_test(qtbot, tmp_path: Path) -> 
 
     window = MainWindow(store, "olga", settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
+    window.resize(1366, 768)
     window.show()
+    window.switch_role("operator")
+    window.role_window().docks["abtests"].raise_()
     view = window.view("abtests")
     qtbot.waitUntil(lambda: view.table.rowCount() == 1, timeout=20_000)
     assert view.table.item(0, 0).text() == "B better"
     assert view.table.item(0, 0).toolTip() == "B is better than A"
-    assert view.table.item(0, 2).text().startswith("95%: +")
-    assert "checkout / new_checkout" in view.table.item(0, 8).text()
+    assert view.table.item(0, 2).text().startswith("+") and view.table.item(0, 2).text().endswith("(95%)")
+    assert "checkout / new_checkout" in view.table.item(0, 4).text()
+    # the newest result is selected and told in full below the table
+    detail = view.detail.text()
+    assert "B is better than A" in detail and f"run {run.id}" in detail
+    assert "over 1500 rows" in detail and "with power 80%" in detail
+    # at 1366x768 every column is in sight: no sideways scrolling
+    qtbot.waitUntil(lambda: view.table.isVisible() and view.table.viewport().width() > 0, timeout=5_000)
+    assert view.table.horizontalScrollBar().maximum() == 0
     window.close()
     store.close()
