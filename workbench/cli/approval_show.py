@@ -8,7 +8,7 @@ import argparse
 from typing import Any
 
 from workbench.cli.context import CliContext
-from workbench.governance.evidence import direction_words
+from workbench.governance.evidence import Evidence, direction_words
 
 METRICS = ("accuracy", "roc_auc", "f1", "precision", "recall", "log_loss", "r2", "rmse", "mae")
 FAIRNESS = ("selection_rate", "tpr", "fpr", "precision", "accuracy")
@@ -45,46 +45,48 @@ def _show(args: argparse.Namespace, ctx: CliContext) -> int:
                  "note": m.note} for m in explained.models]}
         ctx.print_json(out)
         return 0
-    model, champion = evidence.get("model") or {}, evidence.get("champion") or {}
-    print(f"approval request {request.id} ({request.status}): {model.get('name', '?')} "
-          f"v{model.get('version', '?')}, run {request.run_id}, requested by {request.requested_by}")
+    typed = Evidence.from_json(evidence)
+    model = typed.model
+    print(f"approval request {request.id} ({request.status}): {model.name or '?'} "
+          f"v{model.version if model.version is not None else '?'}, run {request.run_id}, "
+          f"requested by {request.requested_by}")
     print("you may decide it" if found.can_decide else f"you cannot decide it: {found.why_not}")
-    _metrics(ctx, model, champion, evidence.get("deltas") or {})
-    for policy in evidence.get("policies") or []:
-        print(f"\npolicy {policy.get('name')}: {'holds' if policy.get('holds') else 'DOES NOT HOLD'} "
-              f"({policy.get('detail', '')})")
-    _fairness(ctx, evidence.get("fairness") or {})
+    _metrics(ctx, typed)
+    for policy in typed.policies:
+        print(f"\npolicy {policy.name}: {'holds' if policy.holds else 'DOES NOT HOLD'} ({policy.detail})")
+    _fairness(ctx, typed)
     if explained is not None:
         _explanations(ctx, explained)
     return 0
 
 
-def _metrics(ctx: CliContext, model: dict[str, Any], champion: dict[str, Any],
-             deltas: dict[str, Any]) -> None:
-    mine, theirs = model.get("metrics") or {}, champion.get("metrics") or {}
+def _metrics(ctx: CliContext, evidence: Evidence) -> None:
+    mine, champion = evidence.model.metrics, evidence.champion
+    theirs = champion.metrics if champion is not None else {}
     rows = [[name, _number(mine.get(name)), _number(theirs.get(name)) if champion else "–",
-             _number(deltas.get(name)) if champion else "–"] for name in METRICS if name in mine]
-    print(f"\nhold-out metrics (champion: {'v' + str(champion.get('version')) if champion else 'none'})")
+             _number(evidence.deltas.get(name)) if champion else "–"] for name in METRICS if name in mine]
+    print(f"\nhold-out metrics (champion: {f'v{champion.version}' if champion is not None else 'none'})")
     ctx.print_table(["metric", "candidate", "champion", "change"], rows, right=(1, 2, 3))
 
 
-def _fairness(ctx: CliContext, fairness: dict[str, Any]) -> None:
-    if not fairness:
+def _fairness(ctx: CliContext, evidence: Evidence) -> None:
+    if not evidence.fairness:
         print("\nfairness: no figures (name sensitive_features on the evaluate step before the gate)")
         return
-    for column, report in fairness.items():
+    for figure in evidence.fairness:
+        report = figure.report
         level = float(report.get("level") or 0.95)
-        print(f"\nfairness by {column!r}: demographic-parity ratio "
-              f"{_number(report.get('demographic_parity_ratio'))}, difference "
+        print(f"\nfairness by {figure.column!r}: demographic-parity ratio "
+              f"{_number(figure.parity_ratio)}, difference "
               f"{_number(report.get('demographic_parity_difference'))}; equalized-odds difference "
-              f"{_number(report.get('equalized_odds_difference'))} ({level:.0%} intervals)")
+              f"{_number(figure.equalized_odds_difference)} ({level:.0%} intervals)")
         rows = []
         for group, figures in (report.get("groups") or {}).items():
             cells = []
             for name in FAIRNESS:
-                figure = figures.get(name) or {}
-                cells.append(f"{_number(figure.get('value'))} [{_number(figure.get('low'))}, "
-                             f"{_number(figure.get('high'))}]")
+                cell = figures.get(name) or {}
+                cells.append(f"{_number(cell.get('value'))} [{_number(cell.get('low'))}, "
+                             f"{_number(cell.get('high'))}]")
             rows.append([group, figures.get("n", ""), *cells])
         ctx.print_table(["group", "rows", *FAIRNESS], rows, right=(1,))
 
