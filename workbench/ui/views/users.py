@@ -1,8 +1,17 @@
-"""Users and roles (admin): who holds which role; add a user; change roles."""
+"""Users and roles (admin): who holds which role, store-wide and in single projects; add a user;
+change roles."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.ui.context import UiContext
 from workbench.ui.views import ROLE_ORDER
@@ -13,8 +22,12 @@ class UsersView(QWidget):
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
-        self.table = tables.table(["user", "roles", "added by"], self)
+        self.table = tables.table(["user", "roles (every project)", "roles in one project", "added by"], self)
         self.table.setObjectName("users_table")
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.name = QLineEdit(self)
         self.name.setPlaceholderText("user name")
         self.role_boxes = {role: QCheckBox(role, self) for role in ROLE_ORDER}
@@ -41,10 +54,17 @@ class UsersView(QWidget):
         return [role for role, box in self.role_boxes.items() if box.isChecked()]
 
     def refresh(self) -> None:
+        from workbench.services.projects import all_project_roles
         from workbench.services.users import list_users
 
-        self.ctx.tasks.run(lambda: list_users(self.ctx.store, self.ctx.user),
-                           lambda users: tables.fill(self.table, [[u.name, ", ".join(u.roles), u.created_by] for u in users]))
+        def read() -> list[list[str]]:
+            users = list_users(self.ctx.store, self.ctx.user)
+            held = all_project_roles(self.ctx.store, self.ctx.user)
+            return [[u.name, ", ".join(u.roles),
+                     "; ".join(f"{', '.join(roles)} in {project}" for project, roles in sorted(held.get(u.name, {}).items())),
+                     u.created_by] for u in users]
+
+        self.ctx.tasks.run(read, lambda rows: tables.fill(self.table, rows))
 
     def _on_add(self) -> None:
         from workbench.services.users import add_user
