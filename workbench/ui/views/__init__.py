@@ -58,7 +58,7 @@ ROLE_VIEWS: dict[str, tuple[str, ...]] = {
 }
 
 MAIN_SHARE: dict[str, float] = {"scientist": 0.7, "engineer": 0.7, "operator": 0.62, "analyst": 0.68,
-                                 "approver": 0.6, "admin": 0.45}
+                                 "approver": 0.5, "admin": 0.45}
 """Each role's main view's share of the window's width in the default layout: the canvas gets
 the room; the operator's and the risk officer's side views (KPI review, audit trail) are tables
 that need more of it; the administrator's audit trail is wider than the users list."""

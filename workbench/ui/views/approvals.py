@@ -389,14 +389,25 @@ def _tree_item(parent: Any, key: str, value: Any) -> QTreeWidgetItem:
     return item
 
 
+def policies_word(evidence: Evidence) -> str:
+    """The gate's policies at a glance: "all 2 hold", "1 of 2 fails", or "none"."""
+    failing = sum(not p.holds for p in evidence.policies)
+    if not evidence.policies:
+        return "none"
+    return f"all {len(evidence.policies)} hold" if not failing else f"{failing} of {len(evidence.policies)} fail"
+
+
 class ApprovalsView(QWidget):
     subject_changed = Signal(str, str)  # the chosen approval request ("approval:ID") as a discussion target, its title
 
     def __init__(self, ctx: UiContext):
         super().__init__()
         self.ctx = ctx
-        self.table = tables.table(["request", "status", "model", "version", "run", "requested by"], self)
+        self.table = tables.table(["request", "status", "model", "version", "policies", "requested by",
+                                   "requested", "run"], self)
         self.table.setObjectName("approvals_table")
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.open_button = QPushButton("Review…", self)
         self.open_button.setObjectName("review_button")
         layout = QVBoxLayout(self)
@@ -418,9 +429,15 @@ class ApprovalsView(QWidget):
 
     def _show(self, requests: list) -> None:
         ordered = sorted(requests, key=lambda r: (r.status != "open", -r.id))
-        models = [Evidence.from_json(r.evidence).model for r in ordered]
-        tables.fill(self.table, [[r.id, r.status, m.name, m.version, r.run_id, r.requested_by]
-                                 for r, m in zip(ordered, models, strict=True)])
+        evidence = [Evidence.from_json(r.evidence) for r in ordered]
+        tables.fill(self.table, [[r.id, r.status, e.model.name, e.model.version, policies_word(e), r.requested_by,
+                                  local_time(r.created_at), r.run_id]
+                                 for r, e in zip(ordered, evidence, strict=True)])
+        for row, e in enumerate(evidence):
+            cell = self.table.item(row, 4)
+            if cell is not None and e.policies:
+                cell.setToolTip("\n".join(f"{p.name}: {'holds' if p.holds else 'does not hold'} ({p.detail})"
+                                          for p in e.policies))
 
     def _on_selected(self) -> None:
         row = self.table.currentRow()
