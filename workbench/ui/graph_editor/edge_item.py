@@ -19,17 +19,65 @@ from workbench.graph import Edge
 from workbench.ui.graph_editor import style
 from workbench.ui.graph_editor.node_item import NodeItem
 
-__all__ = ["DragEdgeItem", "EdgeItem", "edge_path"]
+__all__ = ["DragEdgeItem", "EdgeItem", "back_edge_lane", "edge_path", "lane_above"]
 
 
-def edge_path(start: QPointF, end: QPointF) -> QPainterPath:
-    """A horizontal S-curve from an output (``start``) to an input (``end``)."""
+BACK_EDGE_LANE = 70.0  # how far above the higher end a back edge runs, clear of the nodes' tops
+LONG_BACK_EDGE = 150.0  # a back edge shorter than this keeps the (wider) S-curve
+
+
+def is_long_back_edge(start: QPointF, end: QPointF) -> bool:
+    """Whether the edge's input lies far enough left of its output to run it along a lane."""
+    return end.x() < start.x() - LONG_BACK_EDGE
+
+
+def edge_path(start: QPointF, end: QPointF, lane: float | None = None) -> QPainterPath:
+    """A horizontal S-curve from an output (``start``) to an input (``end``). A long back edge
+    (a feedback signal whose input lies far left of its output) leaves to the right, runs back
+    along a lane above both ends (``lane``, a scene y; by default ``BACK_EDGE_LANE`` above the
+    higher end) and enters its input from the left, so it does not cut through the nodes in
+    between as an S-curve turned on itself would."""
     path = QPainterPath(start)
+    if is_long_back_edge(start, end):
+        lane = min(start.y(), end.y()) - BACK_EDGE_LANE if lane is None else lane
+        bend = 60.0
+        path.cubicTo(QPointF(start.x() + bend, start.y()), QPointF(start.x() + bend, lane),
+                     QPointF(start.x(), lane))
+        path.lineTo(QPointF(end.x(), lane))
+        path.cubicTo(QPointF(end.x() - bend, lane), QPointF(end.x() - bend, end.y()), end)
+        return path
     dx = max(40.0, abs(end.x() - start.x()) * 0.5)
-    if end.x() < start.x():  # a back edge (feedback): swing wider
+    if end.x() < start.x():  # a short back edge: swing wider
         dx = max(dx, 80.0 + abs(end.y() - start.y()) * 0.15)
     path.cubicTo(QPointF(start.x() + dx, start.y()), QPointF(end.x() - dx, end.y()), end)
     return path
+
+
+def _clear(nodes: list[QRectF], left: float, right: float, y: float, margin: float) -> bool:
+    return not any(r.right() >= left and r.left() <= right and r.top() - margin <= y <= r.bottom() + margin
+                   for r in nodes)
+
+
+def lane_above(nodes: list[QRectF], start: QPointF, end: QPointF) -> float:
+    """The y of a lane above ``start`` and ``end`` that clears every node rectangle (scene
+    coordinates) lying across the edge's span between them."""
+    lane = min(start.y(), end.y()) - BACK_EDGE_LANE
+    left, right, low = end.x(), start.x(), max(start.y(), end.y())
+    for rect in sorted(nodes, key=lambda r: -r.top()):  # lowest first: each may push the lane higher
+        if rect.right() >= left and rect.left() <= right and rect.top() <= low and rect.bottom() >= lane - 12.0:
+            lane = min(lane, rect.top() - 24.0)
+    return lane
+
+
+def back_edge_lane(nodes: list[QRectF], source: QRectF, target: QRectF, start: QPointF, end: QPointF) -> float:
+    """Where a long back edge runs: through the gap between its two nodes when one sits above
+    the other, the hop is short and nothing lies in that gap; else above everything between."""
+    upper, lower = (source, target) if source.center().y() < target.center().y() else (target, source)
+    gap = (upper.bottom() + lower.top()) / 2
+    if lower.top() - upper.bottom() >= 20.0 and start.x() - end.x() < 400.0 \
+            and _clear(nodes, end.x() - 60.0, start.x() + 60.0, gap, 6.0):
+        return gap
+    return lane_above(nodes, start, end)
 
 
 def _stroke(path: QPainterPath, width: float, dashed: bool) -> QPainterPath:
@@ -89,7 +137,14 @@ class EdgeItem(QGraphicsPathItem):
         """Re-route between the two ports; called when an end node moves."""
         start = self.src_item.port_scene_pos(self.edge.src_port, True)
         end = self.dst_item.port_scene_pos(self.edge.dst_port, False)
-        path = edge_path(start, end)
+        lane = None
+        scene = self.src_item.scene()
+        if scene is not None and is_long_back_edge(start, end):
+            span = QRectF(QPointF(end.x() - 60.0, -1e9), QPointF(start.x() + 60.0, max(start.y(), end.y()) + 1e3))
+            nodes = [item.sceneBoundingRect() for item in scene.items(span) if isinstance(item, NodeItem)]
+            lane = back_edge_lane(nodes, self.src_item.sceneBoundingRect(), self.dst_item.sceneBoundingRect(),
+                                  start, end)
+        path = edge_path(start, end, lane)
         self.prepareGeometryChange()
         self._curve = path
         self.line = QLineF(start, end)
