@@ -104,6 +104,7 @@ def test_review_says_why_an_analysis_is_missing(cast) -> None:
     review = kpis.kpi_review(cast, "anna", "revenue", "churn")
     assert review.correlation is not None and len(review.deployments) == 2
     assert review.impact.result is None and review.impact.error == "no deployment falls inside the KPI series"
-    assert review.impact.skipped[0].startswith("churn v1: outside the KPI")
+    assert review.impact.skipped[0].startswith("churn v1 deployed ")
+    assert "outside the KPI, after the KPI's last period (" in review.impact.skipped[0]
     empty = kpis.kpi_review(cast, "anna", "revenue", "")
     assert empty.correlation is None and empty.correlation_error == "choose a model"

@@ -350,6 +350,19 @@ def kpi_review(store: Store, actor: str, kpi: str, model_name: str, *, metric: s
     return KpiReview(points, model_name, tuple(marks), series, correlation, why, impact_result)
 
 
+def _outside(mark: DeploymentMark, position: int, n: int, index: pd.DatetimeIndex, min_points: int) -> str:
+    """Why a deployment too near an end of the KPI series has no impact figure, with its date
+    (a version may be deployed more than once: the date tells which deployment is meant)."""
+    day = pd.Timestamp(mark.ts, unit="ms").strftime("%Y-%m-%d")
+    if position >= n:
+        where = f"after the KPI's last period ({index[-1]:%Y-%m-%d})"
+    elif position <= 0:
+        where = f"before the KPI's first period ({index[0]:%Y-%m-%d})"
+    else:
+        where = f"{position} period(s) of the KPI before it and {n - position} after"
+    return f"{mark.label} deployed {day}: outside the KPI, {where}; needs {min_points} periods before and after"
+
+
 def _impact(points: Points, marks: list[DeploymentMark], freq: str, min_points: int) -> Impact:
     if points.ts.size < 3:
         return Impact(None, (), (), f"the KPI {points.name!r} has {points.ts.size} point(s); at least 3 are needed")
@@ -363,7 +376,7 @@ def _impact(points: Points, marks: list[DeploymentMark], freq: str, min_points: 
     for mark in marks:
         position = int(index.searchsorted(pd.Timestamp(mark.ts, unit="ms"), side="left"))
         if position < min_points or n - position < min_points:
-            skipped.append(f"{mark.label}: outside the KPI (needs {min_points} periods before and after)")
+            skipped.append(_outside(mark, position, n, index, min_points))
         elif kept and position - kept[-1][1] < min_points:
             skipped.append(f"{mark.label}: within {min_points} periods of {kept[-1][0].label}")
         else:
