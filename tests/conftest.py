@@ -89,16 +89,20 @@ def store(store_url: str):
 
 @pytest.fixture(scope="session")
 def demo_store_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo built once per test session (about half a minute): the folder holding
-    ``store.db``, its artifacts and the demo's files. Tests never change it; they take
-    ``demo_store`` (a private copy)."""
-    from workbench.demo import run_demo
+    """The demo built once per test session (about half a minute) as a newcomer's first command
+    builds it — ``workbench demo --headless`` in a child process: the folder holding ``store.db``,
+    its artifacts, the demo's files and what the command printed (``DEMO_OUTPUT``). Tests never
+    change it; they take ``demo_store`` (a private copy)."""
+    from tests.support.cli import DEMO_OUTPUT, no_traceback, workbench
 
     given = os.environ.get("WORKBENCH_TEST_DEMO")  # a child test run reuses its parent's demo
     if given:
         return Path(given)
     folder = tmp_path_factory.mktemp("demo-master")
-    run_demo(f"sqlite:///{folder / 'store.db'}", "newcomer", folder / "files", progress=lambda line: None)
+    result = workbench("--store", f"sqlite:///{folder / 'store.db'}", "--user", "newcomer", "demo", "--headless",
+                       "--folder", str(folder / "files"), timeout=900)
+    assert result.returncode == 0 and no_traceback(result), result.stdout[-3000:] + result.stderr[-3000:]
+    (folder / DEMO_OUTPUT).write_text(result.stdout, encoding="utf-8")
     return folder
 
 

@@ -11,18 +11,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from tests.support.cli import no_traceback, workbench
+from tests.support.cli import DEMO_OUTPUT, workbench
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    folder = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{folder / 'store.db'}"
-    result = workbench("--store", url, "--user", "newcomer", "demo", "--headless", "--folder", str(folder / "files"),
-                       timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert no_traceback(result)
-    return {"url": url, "folder": folder / "files", "out": result.stdout}
+@pytest.fixture
+def demo(demo_store_master: Path, demo_store: str) -> dict:
+    """The session's demo, built by ``workbench demo --headless`` (see ``demo_store_master``): a
+    private copy of its store, the files it wrote and what it printed."""
+    out = (demo_store_master / DEMO_OUTPUT).read_text(encoding="utf-8")
+    return {"url": demo_store, "folder": demo_store_master / "files", "out": out}
 
 
 def test_the_summary_names_the_alerts_at_the_injected_change(demo: dict) -> None:
@@ -33,6 +30,10 @@ def test_the_summary_names_the_alerts_at_the_injected_change(demo: dict) -> None
     assert fired, out
     assert all(change <= day <= change + 5 for day in fired), (change, fired)
     assert "drift alert" in out
+    # the lender's expectations of an application break on the day of the change itself
+    broken = re.findall(r"deviation alert on day (\d+) [^\n]*column '(\w+)'", out)
+    assert {column for _, column in broken} == {"channel", "debt_ratio"}, out
+    assert all(int(day) == change for day, _ in broken) and "'partner'" in out
     assert re.search(r"\d+ of \d+ requests answered", out)
     assert "became the champion" in out and "level change" in out
     runs = re.findall(r"run \d+: (\w+)", out)

@@ -11,6 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+DEMO_OUTPUT = "demo-output.txt"  # what the session's demo command printed, beside its store (tests/conftest.py)
+
+
 def workbench(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
               timeout: float = 120) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
