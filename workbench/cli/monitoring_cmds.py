@@ -1,11 +1,11 @@
-"""``workbench drift``, ``workbench canary`` and ``workbench kpi impact``: monitoring on CSV or
-Parquet files (``workbench.monitoring.io``); ``kpi impact KPI --model NAME`` reads the store."""
+"""``workbench canary`` and ``workbench kpi impact``: monitoring on CSV or Parquet files
+(``workbench.monitoring.io``); ``kpi impact KPI --model NAME`` reads the store. The table and
+NAME=VALUE helpers here are shared with ``workbench drift`` (``drift_cmds``)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -43,67 +43,6 @@ def _table(rows: list[list[Any]], header: list[str]) -> str:
     return "\n".join(
         "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells
     )
-
-
-# ------------------------------------------------------------------------------- drift
-
-
-def _cmd_drift(args: argparse.Namespace, ctx: Any) -> int:
-    from workbench.monitoring import ReferenceProfile, compare, fit_profile
-    from workbench.monitoring.io import read_table
-    from workbench.monitoring.report import json_safe
-
-    thresholds = {k: v for k, v in _pairs(args.threshold, "--threshold").items()}
-    kinds = _pairs(args.kind, "--kind")
-    if Path(args.reference).suffix.lower() == ".npz":
-        if kinds:
-            raise InvalidInputError("--kind applies when the reference is a data file")
-        profile = ReferenceProfile.load(args.reference)
-    else:
-        reference = read_table(args.reference, what="reference file")
-        profile = fit_profile(reference, kinds=kinds, id_columns=args.id_column, exclude=args.exclude,
-                              include=args.include)
-        del reference
-    if args.save_profile:
-        profile.save(args.save_profile)
-    current = read_table(args.current, what="current file")
-    methods = args.method or None
-    report = compare(profile, current, methods, thresholds, drift_share=args.drift_share,
-                     id_columns=args.id_column, exclude=args.exclude, include=args.include)
-    if args.json:
-        ctx.print_json(json_safe(report))
-        return 0
-    verdict = "DRIFTED" if report.drifted else "no dataset drift"
-    print(
-        f"{verdict}: {report.n_drifted} of {report.n_checked} column(s) drifted "
-        f"(share {report.share_drifted:.2f}, dataset threshold {report.drift_share:g}); "
-        f"{report.n_reference} reference row(s), {report.n_current} current row(s)"
-    )
-    if report.results:
-        print()
-        rows = [
-            [r.column, r.kind, r.method, r.statistic, r.p_value, r.threshold, r.drifted]
-            for r in report.results
-        ]
-        print(
-            _table(
-                rows, ["column", "kind", "method", "statistic", "p_value", "threshold", "drifted"]
-            )
-        )
-    if report.unchecked:
-        print()
-        for name, reason in report.unchecked.items():
-            print(f"not checked: {name}: {reason}")
-    if report.excluded:
-        print()
-        for name, reason in report.excluded.items():
-            hint = " (check it with --include " + name + ")" if reason.startswith("id-like") else ""
-            print(f"excluded: {name}: {reason}{hint}")
-    if report.findings:
-        print()
-        for finding in report.findings:
-            print(f"{finding.check}: {finding.message}")
-    return 0
 
 
 # ------------------------------------------------------------------------------ canary
@@ -351,57 +290,12 @@ def _store_kpi_impact(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``drift``, ``canary`` and ``kpi`` commands to the parser.
+    """Add the ``canary`` and ``kpi`` commands to the parser.
 
     Results print as a short table, or as JSON with ``--json``. Every problem with the input files
     is a ``WorkbenchError``: unreadable or empty files exit 2, files that parse but do not fit (no
     shared column, no rows, a missing column) exit 1.
     """
-    drift = subparsers.add_parser(
-        "drift",
-        help="compare a current data file with a reference (drift and data deviation)",
-        description="Drift of CURRENT against REFERENCE (CSV, Parquet, or a saved .npz profile).",
-    )
-    drift.add_argument("reference", metavar="REFERENCE")
-    drift.add_argument("current", metavar="CURRENT")
-    drift.add_argument(
-        "--method",
-        action="append",
-        metavar="NAME",
-        help="a drift method (ks, psi, jensenshannon, wasserstein, hellinger, linf, chi2, or "
-        "all); repeat for several; default: one per column by kind and size",
-    )
-    drift.add_argument(
-        "--threshold", action="append", metavar="METHOD=VALUE",
-        help="override a method's threshold (the defaults are the workbench's one drift threshold "
-        "for distances and p < 0.05 for tests; each result prints its threshold)",
-    )
-    drift.add_argument(
-        "--kind",
-        action="append",
-        metavar="COLUMN=KIND",
-        help="numeric, categorical, boolean or ignore",
-    )
-    drift.add_argument(
-        "--id-column", action="append", metavar="COLUMN",
-        help="a key column, left out of drift (repeatable); id-like columns are left out anyway",
-    )
-    drift.add_argument(
-        "--exclude", action="append", metavar="COLUMN", help="leave this column out (repeatable)"
-    )
-    drift.add_argument(
-        "--include", action="append", metavar="COLUMN",
-        help="check this column although it looks like an id (repeatable)",
-    )
-    drift.add_argument(
-        "--drift-share", type=float, default=0.5, help="share of drifted columns for dataset drift"
-    )
-    drift.add_argument(
-        "--save-profile", metavar="PATH", help="also write the fitted reference profile (.npz)"
-    )
-    drift.add_argument("--json", action="store_true", help="print the report as JSON")
-    drift.set_defaults(handler=_cmd_drift)
-
     canary = subparsers.add_parser(
         "canary",
         help="compare a challenger's predictions with the champion's on the same inputs",
