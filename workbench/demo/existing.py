@@ -63,7 +63,7 @@ def existing_demo(store: Store) -> DemoSummary | None:
         runs = demo_runs(uow)
         if not runs:
             return None
-        alerts = [a for a in uow.alerts.all() if a.source in (DRIFT_SOURCE, CANARY_SOURCE)]
+        alerts = [a for a in uow.alerts.all() if a.source in (DRIFT_SOURCE, CANARY_SOURCE, DEPLOYMENT_NODE)]
         deployments = [d for d in uow.models.deployments(MODEL) if d.node_id == DEPLOYMENT_NODE]
         versions = {v.id: v.version for v in uow.models.all(MODEL)}
         champion = uow.models.by_alias(MODEL, "champion")

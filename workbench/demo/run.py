@@ -31,6 +31,7 @@ import pandas as pd
 
 from workbench.demo.existing import (
     CANARY_SOURCE,
+    DEPLOYMENT_NODE,
     DRIFT_SOURCE,
     RISK_OFFICER,
     SCIENTIST,
@@ -39,7 +40,7 @@ from workbench.demo.existing import (
     existing_demo,
     save_summary,
 )
-from workbench.demo.scenario import DAY_MS, MODEL, build_graph, generator
+from workbench.demo.scenario import DAY_MS, LIVE_EXPECTATIONS, MODEL, build_graph, generator
 from workbench.errors import InvalidInputError
 from workbench.store import Store, init_store, now_ms, open_store
 
@@ -242,6 +243,8 @@ def _serve_and_replay(store: Store, user: str, folder: Path, live: pd.DataFrame,
 def _monitor(store: Store, user: str, frame: pd.DataFrame, scenario: Any, start_ms: int, champion: Any,
              challenger: Any, progress: Callable[[str], None]) -> list[str]:
     from workbench.monitoring import compare, compare_predictions, fit_profile
+    from workbench.monitoring.deviation import expectation_alerts
+    from workbench.monitoring.expectations import spec_rules, violations
 
     features = ["income", "debt_ratio", "age", "credit_lines", "late_payments", "employment_years", "channel"]
     reference = frame[frame["day"] < 40][features]
@@ -268,14 +271,27 @@ def _monitor(store: Store, user: str, frame: pd.DataFrame, scenario: Any, start_
         canary = compare_predictions(champion_scores[today], challenger_scores[today], metric="mean_abs_diff",
                                      threshold=0.09, label_threshold=APPROVE_BELOW, n_boot=200)
         scores = champion_scores[today]
+        checked = {"checked": [[column, rule] for column, rule in spec_rules(LIVE_EXPECTATIONS)],
+                   "violations": [v.to_dict() for v in violations(frame.loc[today, features], LIVE_EXPECTATIONS)]}
         with store.write(user) as uow:
             uow.results.add_drift(DRIFT_SOURCE, window_start, window_end, rows)
             uow.results.add_divergence(CANARY_SOURCE, window_start, window_end, canary.metric,
                                        float(canary.value), float(canary.threshold), bool(canary.divergent),
                                        {"agreement": canary.agreement, "kappa": canary.kappa})
-            uow.predictions.add_window("Credit default demo/champion", champion.id, window_start, window_end,
-                                       int(today.sum()), {"score_mean": float(np.mean(scores)),
-                                                          "positive_rate": float(np.mean(scores >= 0.5))})
+            window = uow.predictions.add_window(
+                DEPLOYMENT_NODE, champion.id, window_start, window_end, int(today.sum()),
+                {"score_mean": float(np.mean(scores)), "positive_rate": float(np.mean(scores >= 0.5)),
+                 "expectations": checked})
+            expected = expectation_alerts(checked, f"day {day}")
+            for condition in expected.cleared:
+                uow.alerts.clear(DEPLOYMENT_NODE, "deviation", condition, at=window.window_end)
+            for condition, message in expected.raised:
+                if not any(a.condition == condition and a.cleared_at is None
+                           for a in uow.alerts.all() if a.source == DEPLOYMENT_NODE):
+                    fired.append(f"deviation alert on day {day} (the change began on day {scenario.change_day}): "
+                                 + message.split(": ", 1)[-1])
+                uow.alerts.raise_alert(DEPLOYMENT_NODE, "deviation", message, condition=condition,
+                                       at=window.window_end)
             # an open drift alert stays open while 40 % of the features still drift (no new alert
             # each time a noisy day dips under the 5-of-7 verdict)
             held = {"drift": report.share_drifted >= 0.4, "canary": bool(canary.divergent)}

@@ -1,7 +1,8 @@
 """The demo's data and graph: the generator shipped in ``resources/demo/`` and the canary
 template adapted to it (CSV data sources for training and live applications). An evaluate step
 measures the candidate's fairness across application channels for the approval. The daily
-drift and canary monitoring of the simulated calendar is done by ``run`` itself.
+drift, canary and expectation monitoring (``LIVE_EXPECTATIONS``) of the simulated calendar is done
+by ``run`` itself.
 
 The simulated calendar puts day 0 at ``start_ms``; all monitoring windows, KPI points and
 deployment events of the demo use that calendar.
@@ -18,6 +19,14 @@ from workbench.resources import resource_path
 
 MODEL = "credit_default"
 DAY_MS = 86_400_000
+# What the lender expects of a live application, checked on each simulated day's applications
+# (as an inference step's ``expectations`` checks each scored window): the change brings a channel
+# nobody planned for ('partner') and debt ratios above 1 (more debt than income), which the
+# operator finds in the Findings tab as deviation findings and alerts. Not declared on the graph's
+# scoring steps: there a row rule refuses the row, and the demo's service keeps answering.
+LIVE_EXPECTATIONS = {"columns": {"channel": {"allowed": ["online", "branch"]},
+                                 "debt_ratio": {"min": 0.0, "max": 1.0},
+                                 "age": {"min": 18, "max": 100}}}
 
 
 def generator() -> ModuleType:

@@ -342,26 +342,26 @@ class MonitoringView(QWidget):
 
     def _add_findings(self, drifted: list[Any], alerts: tuple[Any, ...],
                       broken: tuple[Any, ...] = ()) -> None:
-        rows = [[_when(r.window_end), "drift", r.column, r.method,
-                 f"{r.p_value if r.p_value is not None else r.statistic:.4g}", f"{r.threshold:.4g}",
-                 f"window {_when(r.window_start)} – {_when(r.window_end)}"] for r in drifted]
-        rows += [[_when(b.window_end), "expectation", b.finding.column or "(rows)",
-                  b.finding.counts.get("rule", ""), b.finding.counts.get("found", ""),
-                  b.finding.counts.get("expectation", ""),
-                  f"window {_when(b.window_start)} – {_when(b.window_end)}: {b.finding.message}"]
+        """Newest first: each batch goes on top, in time order, and the oldest fall off the bottom."""
+        rows = [(r.window_end, [_when(r.window_end), "drift", r.column, r.method,
+                                f"{r.p_value if r.p_value is not None else r.statistic:.4g}", f"{r.threshold:.4g}",
+                                f"window {_when(r.window_start)} – {_when(r.window_end)}"]) for r in drifted]
+        rows += [(b.window_end, [_when(b.window_end), "expectation", b.finding.column or "(rows)",
+                                 b.finding.counts.get("rule", ""), b.finding.counts.get("found", ""),
+                                 b.finding.counts.get("expectation", ""),
+                                 f"window {_when(b.window_start)} – {_when(b.window_end)}: {b.finding.message}"])
                  for b in broken]
-        rows += [[_when(a.created_at), f"alert: {a.kind}", "", "", "", "", a.message] for a in alerts]
+        rows += [(a.created_at, [_when(a.created_at), f"alert: {a.kind}", "", "", "", "", a.message]) for a in alerts]
         if not rows:
             return
         table = self.findings
-        start = table.rowCount()
-        table.setRowCount(start + len(rows))
-        for r, row in enumerate(rows, start):
+        ordered = [row for _, row in sorted(rows, key=lambda pair: -pair[0])]
+        for r, row in enumerate(ordered):
+            table.insertRow(r)
             for c, value in enumerate(row):
                 table.setItem(r, c, QTableWidgetItem(str(value)))
-        extra = table.rowCount() - MAX_FINDINGS
-        for _ in range(max(0, extra)):
-            table.removeRow(0)
+        while table.rowCount() > MAX_FINDINGS:
+            table.removeRow(table.rowCount() - 1)
 
     def _on_method_chosen(self, index: int) -> None:
         method = self.method_box.itemText(index) if index >= 0 else None
