@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "workbench.cli.demo_cmds",
     "workbench.cli.monitoring_cmds",
     "workbench.cli.drift_cmds",
+    "workbench.cli.abtest_cmds",
     "workbench.cli.alert_cmds",
     "workbench.cli.sample_cmds",
 )

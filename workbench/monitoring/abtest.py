@@ -11,7 +11,7 @@ Both report the minimum detectable effect for the sample sizes at hand: the smal
 difference the test would find with probability ``power`` (0.8) at level ``alpha`` (0.05),
 by the normal approximation ``(z_{1-α/2} + z_power) · SE`` — for proportions with the
 control's rate in both arms, for means with each arm's own variance. ``alternative`` is
-``"two-sided"``, ``"greater"`` (B > A) or ``"less"``.
+``"two-sided"``, ``"greater"`` (B > A) or ``"less"``. ``ab_decision`` says a result in words.
 """
 
 from __future__ import annotations
@@ -247,3 +247,11 @@ def ab_test(
             alternative=alternative,
         )
     return welch_ttest(a, b, alpha=alpha, power=power, alternative=alternative)
+
+
+def ab_decision(result: ABTestResult) -> str:
+    """The result in words: which variant wins, or that no difference was detected."""
+    if not result.significant:
+        return (f"no difference detected (the test could find an effect of {result.mde:.4g} or more "
+                f"with power {result.power:.0%})")
+    return "B is better than A" if result.effect > 0 else "A is better than B"

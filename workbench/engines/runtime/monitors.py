@@ -364,11 +364,10 @@ def _prediction_drift(ctx: StepContext, predictions: pd.DataFrame, size: int,
 
 
 def ab_decision(result: Any) -> str:
-    """The result in words: which variant wins, or that no difference was detected."""
-    if not result.significant:
-        return (f"no difference detected (the test could find an effect of {result.mde:.4g} or more "
-                f"with power {result.power:.0%})")
-    return "B is better than A" if result.effect > 0 else "A is better than B"
+    """The result in words (``workbench.monitoring.abtest.ab_decision``, imported when used)."""
+    from workbench.monitoring.abtest import ab_decision as in_words
+
+    return in_words(result)
 
 
 def run_ab_test(ctx: StepContext) -> StepOutcome:
