@@ -42,3 +42,37 @@ def test_show_prints_metrics_fairness_and_explanations_of_a_demo_request(demo_st
 def test_show_of_a_request_that_does_not_exist_says_so(demo_store: str) -> None:
     result = workbench("--store", demo_store, "--user", "newcomer", "approvals", "show", "999")
     assert result.returncode != 0 and "999" in result.stderr
+
+
+def test_label_free_prints_the_estimates_label_free_computes(demo_store: str) -> None:
+    from workbench.services.approvals import label_free
+
+    request = next(r for r in _requests(demo_store) if r.evidence.get("champion"))
+    store = open_store(demo_store)
+    try:
+        expected = label_free(store, "newcomer", request.id)
+    finally:
+        store.close()
+    candidate = next(m for m in expected.models if m.role == "candidate")
+    assert candidate.method == "CBPE" and candidate.estimated
+
+    out = run_ok("--store", demo_store, "--user", "newcomer", "approvals", "show", str(request.id),
+                 "--label-free").stdout
+    part = out[out.index("label-free estimates:"):]
+    assert part.startswith(f"label-free estimates: {expected.n_rows} production row(s) without labels")
+    for model in expected.models:
+        assert (f"{model.role} v{model.version}: {model.method}" in part
+                and f"on {model.n_holdout} labelled row(s)" in part)
+    block = part[part.index(f"candidate v{candidate.version}"):]
+    for metric, value in candidate.estimated.items():
+        line = next(line for line in block.splitlines() if line.split()[:1] == [metric])
+        held = candidate.holdout.get(metric)
+        assert line.split()[1:] == [f"{value:.4f}", f"{held:.4f}" if held is not None else "–"], line
+
+    shown = json.loads(run_ok("--store", demo_store, "--user", "newcomer", "approvals", "show",
+                              str(request.id), "--label-free", "--json").stdout)
+    got = shown["label_free"]
+    assert got["n_rows"] == expected.n_rows and got["production"] == expected.production
+    by_role = {m["role"]: m for m in got["models"]}
+    assert by_role["candidate"]["method"] == "CBPE"
+    assert by_role["candidate"]["estimated"] == candidate.estimated

@@ -1,10 +1,12 @@
 """``workbench approvals show ID``: what the approval dialog shows a risk officer, as text or JSON
 — the candidate against the champion, the gate's policies, fairness per group and, with
-``--explain``, both models' SHAP summaries."""
+``--explain``, both models' SHAP summaries and, with ``--label-free``, both models' performance
+estimated on the run's production rows without labels (CBPE / DLE) next to their hold-out figures."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any
 
 from workbench.cli.context import CliContext
@@ -21,6 +23,9 @@ def register(approvals_sub: Any) -> None:
     show.add_argument("request_id", type=int, metavar="ID")
     show.add_argument("--explain", action="store_true",
                       help="also compute both models' SHAP summaries (takes a few seconds)")
+    show.add_argument("--label-free", action="store_true",
+                      help="also estimate both models' performance on the run's production rows without "
+                           "labels (CBPE for classifiers, DLE for regressors; takes a few seconds)")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=_show)
 
@@ -30,11 +35,12 @@ def _number(value: Any) -> str:
 
 
 def _show(args: argparse.Namespace, ctx: CliContext) -> int:
-    from workbench.services.approvals import details, explanations
+    from workbench.services.approvals import details, explanations, label_free
 
     found = details(ctx.store(), ctx.user, args.request_id)
     request, evidence = found.request, found.request.evidence
     explained = explanations(ctx.store(), ctx.user, args.request_id) if args.explain else None
+    estimated = label_free(ctx.store(), ctx.user, args.request_id) if args.label_free else None
     if args.json:
         out: dict[str, Any] = {"id": request.id, "status": request.status, "run_id": request.run_id,
                                "requested_by": request.requested_by, "evidence": evidence,
@@ -43,6 +49,8 @@ def _show(args: argparse.Namespace, ctx: CliContext) -> int:
             out["explanations"] = {"n_rows": explained.n_rows, "models": [
                 {"role": m.role, "version": m.version, "method": m.method, "summary": list(m.summary),
                  "note": m.note} for m in explained.models]}
+        if estimated is not None:
+            out["label_free"] = dataclasses.asdict(estimated)
         ctx.print_json(out)
         return 0
     typed = Evidence.from_json(evidence)
@@ -57,6 +65,8 @@ def _show(args: argparse.Namespace, ctx: CliContext) -> int:
     _fairness(ctx, typed)
     if explained is not None:
         _explanations(ctx, explained)
+    if estimated is not None:
+        _label_free(ctx, estimated)
     return 0
 
 
@@ -101,3 +111,21 @@ def _explanations(ctx: CliContext, explained: Any) -> None:
         ctx.print_table(["feature", "mean |SHAP|", "direction"],
                         [[s.get("feature"), _number(s.get("mean_abs")), direction_words(s.get("direction"))]
                          for s in model.summary[:15]], right=(1,))
+
+
+def _label_free(ctx: CliContext, estimated: Any) -> None:
+    from workbench.monitoring.cbpe import METRICS as ESTIMATED
+
+    print(f"\nlabel-free estimates: {estimated.n_rows} production row(s) without labels"
+          + (f" ({', '.join(estimated.production)})" if estimated.production else ""))
+    for model in estimated.models:
+        calibration = f", calibration {model.calibration}" if model.calibration else ""
+        print(f"  {model.role} v{model.version}: {model.method}{calibration}; hold-out figures on "
+              f"{model.n_holdout} labelled row(s)")
+        present = [*model.estimated, *model.holdout]
+        names = [*[k for k in ESTIMATED if k in present], *dict.fromkeys(k for k in present if k not in ESTIMATED)]
+        ctx.print_table(["metric", "production (estimated)", "hold-out (realised)"],
+                        [[name, _number(model.estimated.get(name)), _number(model.holdout.get(name))]
+                         for name in names], right=(1, 2))
+    if estimated.note:
+        print(f"  {estimated.note}")
