@@ -5,7 +5,8 @@ The window is opened as on a first start (no saved layout) on a screen of the gi
 sizes itself as it would for a person; roles are switched with the role switcher; the graph is
 opened and fitted with the editor's own actions; a run is picked in the runs table; the
 approval dialog is opened with the Review button and captured while it is open (modal, as a
-person sees it). Without ``--store`` it builds the demo (a simulation) in a fresh store first.
+person sees it) on its Label-free, Fairness and Explanations tabs; as the operator, the Findings
+tab of the champion's source is shown and a drift alert's Explain drift… is pressed. Without ``--store`` it builds the demo (a simulation) in a fresh store first.
 Runs offscreen on a screen of ``--size`` unless a display is set (then that display's screen
 is used, e.g. ``xvfb-run -s "-screen 0 1366x768x24"``).
 
@@ -47,38 +48,46 @@ def _settle(app: Any, window: Any, seconds: float) -> None:
         time.sleep(0.02)
 
 
-def _review_dialog(app: Any, window: Any, view: Any, path: Path) -> Path | None:
-    """Select the newest approved request, press Review…, and capture the dialog while it is open."""
+def _review_dialog(app: Any, window: Any, view: Any, out: Path) -> list[Path]:
+    """Select the newest approved request, press Review…, and capture the dialog while it is
+    open: its Label-free tab (approval-dialog.png), Fairness tab (approval-fairness.png) and
+    Explanations tab once the explanations are computed (approval-explanations.png)."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QPushButton, QTabWidget
 
     table = view.table
     rows = [r for r in range(table.rowCount()) if table.item(r, 1) and table.item(r, 1).text() == "approved"]
     if not table.rowCount():
-        return None
+        return []
     table.selectRow(rows[0] if rows else 0)
     button = view.findChild(QPushButton, "review_button")
     started = time.monotonic()
     taken: list[Path] = []
 
+    def computing(dialog: Any) -> bool:
+        label_free = getattr(dialog, "label_free_table", None)
+        explained = getattr(getattr(dialog, "explanations_page", None), "table", None)
+        return time.monotonic() - started < 120 and any(t is not None and t.rowCount() == 0
+                                                        for t in (label_free, explained))
+
     def poll() -> None:
         dialog = app.activeModalWidget()
-        if dialog is None:
-            return
-        ready = getattr(dialog, "label_free_table", None)
-        if ready is not None and ready.rowCount() == 0 and time.monotonic() - started < 60:
-            return  # the label-free estimates are still being computed
+        if dialog is None or computing(dialog):
+            return  # not open yet, or the estimates and explanations are still being computed
         timer.stop()
         tabs = dialog.findChild(QTabWidget)
-        if tabs is not None:
+        for prefix, name in (("Label-free", "approval-dialog.png"), ("Fairness", "approval-fairness.png"),
+                             ("Explanations", "approval-explanations.png")):
+            if tabs is None:
+                break
             for i in range(tabs.count()):
-                if tabs.tabText(i).startswith("Label-free"):
-                    tabs.setCurrentIndex(i)
-        for _ in range(20):
-            app.processEvents()
-            time.sleep(0.02)
-        dialog.grab().save(str(path))
-        taken.append(path)
+                if tabs.tabText(i).startswith(prefix):
+                    tabs.setCurrentIndex(i)  # the tab, as a person clicks it
+            for _ in range(20):
+                app.processEvents()
+                time.sleep(0.02)
+            dialog.grab().save(str(out / name))
+            taken.append(out / name)
         dialog.reject()
 
     timer = QTimer()
@@ -86,9 +95,41 @@ def _review_dialog(app: Any, window: Any, view: Any, path: Path) -> Path | None:
     timer.start(100)
     button.click()  # opens the dialog modally; ``poll`` captures and closes it
     timer.stop()
-    if taken:
+    for path in taken:
         print(path)
-    return taken[0] if taken else None
+    return taken
+
+
+def _operator_extras(app: Any, window: Any, out: Path) -> list[Path]:
+    """As the operator: the Findings tab of the champion's source (findings.png), then the drift
+    alert chosen in Alerts and Explain drift… pressed (drift-drilldown.png, once computed)."""
+    taken: list[Path] = []
+    monitoring: Any = window.view("monitoring")
+    sources = [monitoring.source_box.itemText(i) for i in range(monitoring.source_box.count())]
+    champion = next((s for s in sources if s.endswith("/champion") and s.count("/") == 1), None)
+    if champion is not None:
+        monitoring.source_box.setCurrentIndex(sources.index(champion))
+        monitoring.tabs.setCurrentIndex(1)
+        _settle(app, window, 3.0)
+        window.grab().save(str(out / "findings.png"))
+        taken.append(out / "findings.png")
+        monitoring.tabs.setCurrentIndex(0)
+    alerts: Any = window.view("alerts")
+    drift = next((i for i, a in enumerate(alerts.alerts) if a.kind == "drift"), None)
+    if drift is not None:
+        alerts.table.selectRow(drift)
+        alerts.drilldown_button.click()
+        deadline = time.monotonic() + 180
+        while alerts.drilldown.result is None and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.05)
+        _settle(app, window, 1.0)
+        alerts.drilldown.grab().save(str(out / "drift-drilldown.png"))
+        taken.append(out / "drift-drilldown.png")
+        alerts.drilldown.close()
+    for path in taken:
+        print(path)
+    return taken
 
 
 def _graph(app: Any, window: Any, graph_file: Path | None) -> None:
@@ -140,9 +181,9 @@ def take(url: str, user: str, out: Path, graph_file: Path | None) -> list[Path]:
         print(path)
         approvals = window.view("approvals")
         if approvals is not None:
-            dialog = _review_dialog(app, window, approvals, out / "approval-dialog.png")
-            if dialog is not None:
-                written.append(dialog)
+            written += _review_dialog(app, window, approvals, out)
+        if role == "operator":
+            written += _operator_extras(app, window, out)
     window.close()
     store.close()
     return written
