@@ -3,12 +3,9 @@ policies hold, and when it was requested, before any request is opened."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import QSettings
+from typing import Any
 
 from workbench.governance.evidence import Evidence
-from workbench.store import open_store
 
 
 def test_the_policies_in_a_word() -> None:
@@ -21,21 +18,13 @@ def test_the_policies_in_a_word() -> None:
     assert policies_word(Evidence.from_json({"policies": [holds, fails]})) == "1 of 2 fail"
 
 
-def test_the_list_shows_policies_and_when_requested(qtbot, demo_store: str, tmp_path: Path) -> None:  # noqa: ANN001
-    from workbench.ui.main_window import MainWindow
-
-    store = open_store(demo_store)
-    window = MainWindow(store, "newcomer", settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    window.switch_role("approver")
-    table = window.view("approvals").table
+def test_the_list_shows_policies_and_when_requested(qtbot: Any, demo_window: Any) -> None:
+    demo_window.resize(1366, 768)
+    demo_window.switch_role("approver")
+    table = demo_window.view("approvals").table
     qtbot.waitUntil(lambda: table.rowCount() >= 3, timeout=20_000)
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert headers[4:7] == ["policies", "requested by", "requested"]
     for row in range(table.rowCount()):
         assert table.item(row, 4).text() == "none"  # the demo's gates set no policy
         assert table.item(row, 6).text()[:4].isdigit()  # a local date and time
-    window.close()
-    store.close()

@@ -3,23 +3,12 @@ Findings tab of the champion's source, newest first, beside their deviation aler
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import QSettings
-
-from workbench.store import open_store
+from typing import Any
 
 
-def test_the_findings_tab_lists_broken_expectations_newest_first(qtbot, demo_store: str,  # noqa: ANN001
-                                                                  tmp_path: Path) -> None:
-    from workbench.ui.main_window import MainWindow
-
-    store = open_store(demo_store)
-    window = MainWindow(store, "newcomer", settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(window)
-    window.show()
-    window.switch_role("operator")
-    view = window.view("monitoring")
+def test_the_findings_tab_lists_broken_expectations_newest_first(qtbot: Any, demo_window: Any) -> None:
+    demo_window.switch_role("operator")
+    view = demo_window.view("monitoring")
     qtbot.waitUntil(lambda: view.source_box.findText("Credit default demo/champion") >= 0, timeout=20_000)
     view.source_box.setCurrentIndex(view.source_box.findText("Credit default demo/champion"))
     table = view.findings
@@ -30,9 +19,7 @@ def test_the_findings_tab_lists_broken_expectations_newest_first(qtbot, demo_sto
     times = [row[0] for row in rows]
     assert times == sorted(times, reverse=True)  # newest first
     assert any("'partner'" in row[4] for row in rows if row[2] == "channel")
-    with store.read() as uow:
+    with demo_window.store.read() as uow:
         deviation = [a for a in uow.alerts.all() if a.kind == "deviation" and a.source == "Credit default demo/champion"]
     assert {a.condition for a in deviation} == {"expectation allowed on 'channel'", "expectation max on 'debt_ratio'"}
     assert all(a.count > 20 for a in deviation)  # one episode each, counted over the days after the change
-    window.close()
-    store.close()

@@ -53,7 +53,6 @@ from workbench.engines.runtime.artifacts import (
 from workbench.engines.runtime.events import emit_progress, log
 from workbench.engines.runtime.spec import OutputArtifact, StepContext, StepOutcome, jsonable
 from workbench.errors import InvalidInputError, WorkbenchError
-from workbench.monitoring.multivariate import MULTIVARIATE_COLUMN
 
 __all__ = ["DISTANCE_METHODS", "drift_settings", "run_comparator", "run_drift_monitor", "windows"]
 
@@ -205,7 +204,11 @@ def _multivariate(ctx: StepContext, how: str, reference: pd.DataFrame, profile: 
     """A function giving the drift rows of the columns-together test of one window, or None."""
     if not how:
         return None
-    from workbench.monitoring.multivariate import domain_classifier_drift, fit_pca_drift
+    from workbench.monitoring.multivariate import (
+        MULTIVARIATE_COLUMN,
+        domain_classifier_drift,
+        fit_pca_drift,
+    )
 
     columns = [c for c in reference.columns if c not in profile.excluded]
     if how == "pca":
@@ -308,8 +311,7 @@ def run_drift_monitor(ctx: StepContext) -> StepOutcome:
                 jointly = any(r["drifted"] for r in joint)
             # a window has drifted when enough columns drift alone or the columns together do
             drifted_now = bool(report.drifted) or jointly
-            named = list(report.drifted_columns) + ([f"the columns together ({MULTIVARIATE_COLUMN})"]
-                                                   if jointly else [])
+            named = list(report.drifted_columns) + (["the columns together (*all)"] if jointly else [])
             verdicts.append({"index": i, "window_start": start, "window_end": end,
                              "rows": len(part), "drifted": drifted_now,
                              "share_drifted": report.share_drifted,
