@@ -79,7 +79,7 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     tour = tmp_path / "tour"
     for name in ("tour.db", "churn.yaml", "canary.yaml", "retrain.yaml", "card.html", "data.csv",
                  "reference.csv", "current.parquet", "champion.csv", "challenger.csv", "kpi.csv",
-                 "deployments.csv"):
+                 "deployments.csv", "visits.csv"):
         assert (tour / name).exists(), name
     assert "approval request 1 approved by rita" in out
     assert "run 1 succeeded" in out
@@ -88,3 +88,8 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     assert re.search(r"sent \d+ request\(s\).*: (\d+) answered, 0 failed", out), out[-3000:]
     assert "audit trail intact" in out
     assert "Demo (a simulation) finished" in out
+    assert "B is better than A" in out                      # abtest compare on the sample visits
+    assert "*all" in out                                    # drift --multivariate pca: the columns together
+    assert "explanations: mean |SHAP|" in out and "label-free estimates:" in out   # approvals show 1
+    findings = result.stdout.split("$ workbench alerts findings")[-1]   # the demo's broken expectations
+    assert "channel" in findings and "debt_ratio" in findings, findings[-3000:]

@@ -9,7 +9,7 @@ from workbench.cli.context import CliContext
 from workbench.errors import InvalidInputError
 
 FILES = ("reference.csv", "current.parquet", "champion.csv", "challenger.csv", "kpi.csv", "deployments.csv",
-         "data.csv")
+         "data.csv", "visits.csv")
 APPROVE_BELOW = 0.35  # the simulated lender approves applicants whose default score is below this
 
 
@@ -32,7 +32,9 @@ def _sample_data(args: argparse.Namespace, ctx: CliContext) -> int:
     * ``kpi.csv`` / ``deployments.csv`` — the lender's daily profit per application, and the
       day the challenger replaced the champion, for ``workbench kpi impact``;
     * ``data.csv`` — rows of scikit-learn's breast-cancer data set without the label: the
-      features the templates' models take, for ``workbench replay``.
+      features the templates' models take, for ``workbench replay``;
+    * ``visits.csv`` — a simulated pricing test: 2,000 visits per variant (A the current page,
+      B the new one, converting at 10% and 12.5%), for ``workbench abtest compare``.
     """
     import numpy as np
     import pandas as pd
@@ -80,7 +82,12 @@ def _sample_data(args: argparse.Namespace, ctx: CliContext) -> int:
                   "name": ["credit_default challenger"]}).to_csv(folder / "deployments.csv", index=False)
     cancer = load_breast_cancer(as_frame=True).frame.drop(columns=["target"])
     cancer.sample(200, random_state=0).to_csv(folder / "data.csv", index=False)
+    visits = np.repeat(["A", "B"], 2000)
+    converted = np.random.default_rng(11).random(visits.size) < np.where(visits == "A", 0.10, 0.125)
+    pd.DataFrame({"visit_id": np.arange(1, visits.size + 1), "variant": visits,
+                  "converted": converted.astype(int)}).to_csv(folder / "visits.csv", index=False)
     for name in FILES:
         print(folder / name)
-    print("(simulated data: credit applications of the demo's generator, scikit-learn's breast-cancer rows)")
+    print("(simulated data: credit applications of the demo's generator, scikit-learn's breast-cancer rows, "
+          "a pricing test's visits)")
     return 0
