@@ -36,6 +36,8 @@ def test_the_fairness_tab_shows_the_policy_and_the_groups(qtbot, tmp_path: Path)
     table = dialog.fairness_tables["region"]
     assert [table.item(r, 0).text() for r in range(table.rowCount())] == ["a", "b", "largest difference"]
     assert table.item(0, 2).text().startswith(f"{report['groups']['a']['selection_rate']['value']:.3f} [")
+    # a request made outside a run has no production data to estimate on, and says so
+    qtbot.waitUntil(lambda: "made outside a run" in dialog.label_free_note.text(), timeout=30_000)
     dialog.close()
     window.close()
     store.close()

@@ -97,6 +97,10 @@ def test_approving_in_the_dialog_resumes_the_run(qtbot, store, settings, tmp_pat
     own = requester.view("approvals").dialog_for(request_id)
     own.reason.setPlainText("I like it")
     assert not own.approve_button.isEnabled() and "another approver" in own.notice.text()
+    own.reject()  # closing the dialog cancels its background work, quietly
+    qtbot.waitUntil(lambda: not own.importance_note.text().startswith("Computing"), timeout=30_000)
+    qtbot.wait(200)
+    assert "cancelled" not in requester.statusBar().currentMessage()
     requester.close()
 
     window = _window(qtbot, store, "rita", settings)
@@ -107,6 +111,7 @@ def test_approving_in_the_dialog_resumes_the_run(qtbot, store, settings, tmp_pat
     dialog.reason.setPlainText("Hold-out accuracy and AUC are well above the bar.")
     assert dialog.approve_button.isEnabled()
     qtbot.waitUntil(lambda: dialog.importance_table.rowCount() > 0, timeout=60_000)
+    assert "score drops when one feature's values are shuffled" in dialog.importance_note.text()
     qtbot.waitUntil(lambda: dialog.label_free_table.rowCount() == 5, timeout=60_000)  # CBPE, no labels
     estimated = {dialog.label_free_table.item(r, 0).text(): dialog.label_free_table.item(r, 1).text()
                  for r in range(5)}

@@ -152,10 +152,13 @@ class LabelFree:
     note: str = ""  # why a model (or everything) has no estimate
 
 
-def _production_datasets(uow: Any, run_id: int) -> list[Any]:
-    """Dataset artifacts the run's inference steps score (their ``data`` inputs' outputs)."""
+def _production_datasets(uow: Any, run_id: int | None) -> list[Any]:
+    """Dataset artifacts the run's inference steps score (their ``data`` inputs' outputs); none
+    for a request made outside a run."""
     from workbench.graph import loads
 
+    if run_id is None:
+        return []
     run = uow.runs.get(run_id)
     if run.graph_version_id is None:
         return []
@@ -193,8 +196,9 @@ def label_free(store: Store, actor: str, request_id: int, *, progress: Progress 
                 subjects.append((role, *_trained(uow, version_id)))
         production = _production_datasets(uow, request.run_id)
     if not production:
-        return LabelFree([], 0, note="no production data: the graph's inference steps have not read any data "
-                                      "in this run")
+        return LabelFree([], 0, note="no production data: the request was made outside a run"
+                         if request.run_id is None else
+                         "no production data: the graph's inference steps have not read any data in this run")
     artifacts = ArtifactStore.for_store(store.url)
     where = [str(a.lineage.get("meta", {}).get("source") or f"dataset {a.sha256[:12]}") for a in production]
     job = {"kind": "label_free", "artifact_root": str(artifacts.root), "max_rows": int(max_rows),
@@ -262,9 +266,12 @@ def explanations(store: Store, actor: str, request_id: int, *, progress: Progres
 
 
 def _evaluation_data(uow: Any, request: ApprovalRequest) -> Any:
-    """The dataset the evaluate step feeding the gate's ``metrics`` port scored (or None)."""
+    """The dataset the evaluate step feeding the gate's ``metrics`` port scored (or None, also
+    for a request made outside a run)."""
     from workbench.graph import loads
 
+    if request.run_id is None:
+        return None
     run = uow.runs.get(request.run_id)
     if run.graph_version_id is None:
         return None

@@ -58,11 +58,9 @@ class ApprovalDialog(QDialog):
         tabs.setObjectName("evidence_tabs")
         tabs.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
         tabs.tabBar().setExpanding(False)
-        self.importance_table = tables.table(["feature", "importance", "± std"], self)
-        self.importance_table.setObjectName("importance_table")
         self.explanations_page = ExplanationsPage(self)
         for page, label in zip((self._metrics_tab(), self._confusion_tab(), self._fairness_tab(),
-                                self._label_free_tab(), self._data_tab(), self.importance_table,
+                                self._label_free_tab(), self._data_tab(), self._importance_tab(),
                                 self.explanations_page, self._lineage_tab(), self._history_tab()), TABS, strict=True):
             tabs.addTab(page, label)
         tabs.setTabToolTip(2, "Metrics per group of each sensitive feature the evaluate step named, and the "
@@ -323,6 +321,18 @@ class ApprovalDialog(QDialog):
         _readable(table)
         return table
 
+    def _importance_tab(self) -> QWidget:
+        box = QWidget(self)
+        layout = QVBoxLayout(box)
+        self.importance_note = QLabel("Computing permutation importances on the hold-out rows…", box)
+        self.importance_note.setObjectName("importance_note")
+        self.importance_note.setWordWrap(True)
+        self.importance_table = tables.table(["feature", "importance", "± std"], box)
+        self.importance_table.setObjectName("importance_table")
+        layout.addWidget(self.importance_note)
+        layout.addWidget(self.importance_table, 1)
+        return box
+
     def _load_importances(self) -> None:
         from workbench.services.approvals import importances
 
@@ -330,12 +340,20 @@ class ApprovalDialog(QDialog):
 
         def show(items: list) -> None:
             tables.fill(self.importance_table, [[i.feature, f"{i.mean:.4f}", f"{i.std:.4f}"] for i in items[:30]])
+            if not items:
+                self.importance_note.setText("No importances: the data the candidate was trained on is not in "
+                                             "the store.")
+                return
+            shown = f"the 30 largest of {len(items)}" if len(items) > 30 else f"{len(items)} features"
+            self.importance_note.setText(f"How much the candidate's hold-out score drops when one feature's values "
+                                         f"are shuffled ({shown}; ± the spread over repeats).")
 
         self.jobs.append(self.ctx.tasks.start(
             "Feature importances", lambda progress: importances(self.ctx.store, self.ctx.user, request_id,
                                                                 progress=progress),
-            show, lambda message: self.ctx.status(f"feature importances unavailable: {message}"),
-            lambda message: self.ctx.status("feature importances cancelled")))
+            show, lambda message: self.importance_note.setText(f"Feature importances unavailable: {message}"),
+            # closing the dialog cancels the task: nothing to report in the main window
+            lambda message: self.importance_note.setText("Feature importances cancelled.")))
 
     def _on_reason(self) -> None:
         enabled = self.details.can_decide and bool(self.reason.toPlainText().strip())
