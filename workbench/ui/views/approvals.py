@@ -340,6 +340,7 @@ class ApprovalDialog(QDialog):
 
         def show(items: list) -> None:
             tables.fill(self.importance_table, [[i.feature, f"{i.mean:.4f}", f"{i.std:.4f}"] for i in items[:30]])
+            _readable(self.importance_table)
             if not items:
                 self.importance_note.setText("No importances: the data the candidate was trained on is not in "
                                              "the store.")
