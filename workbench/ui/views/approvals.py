@@ -137,18 +137,26 @@ class ApprovalDialog(QDialog):
         for job in self.jobs:
             job.cancel()
 
-    def _label_free_tab(self) -> QWidget:
+    def _noted_table(self, name: str, note: str, headers: list[str]) -> tuple[QWidget, QLabel, QTableWidget]:
+        """A tab of a background task's table under a note that says what it shows (or why
+        not); the widgets are named ``{name}_note`` and ``{name}_table``."""
         box = QWidget(self)
         layout = QVBoxLayout(box)
-        self.label_free_note = QLabel("Estimating on production data…", box)
-        self.label_free_note.setObjectName("label_free_note")
-        self.label_free_note.setWordWrap(True)
-        self.label_free_table = tables.table(["metric", "candidate\nproduction (estimated)", "candidate\nhold-out (realised)",
-                                        "champion\nproduction (estimated)", "champion\nhold-out (realised)"], box)
-        self.label_free_table.setObjectName("label_free_table")
+        label = QLabel(note, box)
+        label.setObjectName(f"{name}_note")
+        label.setWordWrap(True)
+        table = tables.table(headers, box)
+        table.setObjectName(f"{name}_table")
+        layout.addWidget(label)
+        layout.addWidget(table, 1)
+        return box, label, table
+
+    def _label_free_tab(self) -> QWidget:
+        box, self.label_free_note, self.label_free_table = self._noted_table(
+            "label_free", "Estimating on production data…",
+            ["metric", "candidate\nproduction (estimated)", "candidate\nhold-out (realised)",
+             "champion\nproduction (estimated)", "champion\nhold-out (realised)"])
         self.label_free_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        layout.addWidget(self.label_free_note)
-        layout.addWidget(self.label_free_table, 1)
         return box
 
     def _show_label_free(self, result: Any) -> None:
@@ -322,15 +330,8 @@ class ApprovalDialog(QDialog):
         return table
 
     def _importance_tab(self) -> QWidget:
-        box = QWidget(self)
-        layout = QVBoxLayout(box)
-        self.importance_note = QLabel("Computing permutation importances on the hold-out rows…", box)
-        self.importance_note.setObjectName("importance_note")
-        self.importance_note.setWordWrap(True)
-        self.importance_table = tables.table(["feature", "importance", "± std"], box)
-        self.importance_table.setObjectName("importance_table")
-        layout.addWidget(self.importance_note)
-        layout.addWidget(self.importance_table, 1)
+        box, self.importance_note, self.importance_table = self._noted_table(
+            "importance", "Computing permutation importances on the hold-out rows…", ["feature", "importance", "± std"])
         return box
 
     def _load_importances(self) -> None:
