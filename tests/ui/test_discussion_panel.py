@@ -194,12 +194,13 @@ def test_the_panel_shows_who_else_has_the_thing_open(qtbot, demo_store) -> None:
     panel = window.discussion
     panel.show_subject(f"approval:{request.id}", f"approval request {request.id}")
     holder = subprocess.Popen([sys.executable, "-m", "workbench", "--store", demo_store, "--user", "newcomer",
-                               "presence", "hold", f"approval:{request.id}", "--for", "8", "--every", "0.5"],
+                               "presence", "hold", f"approval:{request.id}", "--for", "120", "--every", "0.5"],
                               cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         qtbot.waitUntil(lambda: "newcomer" in panel.presence.text(), timeout=20_000)
         assert not panel.presence.isHidden()
-        holder.wait(30)
+        holder.terminate()  # the other workbench closes
+        assert holder.wait(30) == 0
         qtbot.waitUntil(lambda: panel.presence.isHidden(), timeout=20_000)  # it said it left
     finally:
         if holder.poll() is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import time
 from datetime import datetime
 
@@ -20,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                               "$WORKBENCH_PRESENCE_TTL_S, else 30)")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
-    hold = actions.add_parser("hold", help="say you have TARGET open, for a while (as a workbench does)")
+    hold = actions.add_parser("hold", help="say you have TARGET open, for a while (as a workbench "
+                              "does); Ctrl+C or a TERM signal leaves at once and says so")
     hold.add_argument("targets", nargs="+", metavar="TARGET")
     hold.add_argument("--for", dest="seconds", type=float, default=60.0, metavar="SECONDS")
     hold.add_argument("--every", type=float, default=None, metavar="SECONDS",
@@ -47,10 +49,21 @@ def _hold(args: argparse.Namespace, ctx: CliContext) -> int:
 
     store, session = ctx.store(), new_session()
     until = time.monotonic() + args.seconds
+    asked_to_leave: list[int] = []
+
+    def _leave_soon(signum: int, _frame: object) -> None:
+        asked_to_leave.append(signum)
+
+    previous = {s: signal.signal(s, _leave_soon) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while time.monotonic() < until:
+        while not asked_to_leave and time.monotonic() < until:
             here(store, ctx.user, session, list(args.targets))
-            time.sleep(min(args.every or REFRESH_S, max(0.0, until - time.monotonic())))
+            step = min(args.every or REFRESH_S, max(0.0, until - time.monotonic()))
+            pause_until = time.monotonic() + step
+            while not asked_to_leave and time.monotonic() < pause_until:
+                time.sleep(min(0.1, max(0.0, pause_until - time.monotonic())))
     finally:
         leave(store, ctx.user, session)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 0
