@@ -8,9 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from workbench.cli.monitoring_cmds import _table
 from workbench.errors import InvalidInputError
@@ -20,6 +21,8 @@ TEST_NAMES = {"two_proportion_z": "two-proportion z-test", "welch_t": "Welch's t
 
 def _control(frame: pd.DataFrame, column: str, given: str | None) -> Any:
     """``--control`` as the variant column holds it (a number when the variants are numbers)."""
+    import pandas as pd
+
     if given is None:
         return None
     variants = list(pd.unique(frame[column].dropna()))
@@ -31,6 +34,8 @@ def _control(frame: pd.DataFrame, column: str, given: str | None) -> Any:
 
 
 def _cmd_compare(args: argparse.Namespace, ctx: Any) -> int:
+    import pandas as pd
+
     from workbench.monitoring.abtest import ab_decision, ab_test
     from workbench.monitoring.io import read_table
     from workbench.monitoring.report import json_safe
@@ -108,7 +113,7 @@ def _cmd_results(args: argparse.Namespace, ctx: Any) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``abtest compare`` and ``abtest results``; bad input exits non-zero with what and where."""
-    from workbench.monitoring.abtest import ALTERNATIVES
+    from workbench.monitoring.methods import ALTERNATIVES
 
     abtest = subparsers.add_parser("abtest", help="production A/B tests (two variants, one outcome)")
     sub = abtest.add_subparsers(dest="abtest_command", metavar="ACTION")

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads when a command reads a file, not when the CLI lists commands
+    import pandas as pd
 
 from workbench.errors import InvalidInputError
 
@@ -69,6 +70,8 @@ def _prediction_column(frames: list[pd.DataFrame], given: str | None, names: lis
 
 
 def _cmd_canary(args: argparse.Namespace, ctx: Any) -> int:
+    import pandas as pd
+
     from workbench.monitoring.canary import compare_predictions
     from workbench.monitoring.io import read_table
     from workbench.monitoring.report import json_safe
@@ -165,6 +168,8 @@ def _cmd_canary(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def _time_column(frame: pd.DataFrame, given: str | None, where: str) -> str:
+    import pandas as pd
+
     if given:
         if given not in frame.columns:
             raise InvalidInputError(f"no column {given!r}", where=where)
@@ -181,6 +186,8 @@ def _time_column(frame: pd.DataFrame, given: str | None, where: str) -> str:
 
 
 def _kpi_series(args: argparse.Namespace) -> pd.Series:
+    import pandas as pd
+
     from workbench.monitoring.io import read_table
 
     frame = read_table(args.kpi, what="KPI file")

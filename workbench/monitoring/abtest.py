@@ -24,8 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from workbench.errors import InvalidInputError
-
-ALTERNATIVES = ("two-sided", "greater", "less")
+from workbench.monitoring.methods import ALTERNATIVES
 
 
 @dataclass(frozen=True)

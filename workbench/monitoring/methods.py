@@ -52,6 +52,10 @@ _CAT = frozenset({"categorical", "boolean"})
 DEFAULT_DRIFT_THRESHOLD = 0.1
 DEFAULT_SIGNIFICANCE = 0.05
 
+ALTERNATIVES = ("two-sided", "greater", "less")
+"""The alternative hypotheses an A/B test takes (``abtest.ab_test``; ``workbench abtest compare
+--alternative``): here, not in ``abtest``, so the CLI lists them without loading scipy."""
+
 METHODS: dict[str, MethodSpec] = {
     "ks": MethodSpec("ks", frozenset({"numeric"}), True, DEFAULT_SIGNIFICANCE),
     "wasserstein": MethodSpec("wasserstein", frozenset({"numeric"}), False, DEFAULT_DRIFT_THRESHOLD),
