@@ -273,3 +273,34 @@ def test_the_same_training_writes_the_same_model_bytes_in_any_process(
         first.out("model")["sha256"]
     names = zipfile.ZipFile(first.file("model")).namelist()
     assert names[0] == "schema.json" and all(len(n) < 12 for n in names)  # no memory addresses
+
+
+
+def test_loading_a_model_leaves_pytorch_alone_and_skops_trusts_the_same_types(tmp_path: Path) -> None:
+    """A scoring step or a service that loads a scikit-learn model does not import torch (skops'
+    listing of estimators used to, through scikit-learn's array-API shim: 1.1 s per step), and
+    what skops trusts is what it trusts when imported plainly."""
+    import subprocess
+
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
+    dump_estimator(model, tmp_path / "model.skops", "test")
+    listing = ("from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names\n"
+               "print(' '.join(sorted(names)))")
+
+    def python(code: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()
+
+    state, trusted = python(
+        "import sys\nfrom pathlib import Path\n"
+        "from workbench.engines.runtime.sklearn_files import load_estimator\n"
+        f"model = load_estimator(Path({str(tmp_path / 'model.skops')!r}).read_bytes(), 'm')\n"
+        f"print('torch' in sys.modules, model.predict([[3.0]])[0])\n{listing}")
+    (plainly,) = python(f"import skops.io\n{listing}")
+    assert state == "False 1"
+    assert len(trusted.split()) > 100 and "sklearn.linear_model._logistic.LogisticRegression" in trusted
+    assert trusted == plainly

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,6 +96,32 @@ def _is_skops(data: bytes) -> bool:
         return False
 
 
+_UNNEEDED_ON_IMPORT = "sklearn.externals.array_api_compat.torch"
+
+
+def _skops_io() -> Any:
+    """``skops.io``, imported without PyTorch where nothing has imported PyTorch yet.
+
+    On its first import skops lists scikit-learn's estimators (``sklearn.utils.all_estimators``),
+    and the walk over scikit-learn's packages imports each package it passes, among them the
+    array-API shim for PyTorch, which imports torch: 1.1 of the 2.6 s that loading a model took
+    in every scoring step and service. The walk skips a package that cannot be imported, and
+    estimators are never listed from ``sklearn.externals``, so that one package is held back
+    for the length of the import: what skops trusts is the same, and the shim imports normally
+    afterwards for anyone who asks for it."""
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    held = "torch" not in sys.modules and _UNNEEDED_ON_IMPORT not in sys.modules
+    if held:
+        sys.modules[_UNNEEDED_ON_IMPORT] = None  # type: ignore[assignment]  # import fails at once
+    try:
+        import skops.io as sio
+    finally:
+        if held and sys.modules.get(_UNNEEDED_ON_IMPORT, False) is None:
+            del sys.modules[_UNNEEDED_ON_IMPORT]
+    return sio
+
+
 def _trusted() -> frozenset[str]:
     from workbench.estimators import plugin_estimators
 
@@ -103,7 +130,7 @@ def _trusted() -> frozenset[str]:
 
 def _listed(data: bytes, where: str) -> list[str]:
     """The types of ``data`` (a skops file) that skops does not trust by itself."""
-    import skops.io as sio
+    sio = _skops_io()
 
     try:
         return list(sio.get_untrusted_types(data=data))
@@ -119,7 +146,7 @@ def untrusted_types(data: bytes, where: str) -> list[str]:
 
 def dump_estimator(estimator: Any, path: Path, where: str) -> None:
     """Write ``estimator`` to ``path`` as a skops file; refuse one nobody could load."""
-    import skops.io as sio
+    sio = _skops_io()
 
     data = canonical_bytes(sio.dumps(estimator))
     refused = untrusted_types(data, where)
@@ -187,7 +214,7 @@ def load_estimator(data: bytes, where: str) -> Any:
             "it was not loaded", where=where,
             hint="only scikit-learn types and estimators of installed plug-ins are loaded; "
                  "retrain the model from an allowed estimator")
-    import skops.io as sio
+    sio = _skops_io()
 
     try:
         estimator = sio.loads(data, trusted=listed)
