@@ -109,9 +109,9 @@ def _skops_io() -> Any:
     estimators are never listed from ``sklearn.externals``, so that one package is held back
     for the length of the import: what skops trusts is the same, and the shim imports normally
     afterwards for anyone who asks for it."""
-    if "skops.io" in sys.modules:
-        return sys.modules["skops.io"]
-    held = "torch" not in sys.modules and _UNNEEDED_ON_IMPORT not in sys.modules
+    # once skops.io is in sys.modules (perhaps half-imported by another thread: the import
+    # below waits for it) nothing is held back
+    held = not {"skops.io", "torch", _UNNEEDED_ON_IMPORT} & sys.modules.keys()
     if held:
         sys.modules[_UNNEEDED_ON_IMPORT] = None  # type: ignore[assignment]  # import fails at once
     try:
