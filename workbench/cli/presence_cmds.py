@@ -55,13 +55,13 @@ def _hold(args: argparse.Namespace, ctx: CliContext) -> int:
         asked_to_leave.append(signum)
 
     previous = {s: signal.signal(s, _leave_soon) for s in (signal.SIGINT, signal.SIGTERM)}
+    due = 0.0  # the next refresh; the loop wakes every 0.1 s to see whether it was asked to leave
     try:
-        while not asked_to_leave and time.monotonic() < until:
-            here(store, ctx.user, session, list(args.targets))
-            step = min(args.every or REFRESH_S, max(0.0, until - time.monotonic()))
-            pause_until = time.monotonic() + step
-            while not asked_to_leave and time.monotonic() < pause_until:
-                time.sleep(min(0.1, max(0.0, pause_until - time.monotonic())))
+        while not asked_to_leave and (now := time.monotonic()) < until:
+            if now >= due:
+                here(store, ctx.user, session, list(args.targets))
+                due = now + (args.every or REFRESH_S)
+            time.sleep(min(0.1, until - now))
     finally:
         leave(store, ctx.user, session)
         for signum, handler in previous.items():
